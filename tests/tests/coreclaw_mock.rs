@@ -11,7 +11,10 @@ use httpmock::{Method::GET, Method::POST, MockServer};
 use serde_json::json;
 
 fn client(server: &MockServer) -> Client {
-    Client::new_with_client(&server.base_url(), client_with_headers(&[("api-key", "YOUR_API_KEY")]))
+    Client::new_with_client(
+        &server.base_url(),
+        client_with_headers(&[("api-key", "YOUR_API_KEY")]),
+    )
 }
 
 #[tokio::test]
@@ -24,10 +27,12 @@ async fn account_info_quick_test() {
                 .header("api-key", "YOUR_API_KEY")
                 .header("content-type", "application/json")
                 .json_body(json!({}));
-            then.status(200).header("content-type", "application/json").json_body(json!({
-                "code": 0, "message": "success",
-                "data": {"balance": "10.00", "traffic": "1000"}
-            }));
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({
+                    "code": 0, "message": "success",
+                    "data": {"balance": "10.00", "traffic": "1000"}
+                }));
         })
         .await;
     let response = client(&server)
@@ -82,7 +87,9 @@ async fn worker_detail_accepts_memory_and_memory_bytes() {
         system[memory_field] = json!(512);
         server
             .mock_async(|when, then| {
-                when.method(GET).path("/api/scraper").query_param("slug", &slug);
+                when.method(GET)
+                    .path("/api/scraper")
+                    .query_param("slug", &slug);
                 // The guide's Worker detail: no `message`, no `readme`, no max_total_*.
                 then.status(200).json_body(json!({
                     "code": 0,
@@ -98,9 +105,18 @@ async fn worker_detail_accepts_memory_and_memory_bytes() {
                 }));
             })
             .await;
-        let detail = client(&server).get_scraper().slug(&slug).send().await.unwrap();
+        let detail = client(&server)
+            .get_scraper()
+            .slug(&slug)
+            .send()
+            .await
+            .unwrap();
         let system = &detail.data.parameters.system;
-        assert_eq!(system.memory.or(system.memory_bytes), Some(512), "{memory_field}");
+        assert_eq!(
+            system.memory.or(system.memory_bytes),
+            Some(512),
+            "{memory_field}"
+        );
         let custom = &detail.data.parameters.custom;
         assert_eq!(custom.properties[0].name, "urls");
         assert_eq!(custom.properties[0].required, Some(true));
@@ -135,7 +151,12 @@ async fn start_run_sends_the_guide_body() {
         })
         .await;
     let request: types::StartScraperRunRequest = serde_json::from_value(body.clone()).unwrap();
-    let response = client(&server).start_run().body(request).send().await.unwrap();
+    let response = client(&server)
+        .start_run()
+        .body(request)
+        .send()
+        .await
+        .unwrap();
     mock.assert_async().await;
     assert_eq!(response.data.run_slug, "01KSFDS8XWTJME33C08XMCR6B9");
 }
@@ -172,7 +193,10 @@ async fn run_detail_decodes_status_and_both_worker_field_names() {
         .unwrap();
     mock.assert_async().await;
     assert_eq!(detail.data.status, RunStatus::Aborted);
-    assert_eq!(detail.data.actors_slug.as_deref(), Some("01KNXSHE0Y7DZKF1N8B1EMFX35"));
+    assert_eq!(
+        detail.data.actors_slug.as_deref(),
+        Some("01KNXSHE0Y7DZKF1N8B1EMFX35")
+    );
 }
 
 #[tokio::test]
@@ -203,7 +227,10 @@ fn status_codes_keep_unknown_values() {
     assert_eq!(StatusCode::from(99999), StatusCode::Unknown(99999));
     let status: RunStatus = serde_json::from_value(json!(9)).unwrap();
     assert_eq!(status, RunStatus::Unknown(9));
-    assert_eq!(serde_json::to_value(RunStatus::Succeeded).unwrap(), json!(3));
+    assert_eq!(
+        serde_json::to_value(RunStatus::Succeeded).unwrap(),
+        json!(3)
+    );
 }
 
 #[test]

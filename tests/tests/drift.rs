@@ -17,7 +17,10 @@ fn root() -> PathBuf {
 fn spec_summaries() {
     for &vendor in VENDORS {
         let prepared = document::load(&root(), vendor).expect("spec loads");
-        insta::assert_snapshot!(format!("spec-{}", vendor.name), summary::spec_summary(&prepared));
+        insta::assert_snapshot!(
+            format!("spec-{}", vendor.name),
+            summary::spec_summary(&prepared)
+        );
     }
 }
 
@@ -58,7 +61,57 @@ fn every_spec_passes_lint() {
         assert!(
             problems.is_empty(),
             "{}",
-            problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
+}
+
+/// The same guard as `cargo xtask regen --check`, from `cargo test`: generating in memory gives
+/// exactly the committed files.
+#[test]
+fn committed_generated_code_matches_the_specs() {
+    for &vendor in VENDORS {
+        let prepared = document::load(&root(), vendor).expect("spec loads");
+        let output = xtask::generate::generate(&prepared).expect("spec generates");
+        for (path, content) in &output.files {
+            let committed = std::fs::read_to_string(root().join(path)).unwrap_or_default();
+            assert!(
+                committed == *content,
+                "{} is out of date: run `cargo xtask regen`",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Changing one field of one spec changes both the reviewed summary and the generated code, so
+/// an unreviewed spec edit cannot pass the snapshot test or `regen --check`.
+#[test]
+fn one_changed_field_is_caught_by_both_guards() {
+    let vendor = document::Vendor::find("bazhuayu").unwrap();
+    let prepared = document::load(&root(), vendor).unwrap();
+    let mut changed = prepared.clone();
+    let props = changed
+        .document
+        .pointer_mut("/components/schemas/TaskGroup/properties")
+        .and_then(|p| p.as_object_mut())
+        .expect("TaskGroup has properties");
+    let field = props
+        .remove("taskGroupName")
+        .expect("taskGroupName is a field");
+    props.insert("taskGroupTitle".into(), field);
+
+    assert_ne!(
+        summary::spec_summary(&prepared),
+        summary::spec_summary(&changed)
+    );
+    let before = xtask::generate::generate(&prepared).unwrap().files;
+    let after = xtask::generate::generate(&changed).unwrap().files;
+    let lib = vendor.crate_dir().join("src/lib.rs");
+    assert_ne!(before[&lib], after[&lib]);
+    assert!(after[&lib].contains("task_group_title"));
 }

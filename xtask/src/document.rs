@@ -57,7 +57,11 @@ impl Vendor {
             Some(v) => Ok(*v),
             None => bail!(
                 "unknown vendor `{name}`; expected one of: {}",
-                VENDORS.iter().map(|v| v.name).collect::<Vec<_>>().join(", ")
+                VENDORS
+                    .iter()
+                    .map(|v| v.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -86,7 +90,11 @@ pub struct Rewrite {
 
 impl fmt::Display for Rewrite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "normalize {}: {}: {}", self.vendor, self.pointer, self.what)
+        write!(
+            f,
+            "normalize {}: {}: {}",
+            self.vendor, self.pointer, self.what
+        )
     }
 }
 
@@ -177,16 +185,25 @@ pub fn downconvert(vendor: Vendor, doc: &mut Value, rewrites: &mut Vec<Rewrite>)
             what,
         })
     };
-    note("/openapi".into(), format!("{version} -> 3.0.3 (openapiv3 reads 3.0 only)"));
+    note(
+        "/openapi".into(),
+        format!("{version} -> 3.0.3 (openapiv3 reads 3.0 only)"),
+    );
     doc["openapi"] = Value::String("3.0.3".into());
     if let Some(map) = doc.as_object_mut() {
         if let Some(webhooks) = map.remove("webhooks") {
             map.insert("x-webhooks".into(), webhooks);
-            note("/webhooks".into(), "moved to x-webhooks (3.0 has no webhooks)".into());
+            note(
+                "/webhooks".into(),
+                "moved to x-webhooks (3.0 has no webhooks)".into(),
+            );
         }
         map.remove("jsonSchemaDialect");
     }
-    if let Some(license) = doc.pointer_mut("/info/license").and_then(Value::as_object_mut) {
+    if let Some(license) = doc
+        .pointer_mut("/info/license")
+        .and_then(Value::as_object_mut)
+    {
         license.remove("identifier");
     }
     walk_schemas(doc, String::new(), false, &mut note);
@@ -210,7 +227,12 @@ fn walk_schemas(
                     continue;
                 }
                 let child_names = !names && matches!(key.as_str(), "properties" | "schemas");
-                walk_schemas(child, format!("{pointer}/{}", escape(key)), child_names, note);
+                walk_schemas(
+                    child,
+                    format!("{pointer}/{}", escape(key)),
+                    child_names,
+                    note,
+                );
             }
         }
         Value::Array(items) => {
@@ -247,7 +269,10 @@ fn downconvert_schema(
                     map.remove("type");
                     note(
                         format!("{pointer}/type"),
-                        format!("type {shown} -> any type{}", if nullable { " + nullable" } else { "" }),
+                        format!(
+                            "type {shown} -> any type{}",
+                            if nullable { " + nullable" } else { "" }
+                        ),
                     );
                 }
             }
@@ -268,7 +293,10 @@ fn downconvert_schema(
     }
     if let Some(value) = map.remove("const") {
         map.insert("enum".into(), Value::Array(vec![value]));
-        note(format!("{pointer}/const"), "const -> single-value enum".into());
+        note(
+            format!("{pointer}/const"),
+            "const -> single-value enum".into(),
+        );
     }
     if let Some(Value::Array(examples)) = map.get("examples") {
         let first = examples.first().cloned();
@@ -276,9 +304,15 @@ fn downconvert_schema(
         if let Some(first) = first {
             map.insert("example".into(), first);
         }
-        note(format!("{pointer}/examples"), "schema examples array -> example".into());
+        note(
+            format!("{pointer}/examples"),
+            "schema examples array -> example".into(),
+        );
     }
-    for (keyword, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (keyword, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(limit) = map.get(keyword).filter(|v| v.is_number()).cloned() {
             map.insert(bound.into(), limit);
             map.insert(keyword.into(), Value::Bool(true));
@@ -323,8 +357,14 @@ mod tests {
         let mut rewrites = Vec::new();
         downconvert(V, &mut doc, &mut rewrites);
         assert_eq!(doc["openapi"], "3.0.3");
-        assert_eq!(doc["components"]["schemas"]["A"], json!({"type": "integer", "nullable": true}));
-        assert_eq!(doc["components"]["schemas"]["B"], json!({"nullable": true, "enum": [null]}));
+        assert_eq!(
+            doc["components"]["schemas"]["A"],
+            json!({"type": "integer", "nullable": true})
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["B"],
+            json!({"nullable": true, "enum": [null]})
+        );
         assert_eq!(
             doc["components"]["schemas"]["C"]["properties"]["type"],
             json!({"type": "string"})

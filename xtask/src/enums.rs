@@ -33,14 +33,21 @@ pub struct IntEnum {
 /// Finds every integer enum with `x-enum-varnames` in `components/schemas`.
 pub fn find(doc: &Value) -> Result<Vec<IntEnum>> {
     let mut out = Vec::new();
-    let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) else {
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
         return Ok(out);
     };
     for (name, schema) in schemas {
         let Some(names) = schema.get("x-enum-varnames").and_then(Value::as_array) else {
             continue;
         };
-        let values = schema.get("enum").and_then(Value::as_array).cloned().unwrap_or_default();
+        let values = schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if schema.get("type").and_then(Value::as_str) != Some("integer") {
             bail!("/components/schemas/{name}: x-enum-varnames is only supported on integer enums");
         }

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, anyhow, bail};
 use openapiv3::OpenAPI;
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use proc_macro2::TokenStream;
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use serde_json::Value;
 
 use crate::document::{Prepared, Rewrite, escape};
@@ -146,7 +146,9 @@ fn run_progenitor(
 }
 
 /// Runs `f`, catching a panic without letting the default hook print a backtrace.
-fn guarded(f: impl FnOnce() -> Result<TokenStream, progenitor::Error>) -> Result<TokenStream, String> {
+fn guarded(
+    f: impl FnOnce() -> Result<TokenStream, progenitor::Error>,
+) -> Result<TokenStream, String> {
     let message = Arc::new(Mutex::new(String::new()));
     let sink = message.clone();
     let previous = std::panic::take_hook();
@@ -157,7 +159,10 @@ fn guarded(f: impl FnOnce() -> Result<TokenStream, progenitor::Error>) -> Result
             .cloned()
             .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "panic".into());
-        let at = info.location().map(|l| format!(" (at {l})")).unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" (at {l})"))
+            .unwrap_or_default();
         if let Ok(mut m) = sink.lock() {
             *m = format!("{text}{at}");
         }
@@ -192,7 +197,10 @@ pub fn operations(doc: &Value) -> Vec<(String, String)> {
 fn split_operation_pointer(pointer: &str) -> Option<(String, String)> {
     let rest = pointer.strip_prefix("/paths/")?;
     let (path, method) = rest.rsplit_once('/')?;
-    Some((path.replace("~1", "/").replace("~0", "~"), method.to_string()))
+    Some((
+        path.replace("~1", "/").replace("~0", "~"),
+        method.to_string(),
+    ))
 }
 
 /// Operations whose httpmock mocks progenitor 0.15 gets wrong (see shared/reference/progenitor-notes.md):
@@ -202,7 +210,9 @@ fn mock_exclusions(doc: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (path, method) in operations(doc) {
         let pointer = format!("/paths/{}/{method}", escape(&path));
-        let Some(op) = doc.pointer(&pointer) else { continue };
+        let Some(op) = doc.pointer(&pointer) else {
+            continue;
+        };
         if op
             .pointer("/requestBody/content")
             .and_then(Value::as_object)
@@ -241,7 +251,10 @@ fn mock_exclusions(doc: &Value) -> Vec<(String, String)> {
                     break;
                 }
                 if schema.get("format").and_then(Value::as_str) == Some("date-time") {
-                    out.push((pointer.clone(), format!("date-time query parameter `{name}`")));
+                    out.push((
+                        pointer.clone(),
+                        format!("date-time query parameter `{name}`"),
+                    ));
                     break;
                 }
             }
@@ -269,7 +282,7 @@ fn unparse(tokens: TokenStream) -> Result<String> {
 
 fn render_lib(header: &str, spec: &OpenAPI, client: TokenStream, enums: bool) -> Result<String> {
     let enums = if enums {
-        "/// Integer enums of the spec, with unknown values kept.\npub mod enums;\n"
+        "/// Integer enums of the spec, with unknown values kept.\n#[rustfmt::skip]\npub mod enums;\n"
     } else {
         ""
     };
@@ -286,11 +299,14 @@ fn render_lib(header: &str, spec: &OpenAPI, client: TokenStream, enums: bool) ->
 //!
 //! The crate uses `reqwest` without a TLS backend: pass a `reqwest::Client` built by the
 //! application (or the facade) to [`Client::new_with_client`].
+// prettyplease formatted this file; rustfmt leaves it as generated so `regen --check` stays exact.
+#![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::all, clippy::pedantic, rustdoc::all, unused_imports, irrefutable_let_patterns)]
 
 {body}
 {enums}/// httpmock mocks of every operation, for tests (feature `mock`).
 #[cfg(feature = \"mock\")]
+#[rustfmt::skip]
 pub mod mock;
 "
     ))

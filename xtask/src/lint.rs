@@ -87,7 +87,9 @@ fn check_operations(doc: &Value, add: &mut impl FnMut(String, String)) {
     let mut seen: Vec<(String, String)> = Vec::new();
     for (path, method) in operations(doc) {
         let pointer = format!("/paths/{}/{method}", escape(&path));
-        let Some(op) = doc.pointer(&pointer) else { continue };
+        let Some(op) = doc.pointer(&pointer) else {
+            continue;
+        };
         match op.get("operationId").and_then(Value::as_str) {
             None => add(pointer.clone(), "operation has no operationId".into()),
             Some(id) => {
@@ -107,7 +109,10 @@ fn check_operations(doc: &Value, add: &mut impl FnMut(String, String)) {
             .filter(|(code, _)| code.starts_with('2'))
             .collect();
         if success.is_empty() {
-            add(format!("{pointer}/responses"), "no 2xx (success) response".into());
+            add(
+                format!("{pointer}/responses"),
+                "no 2xx (success) response".into(),
+            );
         }
         for (code, response) in success {
             let here = format!("{pointer}/responses/{code}");
@@ -118,7 +123,10 @@ fn check_operations(doc: &Value, add: &mut impl FnMut(String, String)) {
             let content = response.get("content").and_then(Value::as_object);
             match content {
                 None if code == "204" || code == "202" => {}
-                None => add(here, format!("{code} response has no content (only 204/202 may be empty)")),
+                None => add(
+                    here,
+                    format!("{code} response has no content (only 204/202 may be empty)"),
+                ),
                 Some(content) => {
                     for (media, body) in content {
                         if body.get("schema").is_none() {
@@ -135,7 +143,12 @@ fn check_operations(doc: &Value, add: &mut impl FnMut(String, String)) {
 }
 
 /// Finds every `example` and `examples` and validates it against its schema.
-fn check_examples(doc: &Value, node: &Value, pointer: String, add: &mut impl FnMut(String, String)) {
+fn check_examples(
+    doc: &Value,
+    node: &Value,
+    pointer: String,
+    add: &mut impl FnMut(String, String),
+) {
     let Some(map) = node.as_object() else {
         if let Value::Array(items) = node {
             for (i, child) in items.iter().enumerate() {
@@ -181,8 +194,17 @@ fn check_examples(doc: &Value, node: &Value, pointer: String, add: &mut impl FnM
 
 fn is_schema(map: &Map<String, Value>) -> bool {
     [
-        "type", "properties", "items", "$ref", "enum", "oneOf", "anyOf", "allOf", "format",
-        "nullable", "additionalProperties",
+        "type",
+        "properties",
+        "items",
+        "$ref",
+        "enum",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "format",
+        "nullable",
+        "additionalProperties",
     ]
     .iter()
     .any(|k| map.contains_key(*k))
@@ -216,7 +238,10 @@ fn validate(
     {
         Ok(v) => v,
         Err(e) => {
-            add(pointer.to_string(), format!("schema is not valid JSON Schema: {e}"));
+            add(
+                pointer.to_string(),
+                format!("schema is not valid JSON Schema: {e}"),
+            );
             return;
         }
     };
@@ -245,7 +270,11 @@ pub fn to_json_schema(schema: &Value) -> Value {
                     "properties" | "patternProperties" | "definitions" => Value::Object(
                         value
                             .as_object()
-                            .map(|m| m.iter().map(|(k, v)| (k.clone(), to_json_schema(v))).collect())
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(k, v)| (k.clone(), to_json_schema(v)))
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                     ),
                     "items" | "additionalProperties" | "not" | "allOf" | "oneOf" | "anyOf" => {
@@ -288,7 +317,10 @@ mod tests {
             document: doc,
             rewrites: vec![],
         };
-        lint(&prepared).iter().map(|p| format!("{}: {}", p.pointer, p.reason)).collect()
+        lint(&prepared)
+            .iter()
+            .map(|p| format!("{}: {}", p.pointer, p.reason))
+            .collect()
     }
 
     fn base() -> Value {
@@ -323,7 +355,10 @@ mod tests {
         doc["paths"]["/a"]["get"]["parameters"][0]["example"] = json!("yesterday");
         let problems = lint_doc(doc);
         assert_eq!(problems.len(), 2, "{problems:#?}");
-        assert!(problems[0].starts_with("/paths/~1a/get/parameters/0/example"), "{problems:#?}");
+        assert!(
+            problems[0].starts_with("/paths/~1a/get/parameters/0/example"),
+            "{problems:#?}"
+        );
         assert!(problems[1].contains("/responses/200/content/application~1json/example"));
         assert!(problems[1].contains("at `/n`"));
     }
@@ -338,8 +373,14 @@ mod tests {
             json!({"404": {"description": "x", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Nope"}}}}}),
         );
         let problems = lint_doc(doc).join("\n");
-        assert!(problems.contains("operation has no operationId"), "{problems}");
-        assert!(problems.contains("`#/components/schemas/Nope` does not resolve"), "{problems}");
+        assert!(
+            problems.contains("operation has no operationId"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("`#/components/schemas/Nope` does not resolve"),
+            "{problems}"
+        );
         assert!(problems.contains("no 2xx (success) response"), "{problems}");
     }
 }

@@ -67,7 +67,9 @@ fn existing_files(root: &Path, dir: &Path) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
     let mut stack = vec![root.join(dir)];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -107,7 +109,11 @@ fn regen(root: &Path, vendors: &[Vendor], check: bool) -> Result<bool> {
                 continue;
             }
             if check {
-                let why = if current.is_none() { "missing" } else { "differs" };
+                let why = if current.is_none() {
+                    "missing"
+                } else {
+                    "differs"
+                };
                 differing.push(format!("{} ({why})", path.display()));
             } else {
                 if let Some(parent) = full.parent() {

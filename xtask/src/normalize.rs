@@ -35,7 +35,10 @@ pub fn for_progenitor(prepared: &Prepared) -> (Value, Vec<Rewrite>) {
         .unwrap_or_default();
     for path in paths {
         let item_pointer = format!("/paths/{}", escape(&path));
-        let Some(item) = doc.pointer_mut(&item_pointer).and_then(Value::as_object_mut) else {
+        let Some(item) = doc
+            .pointer_mut(&item_pointer)
+            .and_then(Value::as_object_mut)
+        else {
             continue;
         };
         drop_cookie_parameters(item, &item_pointer, &mut note);
@@ -58,10 +61,19 @@ pub fn for_progenitor(prepared: &Prepared) -> (Value, Vec<Rewrite>) {
                 .and_then(|b| b.get_mut("content"))
                 .and_then(Value::as_object_mut)
             {
-                keep_one_media_type(content, &format!("{pointer}/requestBody/content"), &mut note);
+                keep_one_media_type(
+                    content,
+                    &format!("{pointer}/requestBody/content"),
+                    &mut note,
+                );
             }
             if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
-                normalize_responses(responses, &lookup, &format!("{pointer}/responses"), &mut note);
+                normalize_responses(
+                    responses,
+                    &lookup,
+                    &format!("{pointer}/responses"),
+                    &mut note,
+                );
             }
         }
     }
@@ -76,7 +88,13 @@ fn synthesize_operation_id(method: &str, path: &str) -> String {
         let clean: String = segment
             .trim_matches(|c| c == '{' || c == '}')
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         id.push_str(&clean);
     }
@@ -94,7 +112,10 @@ fn drop_cookie_parameters(
         if params.len() != before {
             note(
                 format!("{pointer}/parameters"),
-                format!("dropped {} cookie parameter(s) (progenitor rejects them)", before - params.len()),
+                format!(
+                    "dropped {} cookie parameter(s) (progenitor rejects them)",
+                    before - params.len()
+                ),
             );
         }
     }
@@ -118,7 +139,10 @@ fn keep_one_media_type(
     content.retain(|k, _| *k == keep);
     note(
         pointer.to_string(),
-        format!("kept {keep}, dropped {} (progenitor takes one media type)", dropped.join(", ")),
+        format!(
+            "kept {keep}, dropped {} (progenitor takes one media type)",
+            dropped.join(", ")
+        ),
     );
 }
 

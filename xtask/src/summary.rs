@@ -44,7 +44,14 @@ pub fn describe(schema: &Value) -> String {
                     .and_then(Value::as_object)
                     .map(|p| p.keys().collect())
                     .unwrap_or_default();
-                format!("object {{{}}}", names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "object {{{}}}",
+                    names
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
             Some(t) => t.to_string(),
             None => "any".to_string(),
@@ -67,7 +74,14 @@ pub fn describe(schema: &Value) -> String {
         }
     }
     for key in [
-        "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "pattern", "default",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "pattern",
+        "default",
     ] {
         if let Some(v) = map.get(key) {
             let _ = write!(out, " {key}={v}");
@@ -84,28 +98,57 @@ pub fn spec_summary(prepared: &Prepared) -> String {
     let doc = &prepared.document;
     let resolve = |node: &Value| -> Value {
         match node.get("$ref").and_then(Value::as_str) {
-            Some(r) => crate::document::resolve(doc, r).cloned().unwrap_or(Value::Null),
+            Some(r) => crate::document::resolve(doc, r)
+                .cloned()
+                .unwrap_or(Value::Null),
             None => node.clone(),
         }
     };
     let mut out = String::new();
-    let title = doc.pointer("/info/title").and_then(Value::as_str).unwrap_or("?");
-    let version = doc.pointer("/info/version").and_then(Value::as_str).unwrap_or("?");
-    let _ = writeln!(out, "{title} {version} (OpenAPI {})", doc["openapi"].as_str().unwrap_or("?"));
-    for server in doc.get("servers").and_then(Value::as_array).into_iter().flatten() {
+    let title = doc
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    let version = doc
+        .pointer("/info/version")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    let _ = writeln!(
+        out,
+        "{title} {version} (OpenAPI {})",
+        doc["openapi"].as_str().unwrap_or("?")
+    );
+    for server in doc
+        .get("servers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let _ = writeln!(out, "server {}", server["url"].as_str().unwrap_or("?"));
     }
     out.push_str("\noperations:\n");
     for (path, method) in operations(doc) {
-        let op = &doc[ "paths"][&path][&method];
-        let id = op.get("operationId").and_then(Value::as_str).unwrap_or("(no operationId)");
-        let _ = writeln!(out, "{} {path}  {id}{}", method.to_uppercase(), inferred(op));
+        let op = &doc["paths"][&path][&method];
+        let id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or("(no operationId)");
+        let _ = writeln!(
+            out,
+            "{} {path}  {id}{}",
+            method.to_uppercase(),
+            inferred(op)
+        );
         let path_params = doc
             .pointer(&format!("/paths/{}/parameters", escape(&path)))
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let op_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        let op_params = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for param in path_params.iter().chain(op_params.iter()) {
             let p = resolve(param);
             let _ = writeln!(
@@ -114,23 +157,41 @@ pub fn spec_summary(prepared: &Prepared) -> String {
                 p["in"].as_str().unwrap_or("?"),
                 p["name"].as_str().unwrap_or("?"),
                 describe(p.get("schema").unwrap_or(&Value::Null)),
-                if p["required"] == Value::Bool(true) { ", required" } else { "" },
+                if p["required"] == Value::Bool(true) {
+                    ", required"
+                } else {
+                    ""
+                },
                 inferred(&p),
             );
         }
         if let Some(body) = op.get("requestBody") {
             let body = resolve(body);
-            for (media, content) in body.get("content").and_then(Value::as_object).into_iter().flatten() {
+            for (media, content) in body
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 let _ = writeln!(
                     out,
                     "  body {media}: {}{}{}",
                     describe(content.get("schema").unwrap_or(&Value::Null)),
-                    if body["required"] == Value::Bool(true) { ", required" } else { "" },
+                    if body["required"] == Value::Bool(true) {
+                        ", required"
+                    } else {
+                        ""
+                    },
                     inferred(&body),
                 );
             }
         }
-        for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+        for (code, response) in op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let named = response.get("$ref").and_then(Value::as_str).map(ref_name);
             let r = resolve(response);
             let bodies: Vec<String> = r
@@ -138,24 +199,48 @@ pub fn spec_summary(prepared: &Prepared) -> String {
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
-                .map(|(media, c)| format!("{media} {}", describe(c.get("schema").unwrap_or(&Value::Null))))
+                .map(|(media, c)| {
+                    format!(
+                        "{media} {}",
+                        describe(c.get("schema").unwrap_or(&Value::Null))
+                    )
+                })
                 .collect();
-            let headers: Vec<&String> =
-                r.get("headers").and_then(Value::as_object).map(|h| h.keys().collect()).unwrap_or_default();
+            let headers: Vec<&String> = r
+                .get("headers")
+                .and_then(Value::as_object)
+                .map(|h| h.keys().collect())
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {code}: {}{}{}{}",
-                if bodies.is_empty() { "no body".to_string() } else { bodies.join(", ") },
+                if bodies.is_empty() {
+                    "no body".to_string()
+                } else {
+                    bodies.join(", ")
+                },
                 named.map(|n| format!(" ({n})")).unwrap_or_default(),
                 if headers.is_empty() {
                     String::new()
                 } else {
-                    format!(" headers [{}]", headers.iter().map(|h| h.as_str()).collect::<Vec<_>>().join(", "))
+                    format!(
+                        " headers [{}]",
+                        headers
+                            .iter()
+                            .map(|h| h.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 },
                 inferred(&r).to_string() + inferred(response),
             );
         }
-        for (name, callback) in op.get("callbacks").and_then(Value::as_object).into_iter().flatten() {
+        for (name, callback) in op
+            .get("callbacks")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             for (expr, item) in callback.as_object().into_iter().flatten() {
                 for (m, cb) in item.as_object().into_iter().flatten() {
                     let body = cb
@@ -185,12 +270,21 @@ pub fn spec_summary(prepared: &Prepared) -> String {
             .and_then(Value::as_array)
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        for (prop, s) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        for (prop, s) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let _ = writeln!(
                 out,
                 "  {prop}: {}{}{}",
                 describe(s),
-                if required.contains(&prop.as_str()) { ", required" } else { "" },
+                if required.contains(&prop.as_str()) {
+                    ", required"
+                } else {
+                    ""
+                },
                 inferred(s),
             );
         }
@@ -201,8 +295,28 @@ pub fn spec_summary(prepared: &Prepared) -> String {
 fn tokens(t: impl ToTokens) -> String {
     let raw = t.to_token_stream().to_string();
     let mut s = raw;
-    for (from, to) in [(" :: ", "::"), (":: ", "::"), (" < ", "<"), (" <", "<"), ("< ", "<"), (" >", ">"), (" ,", ","), ("& ", "&")] {
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+        (" : ", ": "),
+    ] {
         s = s.replace(from, to);
+    }
+    for prefix in [
+        "::std::string::",
+        "::std::option::",
+        "::std::vec::",
+        "::std::collections::",
+        "::std::num::",
+        "::serde_json::",
+    ] {
+        s = s.replace(prefix, "");
     }
     s
 }

@@ -7,6 +7,8 @@
 //!
 //! The crate uses `reqwest` without a TLS backend: pass a `reqwest::Client` built by the
 //! application (or the facade) to [`Client::new_with_client`].
+// prettyplease formatted this file; rustfmt leaves it as generated so `regen --check` stays exact.
+#![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::all, clippy::pedantic, rustdoc::all, unused_imports, irrefutable_let_patterns)]
 
 #[allow(unused_imports)]
@@ -11206,4 +11208,5 @@ pub mod prelude {
 
 /// httpmock mocks of every operation, for tests (feature `mock`).
 #[cfg(feature = "mock")]
+#[rustfmt::skip]
 pub mod mock;
