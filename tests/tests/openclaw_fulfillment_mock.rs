@@ -90,7 +90,7 @@ async fn cancel_order_sends_signature_headers_and_an_encoded_order_number() {
     mock.assert_async().await;
     assert_eq!(order.order_no, "#1001");
     assert_eq!(
-        serde_json::to_value(&order.status).unwrap(),
+        serde_json::to_value(order.status).unwrap(),
         json!("cancelled")
     );
 }
