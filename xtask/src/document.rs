@@ -151,7 +151,7 @@ pub fn merge(base: &mut Value, overlay: Value) {
         (Value::Object(base), Value::Object(overlay)) => {
             for (key, value) in overlay {
                 if value.is_null() {
-                    base.remove(&key);
+                    base.shift_remove(&key);
                 } else if let Some(slot) = base.get_mut(&key) {
                     merge(slot, value);
                 } else {
@@ -191,20 +191,20 @@ pub fn downconvert(vendor: Vendor, doc: &mut Value, rewrites: &mut Vec<Rewrite>)
     );
     doc["openapi"] = Value::String("3.0.3".into());
     if let Some(map) = doc.as_object_mut() {
-        if let Some(webhooks) = map.remove("webhooks") {
+        if let Some(webhooks) = map.shift_remove("webhooks") {
             map.insert("x-webhooks".into(), webhooks);
             note(
                 "/webhooks".into(),
                 "moved to x-webhooks (3.0 has no webhooks)".into(),
             );
         }
-        map.remove("jsonSchemaDialect");
+        map.shift_remove("jsonSchemaDialect");
     }
     if let Some(license) = doc
         .pointer_mut("/info/license")
         .and_then(Value::as_object_mut)
     {
-        license.remove("identifier");
+        license.shift_remove("identifier");
     }
     walk_schemas(doc, String::new(), false, &mut note);
 }
@@ -266,7 +266,7 @@ fn downconvert_schema(
                     );
                 }
                 _ => {
-                    map.remove("type");
+                    map.shift_remove("type");
                     note(
                         format!("{pointer}/type"),
                         format!(
@@ -281,7 +281,7 @@ fn downconvert_schema(
             }
         }
         Some(Value::String(t)) if t == "null" => {
-            map.remove("type");
+            map.shift_remove("type");
             map.insert("nullable".into(), Value::Bool(true));
             map.insert("enum".into(), Value::Array(vec![Value::Null]));
             note(
@@ -291,7 +291,7 @@ fn downconvert_schema(
         }
         _ => {}
     }
-    if let Some(value) = map.remove("const") {
+    if let Some(value) = map.shift_remove("const") {
         map.insert("enum".into(), Value::Array(vec![value]));
         note(
             format!("{pointer}/const"),
@@ -300,7 +300,7 @@ fn downconvert_schema(
     }
     if let Some(Value::Array(examples)) = map.get("examples") {
         let first = examples.first().cloned();
-        map.remove("examples");
+        map.shift_remove("examples");
         if let Some(first) = first {
             map.insert("example".into(), first);
         }

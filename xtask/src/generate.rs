@@ -46,7 +46,7 @@ pub fn generate(prepared: &Prepared) -> Result<Output> {
                 .pointer_mut(&format!("/paths/{}", escape(&path)))
                 .and_then(Value::as_object_mut)
         {
-            item.remove(&method);
+            item.shift_remove(&method);
         }
         rewrites.push(Rewrite {
             vendor: vendor.name,

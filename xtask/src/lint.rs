@@ -287,7 +287,7 @@ pub fn to_json_schema(schema: &Value) -> Value {
                 out.insert(key.clone(), converted);
             }
             if map.get("nullable") == Some(&Value::Bool(true)) {
-                if let Some(reference) = out.remove("$ref") {
+                if let Some(reference) = out.shift_remove("$ref") {
                     return json!({ "anyOf": [{ "$ref": reference }, { "type": "null" }] });
                 }
                 if let Some(Value::String(t)) = out.get("type").cloned() {

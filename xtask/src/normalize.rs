@@ -211,7 +211,7 @@ fn normalize_responses(
         };
         for (code, kind) in &class {
             if *kind != keep {
-                responses.remove(code);
+                responses.shift_remove(code);
                 note(
                     format!("{pointer}/{}", escape(code)),
                     format!(
