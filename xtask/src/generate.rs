@@ -341,6 +341,10 @@ rust-version.workspace = true\n\
 license.workspace = true\n\
 publish = false\n\
 \n\
+# Spec descriptions become doc comments; their code blocks (curl, canonical strings) are not Rust.\n\
+[lib]\n\
+doctest = false\n\
+\n\
 [dependencies]\n\
 {deps}\n\
 httpmock = {{ workspace = true, optional = true }}\n\
