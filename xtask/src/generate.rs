@@ -114,7 +114,15 @@ fn run_progenitor(
     match guarded(|| step(&spec)) {
         Ok(tokens) => Ok(tokens),
         Err(whole) => {
-            // Find the operations that fail on their own.
+            // A failure without any operation lies in the shared schemas.
+            let mut bare = doc.clone();
+            bare["paths"] = Value::Object(Default::default());
+            if let Ok(spec) = parse(&bare)
+                && let Err(e) = guarded(|| step(&spec))
+            {
+                bail!("{vendor}: progenitor rejected components/schemas: {e}")
+            }
+            // Otherwise find the operations that fail on their own.
             let mut culprits = Vec::new();
             for (path, method) in operations(doc) {
                 let mut single = doc.clone();
