@@ -366,3 +366,62 @@ mock = [\"dep:httpmock\", \"dep:regex\"]\n",
         deps = deps.join("\n"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::VENDORS;
+    use serde_json::json;
+
+    fn prepared(document: Value) -> Prepared {
+        Prepared {
+            vendor: VENDORS[1],
+            document,
+            rewrites: vec![],
+        }
+    }
+
+    fn op(id: &str, schema: Value) -> Value {
+        json!({"get": {"operationId": id, "responses": {"200": {"description": "ok",
+            "content": {"application/json": {"schema": schema}}}}}})
+    }
+
+    #[test]
+    fn a_rejected_operation_is_named_without_a_backtrace() {
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/good": op("get_good", json!({"type": "string"})),
+                "/bad": op("get_bad", json!({"$ref": "#/components/schemas/Missing"})),
+            },
+            "components": {"schemas": {}}
+        });
+        let err = generate(&prepared(doc)).unwrap_err().to_string();
+        assert!(
+            err.starts_with("bazhuayu: progenitor rejected 1 operation(s)"),
+            "{err}"
+        );
+        assert!(err.contains("GET /bad (get_bad)"), "{err}");
+        assert!(!err.contains("/good"), "{err}");
+    }
+
+    #[test]
+    fn generation_is_deterministic_and_headed() {
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/a": op("get_a", json!({"type": "object", "properties": {"n": {"type": "integer"}}}))},
+        });
+        let first = generate(&prepared(doc.clone())).unwrap().files;
+        let second = generate(&prepared(doc)).unwrap().files;
+        assert_eq!(first, second);
+        for (path, text) in &first {
+            assert!(
+                text.starts_with("# @generated") || text.starts_with("// @generated"),
+                "{} has no header",
+                path.display()
+            );
+        }
+    }
+}
