@@ -34,6 +34,16 @@ enum Command {
         #[arg(long)]
         vendor: Option<String>,
     },
+    /// Write one vendor's document as the tools see it (overlay merged, OpenAPI 3.0), as JSON:
+    /// the input for Schemathesis, Prism and other contract tools.
+    Spec {
+        /// The vendor.
+        #[arg(long)]
+        vendor: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn vendors(name: Option<&str>) -> Result<Vec<Vendor>> {
@@ -51,6 +61,7 @@ fn main() -> ExitCode {
             vendors(vendor.as_deref()).and_then(|v| regen(&root, &v, check))
         }
         Command::Lint { vendor } => vendors(vendor.as_deref()).and_then(|v| run_lint(&root, &v)),
+        Command::Spec { vendor, out } => write_spec(&root, &vendor, out.as_deref()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -169,4 +180,16 @@ fn run_lint(root: &Path, vendors: &[Vendor]) -> Result<bool> {
         }
     }
     Ok(clean)
+}
+
+fn write_spec(root: &Path, vendor: &str, out: Option<&Path>) -> Result<bool> {
+    let prepared = document::load(root, Vendor::find(vendor)?)?;
+    let text = serde_json::to_string_pretty(&prepared.document)? + "\n";
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(true)
 }

@@ -569,7 +569,7 @@ pub mod types {
     pub struct RunResultListRequest {
         ///1-based page index.
         pub page_index: ::std::num::NonZeroU64,
-        ///Page size.
+        ///Page size. Inferred: CoreClaw documents no upper bound; a page is built in one response, so clawkit (and its sandbox) keep pages at 1000 items or fewer.
         pub page_size: ::std::num::NonZeroU64,
         ///Run slug whose records should be listed.
         pub run_slug: ::std::string::String,
@@ -779,6 +779,60 @@ pub mod types {
             Default::default()
         }
     }
+    ///`SearchStoreSearch`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct SearchStoreSearch(::std::string::String);
+    impl ::std::ops::Deref for SearchStoreSearch {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SearchStoreSearch> for ::std::string::String {
+        fn from(value: SearchStoreSearch) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SearchStoreSearch {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchStoreSearch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchStoreSearch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchStoreSearch {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`StartScraperRunRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct StartScraperRunRequest {
@@ -821,17 +875,20 @@ pub mod types {
             Default::default()
         }
     }
-    ///Runtime system parameters used by `/api/v1/scraper/run`. Reuse defaults from `/api/scraper` when possible and override only the values you need.
+    ///Runtime system parameters used by `/api/v1/scraper/run`. Reuse defaults from `/api/scraper` when possible and override only the values you need. Inferred: the guide's own request example sends only `cpus` and `memory`, so only those two are required; the time limit then defaults to the Worker's and both caps to 0 (no limit).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SystemRunParameters {
         ///CPU cores allocated to the Worker.
         pub cpus: f64,
         ///Maximum execution time in seconds.
-        pub execute_limit_time_seconds: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub execute_limit_time_seconds: ::std::option::Option<i64>,
         ///Maximum allowed spend in USD.
-        pub max_total_charge: f64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_total_charge: ::std::option::Option<f64>,
         ///Maximum allowed traffic consumption in MB.
-        pub max_total_traffic: f64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_total_traffic: ::std::option::Option<f64>,
         ///Memory allocation in MB. This matches the `memory` field returned by `/api/scraper`.
         pub memory: SystemRunParametersMemory,
         ///ISO 3166-1 alpha-2 proxy region code. Defaults to `US` when omitted.
@@ -4048,11 +4105,17 @@ pub mod types {
         pub struct SystemRunParameters {
             cpus: ::std::result::Result<f64, ::std::string::String>,
             execute_limit_time_seconds: ::std::result::Result<
-                i64,
+                ::std::option::Option<i64>,
                 ::std::string::String,
             >,
-            max_total_charge: ::std::result::Result<f64, ::std::string::String>,
-            max_total_traffic: ::std::result::Result<f64, ::std::string::String>,
+            max_total_charge: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            max_total_traffic: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
             memory: ::std::result::Result<
                 super::SystemRunParametersMemory,
                 ::std::string::String,
@@ -4066,15 +4129,9 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     cpus: Err("no value supplied for cpus".to_string()),
-                    execute_limit_time_seconds: Err(
-                        "no value supplied for execute_limit_time_seconds".to_string(),
-                    ),
-                    max_total_charge: Err(
-                        "no value supplied for max_total_charge".to_string(),
-                    ),
-                    max_total_traffic: Err(
-                        "no value supplied for max_total_traffic".to_string(),
-                    ),
+                    execute_limit_time_seconds: Ok(Default::default()),
+                    max_total_charge: Ok(Default::default()),
+                    max_total_traffic: Ok(Default::default()),
                     memory: Err("no value supplied for memory".to_string()),
                     proxy_region: Ok(Default::default()),
                 }
@@ -4095,7 +4152,7 @@ pub mod types {
             }
             pub fn execute_limit_time_seconds<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.execute_limit_time_seconds = value
@@ -4109,7 +4166,7 @@ pub mod types {
             }
             pub fn max_total_charge<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_total_charge = value
@@ -4123,7 +4180,7 @@ pub mod types {
             }
             pub fn max_total_traffic<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_total_traffic = value
@@ -4351,7 +4408,7 @@ Sends a `GET` request to `/api/store`
 
 Arguments:
 - `limit`: Maximum number of scraper records to return.
-- `search`: Keyword used to search the scraper store.
+- `search`: Keyword used to search the scraper store. Inferred: CoreClaw's docs say an empty search is an error (4000), so the keyword must have at least one character.
 ```ignore
 let response = client.search_store()
     .limit(limit)
@@ -4514,6 +4571,20 @@ let response = client.abort_run()
     pub fn abort_run(&self) -> builder::AbortRun<'_> {
         builder::AbortRun::new(self)
     }
+    /**Get account info (GET form)
+
+The same as the POST form. Inferred: CoreClaw's per-endpoint docs show this endpoint as GET while the vendor spec and the guide use POST with `{}`; real clients use both, so both are described.
+
+Sends a `GET` request to `/api/v1/account/info`
+
+```ignore
+let response = client.get_account_info_by_get()
+    .send()
+    .await;
+```*/
+    pub fn get_account_info_by_get(&self) -> builder::GetAccountInfoByGet<'_> {
+        builder::GetAccountInfoByGet::new(self)
+    }
     /**Get account info
 
 Return account balance and remaining traffic quota.
@@ -4546,7 +4617,7 @@ pub mod builder {
     pub struct SearchStore<'a> {
         client: &'a super::Client,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
-        search: Result<::std::string::String, String>,
+        search: Result<types::SearchStoreSearch, String>,
     }
     impl<'a> SearchStore<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -4571,13 +4642,12 @@ pub mod builder {
         }
         pub fn search<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::SearchStoreSearch>,
         {
             self.search = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for search failed"
-                        .to_string()
+                    "conversion to `SearchStoreSearch` for search failed".to_string()
                 });
             self
         }
@@ -5772,6 +5842,82 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_account_info_by_get`]
+
+[`Client::get_account_info_by_get`]: super::Client::get_account_info_by_get*/
+    #[derive(Debug, Clone)]
+    pub struct GetAccountInfoByGet<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetAccountInfoByGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/v1/account/info`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AccountInfoResponse>, Error<types::ApiError>> {
+            let Self { client } = self;
+            let url = format!("{}/api/v1/account/info", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_account_info_by_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -31,7 +31,7 @@ pub mod operations {
                 Self(self.0.query_param_missing("limit"))
             }
         }
-        pub fn search(self, value: &str) -> Self {
+        pub fn search(self, value: &types::SearchStoreSearch) -> Self {
             Self(self.0.query_param("search", value.to_string()))
         }
     }
@@ -855,6 +855,73 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        pub fn conflict(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(409u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct GetAccountInfoByGetWhen(::httpmock::When);
+    impl GetAccountInfoByGetWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(regex::Regex::new("^/api/v1/account/info$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+    }
+    pub struct GetAccountInfoByGetThen(::httpmock::Then);
+    impl GetAccountInfoByGetThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::AccountInfoResponse) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn too_many_requests(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(429u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn internal_server_error(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(500u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
     }
     pub struct GetAccountInfoWhen(::httpmock::When);
     impl GetAccountInfoWhen {
@@ -964,6 +1031,12 @@ pub trait MockServerExt {
     fn abort_run<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::AbortRunWhen, operations::AbortRunThen);
+    fn get_account_info_by_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::GetAccountInfoByGetWhen,
+            operations::GetAccountInfoByGetThen,
+        );
     fn get_account_info<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::GetAccountInfoWhen, operations::GetAccountInfoThen);
@@ -1084,6 +1157,20 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::AbortRunWhen::new(when),
                 operations::AbortRunThen::new(then),
+            )
+        })
+    }
+    fn get_account_info_by_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::GetAccountInfoByGetWhen,
+            operations::GetAccountInfoByGetThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetAccountInfoByGetWhen::new(when),
+                operations::GetAccountInfoByGetThen::new(then),
             )
         })
     }

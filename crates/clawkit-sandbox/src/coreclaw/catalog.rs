@@ -1,0 +1,636 @@
+//! The seeded Worker catalog and saved task templates.
+//!
+//! Six Workers cover every input property type (string, integer, number, boolean, array, object),
+//! required and optional fields, defaults, descriptions and editors. Their result items are made on
+//! demand from the run slug and the item index, so a run of ten million items costs no memory.
+//!
+//! Any string anywhere in a run's custom input that contains [`FAIL_MARKER`] makes the run fail
+//! halfway, like a real navigation timeout.
+
+use serde_json::{Map, Value, json};
+
+use crate::store::{mix, unit};
+
+/// Put this in any string input to make the run fail (status 4) halfway.
+pub const FAIL_MARKER: &str = "sandbox:fail";
+
+/// The largest item count the load-generator Worker accepts.
+pub const MAX_LOAD_ITEMS: u64 = 10_000_000;
+
+/// The JSON type of a Worker input property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropType {
+    /// `string`
+    String,
+    /// `integer`
+    Integer,
+    /// `number`
+    Number,
+    /// `boolean`
+    Boolean,
+    /// `array`
+    Array,
+    /// `object`
+    Object,
+}
+
+impl PropType {
+    /// The name CoreClaw uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            PropType::String => "string",
+            PropType::Integer => "integer",
+            PropType::Number => "number",
+            PropType::Boolean => "boolean",
+            PropType::Array => "array",
+            PropType::Object => "object",
+        }
+    }
+
+    /// Whether `value` has this type (an integer is also a number).
+    pub fn accepts(self, value: &Value) -> bool {
+        match self {
+            PropType::String => value.is_string(),
+            PropType::Integer => value.is_i64() || value.is_u64(),
+            PropType::Number => value.is_number(),
+            PropType::Boolean => value.is_boolean(),
+            PropType::Array => value.is_array(),
+            PropType::Object => value.is_object(),
+        }
+    }
+}
+
+/// The JSON type name of a value, for error messages.
+pub fn type_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// One input property of a Worker, as `/api/scraper` describes it.
+#[derive(Debug, Clone)]
+pub struct Property {
+    /// Key in `input.parameters.custom`.
+    pub name: &'static str,
+    /// Value type.
+    pub kind: PropType,
+    /// Label.
+    pub title: &'static str,
+    /// Whether it must be present.
+    pub required: bool,
+    /// Default value.
+    pub default: Option<Value>,
+    /// Help text.
+    pub description: &'static str,
+    /// UI editor hint.
+    pub editor: Option<&'static str>,
+    /// Further fields the service sends (bounds, choices), kept as they are.
+    pub extra: Map<String, Value>,
+    /// For arrays of objects: a key every item must carry as a string (checked, not published).
+    pub item_key: Option<&'static str>,
+}
+
+impl Property {
+    fn new(name: &'static str, kind: PropType, title: &'static str) -> Self {
+        Self {
+            name,
+            kind,
+            title,
+            required: false,
+            default: None,
+            description: "",
+            editor: None,
+            extra: Map::new(),
+            item_key: None,
+        }
+    }
+
+    fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    fn default(mut self, value: Value) -> Self {
+        self.default = Some(value);
+        self
+    }
+
+    fn describe(mut self, text: &'static str) -> Self {
+        self.description = text;
+        self
+    }
+
+    fn editor(mut self, editor: &'static str) -> Self {
+        self.editor = Some(editor);
+        self
+    }
+
+    fn extra(mut self, key: &str, value: Value) -> Self {
+        self.extra.insert(key.to_string(), value);
+        self
+    }
+
+    fn items_with(mut self, key: &'static str) -> Self {
+        self.item_key = Some(key);
+        self
+    }
+
+    /// The property as `/api/scraper` sends it.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("name".into(), json!(self.name));
+        out.insert("type".into(), json!(self.kind.name()));
+        out.insert("title".into(), json!(self.title));
+        out.insert("required".into(), json!(self.required));
+        if let Some(d) = &self.default {
+            out.insert("default".into(), d.clone());
+        }
+        if !self.description.is_empty() {
+            out.insert("description".into(), json!(self.description));
+        }
+        if let Some(e) = self.editor {
+            out.insert("editor".into(), json!(e));
+        }
+        for (k, v) in &self.extra {
+            out.insert(k.clone(), v.clone());
+        }
+        Value::Object(out)
+    }
+}
+
+/// How a Worker's results are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One product per URL.
+    Amazon,
+    /// `max_results` places for a keyword.
+    Places,
+    /// `max_articles` per start URL.
+    News,
+    /// One item per post of a profile.
+    Profile,
+    /// `count` synthetic items, made lazily: the load-test Worker.
+    Load,
+    /// One page as text.
+    PageText,
+    /// `max_pages` pages per start URL.
+    Crawl,
+}
+
+/// A Worker of the catalog.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    /// Worker id (`scraper_slug`).
+    pub slug: &'static str,
+    /// Store title.
+    pub title: &'static str,
+    /// Store description.
+    pub description: &'static str,
+    /// The only version that can be run.
+    pub version: &'static str,
+    /// Markdown readme.
+    pub readme: &'static str,
+    /// Default CPUs.
+    pub cpus: f64,
+    /// Default memory in MB.
+    pub memory: i64,
+    /// Default time limit.
+    pub execute_limit_time_seconds: i64,
+    /// Input properties.
+    pub properties: Vec<Property>,
+    /// Result columns: (key, label, format).
+    pub headers: Vec<(&'static str, &'static str, &'static str)>,
+    /// Price per result item in micro-USD.
+    pub price_micros: i64,
+    /// Traffic per result item in bytes.
+    pub bytes_per_item: i64,
+    /// How results are made.
+    pub output: Output,
+}
+
+fn items_of<'a>(custom: &'a Map<String, Value>, name: &str) -> &'a [Value] {
+    custom
+        .get(name)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn int_of(custom: &Map<String, Value>, name: &str, default: u64) -> u64 {
+    custom.get(name).and_then(Value::as_u64).unwrap_or(default)
+}
+
+impl Worker {
+    /// A property by name.
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// How many items a run with this input produces in all.
+    pub fn result_count(&self, custom: &Map<String, Value>) -> u64 {
+        match self.output {
+            Output::Amazon => items_of(custom, "urls").len() as u64,
+            Output::Places => int_of(custom, "max_results", 20),
+            Output::News => {
+                int_of(custom, "max_articles", 10) * items_of(custom, "startURLs").len().max(1) as u64
+            }
+            Output::Profile => {
+                if custom.get("include_posts").and_then(Value::as_bool).unwrap_or(true) {
+                    int_of(custom, "max_posts", 5)
+                } else {
+                    1
+                }
+            }
+            Output::Load => int_of(custom, "count", 0).min(MAX_LOAD_ITEMS),
+            Output::PageText => 1,
+            Output::Crawl => int_of(custom, "max_pages", 5) * items_of(custom, "startURLs").len() as u64,
+        }
+    }
+
+    /// Result item `index` of the run whose slug hashes to `run_hash`.
+    pub fn item(&self, run_hash: u64, index: u64, custom: &Map<String, Value>) -> Map<String, Value> {
+        let h = mix(run_hash ^ mix(index));
+        let r = |k: u64| unit(mix(h ^ k));
+        let round2 = |x: f64| (x * 100.0).round() / 100.0;
+        let mut item = Map::new();
+        item.insert(
+            "__coreclaw_data_id__".into(),
+            json!(format!("{:016x}{:08x}", run_hash, index)),
+        );
+        let fields = match self.output {
+            Output::Amazon => {
+                let url = items_of(custom, "urls")
+                    .get(index as usize)
+                    .and_then(|u| u.get("url"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("https://www.amazon.com/dp/B0CHHSFMRL");
+                let asin = url
+                    .rsplit('/')
+                    .find(|s| !s.is_empty())
+                    .unwrap_or("B0CHHSFMRL")
+                    .to_string();
+                json!({
+                    "url": url,
+                    "asin": asin,
+                    "title": format!("Sandbox product {asin}"),
+                    "price": round2(5.0 + r(1) * 195.0),
+                    "currency": "USD",
+                    "rating": round2(1.0 + r(2) * 4.0),
+                    "reviews": (r(3) * 20_000.0) as u64,
+                    "in_stock": r(4) > 0.2,
+                })
+            }
+            Output::Places => {
+                let keyword = custom.get("keyword").and_then(Value::as_str).unwrap_or("place");
+                let location = custom.get("location").and_then(Value::as_str).unwrap_or("New York");
+                json!({
+                    "name": format!("{keyword} #{}", index + 1),
+                    "address": format!("{} Sandbox Street, {location}", 1 + (r(1) * 999.0) as u64),
+                    "rating": round2(1.0 + r(2) * 4.0),
+                    "reviews_count": (r(3) * 5_000.0) as u64,
+                    "phone": format!("+1 555 {:04}", (r(4) * 10_000.0) as u64),
+                    "latitude": round2(40.0 + r(5)),
+                    "longitude": round2(-74.0 + r(6)),
+                })
+            }
+            Output::News => json!({
+                "title": format!("Sandbox headline {}", index + 1),
+                "url": format!("https://news.example.com/{run_hash:x}/{index}"),
+                "author": format!("reporter{}", (r(1) * 50.0) as u64),
+                "score": round2(r(2)),
+                "published_at": format!("2026-11-{:02}T{:02}:00:00Z", 1 + (r(3) * 27.0) as u64, (r(4) * 23.0) as u64),
+            }),
+            Output::Profile => {
+                let handle = custom
+                    .get("profile")
+                    .and_then(|p| p.get("handle"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("coreclaw");
+                json!({
+                    "handle": handle,
+                    "post_id": format!("{}", mix(h) % 10_000_000_000),
+                    "text": format!("Post {} by @{handle}", index + 1),
+                    "likes": (r(1) * 10_000.0) as u64,
+                })
+            }
+            Output::Load => {
+                let size = int_of(custom, "payload_bytes", 16).min(1024) as usize;
+                let payload: String = (0..size).map(|i| (b'a' + ((h >> (i % 60)) % 26) as u8) as char).collect();
+                json!({
+                    "index": index,
+                    "name": format!("item-{index}"),
+                    "value": round2(r(1) * 1000.0),
+                    "payload": payload,
+                })
+            }
+            Output::Crawl => {
+                let starts = items_of(custom, "startURLs");
+                let per = int_of(custom, "max_pages", 5).max(1);
+                let base = starts
+                    .get((index / per) as usize)
+                    .and_then(|u| u.get("url"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("https://example.com");
+                json!({
+                    "url": format!("{}/page-{}", base.trim_end_matches('/'), index % per),
+                    "depth": index % per,
+                    "title": format!("Page {} of {base}", index % per + 1),
+                    "text_length": 500 + (r(1) * 20_000.0) as u64,
+                })
+            }
+            Output::PageText => {
+                let url = custom.get("url").and_then(Value::as_str).unwrap_or("https://example.com");
+                let text = format!("Example text of {url}, rendered by the sandbox.");
+                json!({"url": url, "title": "Example Domain", "length": text.len(), "text": text})
+            }
+        };
+        if let Value::Object(fields) = fields {
+            item.extend(fields);
+        }
+        item
+    }
+}
+
+/// A saved task template for `/api/v1/task/run`.
+#[derive(Debug, Clone)]
+pub struct TaskTemplate {
+    /// `task_slug`.
+    pub slug: &'static str,
+    /// The Worker it runs.
+    pub worker: &'static str,
+    /// Its saved custom input.
+    pub custom: Value,
+}
+
+/// The Worker of the guide's walkthrough.
+pub const AMAZON_WORKER: &str = "01KNXSHE0Y7DZKF1N8B1EMFX35";
+/// The load-test Worker: `count` items, made lazily.
+pub const LOAD_WORKER: &str = "01KSBXLOADGEN0000000000001";
+
+/// The seeded Workers.
+pub fn workers() -> Vec<Worker> {
+    use PropType::*;
+    vec![
+        Worker {
+            slug: AMAZON_WORKER,
+            title: "Amazon Global Product By URL",
+            description: "Extract product data from Amazon URLs",
+            version: "v1.0.1",
+            readme: "# Amazon Global Product By URL\n\nGive one or more Amazon product URLs in `urls` \
+                     (each `{\"url\": ...}`); one result item per URL: title, price, rating, reviews.",
+            cpus: 0.125,
+            memory: 512,
+            execute_limit_time_seconds: 1800,
+            properties: vec![Property::new("urls", Array, "URLs")
+                .required()
+                .describe("Amazon product page URLs, each as {\"url\": \"https://www.amazon.com/dp/...\"}.")
+                .editor("requestListSources")
+                .items_with("url")],
+            headers: vec![
+                ("url", "URL", "text"),
+                ("asin", "ASIN", "text"),
+                ("title", "Title", "text"),
+                ("price", "Price", "number"),
+                ("currency", "Currency", "text"),
+                ("rating", "Rating", "number"),
+                ("reviews", "Reviews", "number"),
+                ("in_stock", "In stock", "boolean"),
+            ],
+            price_micros: 3_000,
+            bytes_per_item: 250_000,
+            output: Output::Amazon,
+        },
+        Worker {
+            slug: "01KBHMS6A8H6A3K5FJY11MQ99Z",
+            title: "Google Maps Places By Keyword",
+            description: "Search Google Maps for places by keyword and location",
+            version: "v2.3.0",
+            readme: "# Google Maps Places By Keyword\n\nOne result item per place.",
+            cpus: 0.25,
+            memory: 1024,
+            execute_limit_time_seconds: 3600,
+            properties: vec![
+                Property::new("keyword", String, "Keyword").required().describe("What to search for, e.g. `coffee`."),
+                Property::new("location", String, "Location").default(json!("New York")).describe("City or area."),
+                Property::new("max_results", Integer, "Max results")
+                    .default(json!(20))
+                    .describe("How many places to return (1 to 500).")
+                    .extra("minimum", json!(1))
+                    .extra("maximum", json!(500)),
+                Property::new("language", String, "Language")
+                    .default(json!("en"))
+                    .editor("select")
+                    .extra("enum", json!(["en", "zh", "ja", "de", "fr"])),
+                Property::new("include_reviews", Boolean, "Include reviews").default(json!(false)),
+            ],
+            headers: vec![
+                ("name", "Name", "text"),
+                ("address", "Address", "text"),
+                ("rating", "Rating", "number"),
+                ("reviews_count", "Reviews", "number"),
+                ("phone", "Phone", "text"),
+                ("latitude", "Latitude", "number"),
+                ("longitude", "Longitude", "number"),
+            ],
+            price_micros: 2_000,
+            bytes_per_item: 120_000,
+            output: Output::Places,
+        },
+        Worker {
+            slug: "01KJXYJ7KCHXM0PDZHQD5293XE",
+            title: "News Scraper",
+            description: "Collect news articles from start URLs",
+            version: "v1.0.2",
+            readme: "# News Scraper\n\nProvide one or more start URLs and how many articles to keep.",
+            cpus: 0.125,
+            memory: 512,
+            execute_limit_time_seconds: 1800,
+            properties: vec![
+                Property::new("startURLs", Array, "Start URLs")
+                    .required()
+                    .default(json!([{"url": "https://example.com"}]))
+                    .describe("Seed URLs consumed by the scraper.")
+                    .editor("requestListSources")
+                    .items_with("url"),
+                Property::new("max_articles", Integer, "Max articles per URL").default(json!(10)),
+                Property::new("since", String, "Published since").editor("datepicker").describe("ISO 8601 date, e.g. 2026-11-01."),
+                Property::new("score_threshold", Number, "Minimum score").default(json!(0.0)).describe("0 to 1."),
+            ],
+            headers: vec![
+                ("title", "Title", "text"),
+                ("url", "URL", "text"),
+                ("author", "Author", "text"),
+                ("score", "Score", "number"),
+                ("published_at", "Published", "date"),
+            ],
+            price_micros: 1_000,
+            bytes_per_item: 60_000,
+            output: Output::News,
+        },
+        Worker {
+            slug: "01KBHT00QRRZYZJQJ8P1R682VC",
+            title: "Social Profile Posts",
+            description: "Read the latest posts of a social media profile",
+            version: "v1.1.0",
+            readme: "# Social Profile Posts\n\n`profile` is an object: `{\"platform\": \"x\", \"handle\": \"...\"}`.",
+            cpus: 0.125,
+            memory: 512,
+            execute_limit_time_seconds: 900,
+            properties: vec![
+                Property::new("profile", Object, "Profile")
+                    .required()
+                    .default(json!({"platform": "x", "handle": "coreclaw"}))
+                    .editor("json")
+                    .describe("Which profile: {\"platform\": ..., \"handle\": ...}."),
+                Property::new("include_posts", Boolean, "Include posts").default(json!(true)),
+                Property::new("max_posts", Integer, "Max posts").default(json!(5)),
+            ],
+            headers: vec![
+                ("handle", "Handle", "text"),
+                ("post_id", "Post", "text"),
+                ("text", "Text", "text"),
+                ("likes", "Likes", "number"),
+            ],
+            price_micros: 1_500,
+            bytes_per_item: 40_000,
+            output: Output::Profile,
+        },
+        Worker {
+            slug: LOAD_WORKER,
+            title: "Sandbox Load Generator",
+            description: "Produces any number of synthetic items, for paging and export load tests",
+            version: "v1.0.0",
+            readme: "# Sandbox Load Generator\n\n`count` items (up to 10,000,000), made on demand from the run slug.",
+            cpus: 0.125,
+            memory: 512,
+            execute_limit_time_seconds: 3600,
+            properties: vec![
+                Property::new("count", Integer, "Item count")
+                    .required()
+                    .describe("How many result items to produce (1 to 10,000,000).")
+                    .extra("minimum", json!(1))
+                    .extra("maximum", json!(MAX_LOAD_ITEMS)),
+                Property::new("payload_bytes", Integer, "Payload bytes")
+                    .default(json!(16))
+                    .describe("Size of each item's `payload` string (0 to 1024)."),
+            ],
+            headers: vec![
+                ("index", "Index", "number"),
+                ("name", "Name", "text"),
+                ("value", "Value", "number"),
+                ("payload", "Payload", "text"),
+            ],
+            price_micros: 1,
+            bytes_per_item: 100,
+            output: Output::Load,
+        },
+        Worker {
+            slug: "01KGYERXPXTABWXMGQKFCE43M2",
+            title: "Website Content Crawler",
+            description: "Crawl websites from start URLs and extract page content",
+            version: "v1.0.1",
+            readme: "# Website Content Crawler\n\nStarts at `startURLs` and returns up to `max_pages` pages per start URL.",
+            cpus: 0.125,
+            memory: 512,
+            execute_limit_time_seconds: 1800,
+            properties: vec![
+                Property::new("startURLs", Array, "Start URLs")
+                    .required()
+                    .default(json!([{"url": "https://example.com"}]))
+                    .describe("Seed URLs consumed by the scraper.")
+                    .editor("requestListSources")
+                    .items_with("url"),
+                Property::new("max_pages", Integer, "Max pages per start URL")
+                    .default(json!(5))
+                    .extra("minimum", json!(1))
+                    .extra("maximum", json!(1000)),
+                Property::new("same_domain", Boolean, "Stay on the start domain").default(json!(true)),
+            ],
+            headers: vec![
+                ("url", "URL", "text"),
+                ("depth", "Depth", "number"),
+                ("title", "Title", "text"),
+                ("text_length", "Text length", "number"),
+            ],
+            price_micros: 2_000,
+            bytes_per_item: 300_000,
+            output: Output::Crawl,
+        },
+        Worker {
+            slug: "01KSBXPAGETEXT000000000001",
+            title: "Web Page To Text",
+            description: "Render one web page and return its text",
+            version: "v1.0.1",
+            readme: "# Web Page To Text\n\nOne result item: the page's title and text.",
+            cpus: 0.25,
+            memory: 1024,
+            execute_limit_time_seconds: 600,
+            properties: vec![
+                Property::new("url", String, "URL").required().describe("The page to render."),
+                Property::new("render_js", Boolean, "Render JavaScript").default(json!(true)),
+                Property::new("wait_seconds", Number, "Wait seconds").default(json!(0.5)).describe("Extra wait after load."),
+            ],
+            headers: vec![
+                ("url", "URL", "text"),
+                ("title", "Title", "text"),
+                ("length", "Length", "number"),
+                ("text", "Text", "text"),
+            ],
+            price_micros: 5_000,
+            bytes_per_item: 500_000,
+            output: Output::PageText,
+        },
+    ]
+}
+
+/// The saved task templates.
+pub fn tasks() -> Vec<TaskTemplate> {
+    vec![
+        TaskTemplate {
+            slug: "01KK0G4W9W4JYTWEA55KMG5QKP",
+            worker: AMAZON_WORKER,
+            custom: json!({"urls": [
+                {"url": "https://www.amazon.com/dp/B0CHHSFMRL"},
+                {"url": "https://www.amazon.com/dp/B09G9FPHY6"}
+            ]}),
+        },
+        TaskTemplate {
+            slug: "01KK0G4W9W4JYTWEA55KMG5LOD",
+            worker: LOAD_WORKER,
+            custom: json!({"count": 1000}),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_catalog_covers_every_property_type() {
+        let kinds: BTreeSet<&str> = workers()
+            .iter()
+            .flat_map(|w| w.properties.iter().map(|p| p.kind.name()))
+            .collect();
+        assert_eq!(kinds.len(), 6, "{kinds:?}");
+        assert!(workers().len() >= 6);
+    }
+
+    #[test]
+    fn items_are_deterministic_and_lazy() {
+        let w = workers().into_iter().find(|w| w.slug == LOAD_WORKER).unwrap();
+        let custom = json!({"count": 10_000_000}).as_object().unwrap().clone();
+        assert_eq!(w.result_count(&custom), 10_000_000);
+        let a = w.item(1, 9_999_999, &custom);
+        assert_eq!(a, w.item(1, 9_999_999, &custom));
+        assert_ne!(a, w.item(2, 9_999_999, &custom));
+        assert_eq!(a["index"], json!(9_999_999));
+    }
+}

@@ -1,0 +1,336 @@
+//! clawkit-sandbox: a local, stateful server of the clawkit vendors' APIs, with fault injection.
+//!
+//! Each vendor lives under its own prefix (`/coreclaw`, `/bazhuayu`, ...), so the specs' paths never
+//! collide, and `GET /_sandbox/health` answers 200. Start one in-process on a random port:
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use clawkit_sandbox::{Sandbox, Vendor};
+//!
+//! let sandbox = Sandbox::builder().seed(7).start().await?;
+//! let base = sandbox.base_url(Vendor::Coreclaw); // http://127.0.0.1:PORT/coreclaw
+//! // ... point a client at `base` with the api-key `sandbox-key` ...
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Faults (429, 4290, 503, latency, a reset mid-body, truncated JSON, a slow body) are set from the
+//! builder or at run time with `POST /_sandbox/faults`; see [`faults`].
+
+#![deny(missing_docs)]
+
+pub mod coreclaw;
+pub mod faults;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use faults::{FaultKind, FaultRule};
+
+/// The CoreClaw api-key the sandbox accepts unless the builder sets another.
+pub const CORECLAW_API_KEY: &str = "sandbox-key";
+
+/// A vendor served by the sandbox, each under its own path prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Vendor {
+    /// CoreClaw, under `/coreclaw`.
+    Coreclaw,
+    /// Bazhuayu DataAPI, under `/bazhuayu`.
+    Bazhuayu,
+    /// OpenClaw DevOps v2, under `/openclaw-devops`.
+    OpenclawDevops,
+    /// OpenClaw fulfillment, under `/openclaw-fulfillment`.
+    OpenclawFulfillment,
+    /// bots.win, under `/botswin`.
+    Botswin,
+}
+
+impl Vendor {
+    /// Every vendor.
+    pub const ALL: [Vendor; 5] = [
+        Vendor::Coreclaw,
+        Vendor::Bazhuayu,
+        Vendor::OpenclawDevops,
+        Vendor::OpenclawFulfillment,
+        Vendor::Botswin,
+    ];
+
+    /// The path prefix, e.g. `/coreclaw`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Vendor::Coreclaw => "/coreclaw",
+            Vendor::Bazhuayu => "/bazhuayu",
+            Vendor::OpenclawDevops => "/openclaw-devops",
+            Vendor::OpenclawFulfillment => "/openclaw-fulfillment",
+            Vendor::Botswin => "/botswin",
+        }
+    }
+
+    /// Whether the sandbox serves this vendor's API yet.
+    pub fn served(self) -> bool {
+        matches!(self, Vendor::Coreclaw)
+    }
+}
+
+/// State every route can reach.
+#[derive(Debug)]
+pub struct Shared {
+    /// Latency added to every vendor request.
+    pub latency: Duration,
+    /// The fault rules in force.
+    pub faults: Mutex<faults::FaultPlan>,
+}
+
+/// Settings for a sandbox; see [`Sandbox::builder`].
+#[derive(Debug, Clone)]
+pub struct SandboxBuilder {
+    port: u16,
+    seed: u64,
+    run_duration: Duration,
+    latency: Duration,
+    faults: Vec<FaultRule>,
+    initial_balance_micros: i64,
+    api_key: String,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            seed: 42,
+            run_duration: Duration::from_secs(3),
+            latency: Duration::ZERO,
+            faults: Vec::new(),
+            initial_balance_micros: 100_000_000,
+            api_key: CORECLAW_API_KEY.to_string(),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// Port to bind on 127.0.0.1 (default 0: a random free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Seed for ids, generated data and fault probabilities (default 42).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// How long a CoreClaw run takes from start to a final status (default 3 s).
+    pub fn run_duration(mut self, duration: Duration) -> Self {
+        self.run_duration = duration;
+        self
+    }
+
+    /// Latency added to every vendor request (default none).
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Adds a fault rule in force from the start.
+    pub fn fault(mut self, rule: FaultRule) -> Self {
+        self.faults.push(rule);
+        self
+    }
+
+    /// CoreClaw account balance in USD at start (default 100.00).
+    pub fn initial_balance(mut self, usd: f64) -> Self {
+        self.initial_balance_micros = (usd * 1_000_000.0).round() as i64;
+        self
+    }
+
+    /// The CoreClaw api-key to accept (default [`CORECLAW_API_KEY`]).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = key.into();
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving in the background.
+    pub async fn start(self) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
+        let addr = listener.local_addr()?;
+        let root = format!("http://{addr}");
+        let mut plan = faults::FaultPlan::new(self.seed);
+        for rule in self.faults {
+            plan.add(rule);
+        }
+        let shared = Arc::new(Shared {
+            latency: self.latency,
+            faults: Mutex::new(plan),
+        });
+        let coreclaw = coreclaw::CoreClaw::new(coreclaw::Config {
+            seed: self.seed,
+            run_duration: self.run_duration,
+            initial_balance_micros: self.initial_balance_micros,
+            api_key: self.api_key,
+            base_url: format!("{root}{}", Vendor::Coreclaw.prefix()),
+        });
+        let app = router(shared.clone(), coreclaw);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("sandbox server stopped: {e}");
+            }
+        });
+        Ok(Sandbox {
+            addr,
+            shared,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+fn router(shared: Arc<Shared>, coreclaw: Arc<coreclaw::CoreClaw>) -> Router {
+    let control = Router::new()
+        .route("/_sandbox/health", get(health))
+        .route(
+            "/_sandbox/faults",
+            get(list_faults).post(add_faults).delete(clear_faults),
+        )
+        .with_state(shared.clone());
+    Router::new()
+        .nest(Vendor::Coreclaw.prefix(), coreclaw::router(coreclaw))
+        .merge(control)
+        .layer(axum::middleware::from_fn_with_state(shared, faults::apply))
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn list_faults(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let rules = shared.faults.lock().map(|p| p.rules()).unwrap_or_default();
+    axum::Json(serde_json::json!({ "rules": rules }))
+}
+
+/// `POST /_sandbox/faults` takes one rule or `{"rules": [...]}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FaultsBody {
+    Many { rules: Vec<FaultRule> },
+    One(FaultRule),
+}
+
+async fn add_faults(
+    State(shared): State<Arc<Shared>>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let parsed: Result<FaultsBody, _> = serde_json::from_slice(&body);
+    let rules = match parsed {
+        Ok(FaultsBody::Many { rules }) => rules,
+        Ok(FaultsBody::One(rule)) => vec![rule],
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(serde_json::json!({"error": format!("invalid fault rule: {e}")})),
+            )
+                .into_response();
+        }
+    };
+    if let Ok(mut plan) = shared.faults.lock() {
+        for rule in rules {
+            plan.add(rule);
+        }
+    }
+    list_faults(State(shared)).await.into_response()
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
+    if let Ok(mut plan) = shared.faults.lock() {
+        plan.clear();
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// A running sandbox. Dropping it stops the server; [`Sandbox::shutdown`] waits for that.
+#[derive(Debug)]
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Settings for a new sandbox.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The base URL of one vendor, e.g. `http://127.0.0.1:PORT/coreclaw`.
+    pub fn base_url(&self, vendor: Vendor) -> String {
+        format!("{}{}", self.url(), vendor.prefix())
+    }
+
+    /// Adds a fault rule while running.
+    pub fn add_fault(&self, rule: FaultRule) {
+        if let Ok(mut plan) = self.shared.faults.lock() {
+            plan.add(rule);
+        }
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        if let Ok(mut plan) = self.shared.faults.lock() {
+            plan.clear();
+        }
+    }
+
+    /// The fault rules with how often each matched and hit.
+    pub fn faults(&self) -> Vec<faults::ActiveRule> {
+        self.shared.faults.lock().map(|p| p.rules()).unwrap_or_default()
+    }
+
+    /// Stops accepting connections, finishes the requests in flight and waits for the server.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
