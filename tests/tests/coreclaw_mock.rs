@@ -54,7 +54,8 @@ async fn store_search_needs_no_key_and_decodes_the_guide_example() {
     let server = MockServer::start_async().await;
     // The generated, typed mock: method and path come from the spec.
     let mock = server.search_store(|when, then| {
-        when.search("amazon").limit(std::num::NonZeroU64::new(5));
+        when.search(&"amazon".parse().unwrap())
+            .limit(std::num::NonZeroU64::new(5));
         // The guide's response, verbatim: no `message`.
         then.ok(&serde_json::from_value(json!({
             "code": 0,

@@ -210,13 +210,9 @@ fn is_schema(map: &Map<String, Value>) -> bool {
     .any(|k| map.contains_key(*k))
 }
 
-fn validate(
-    doc: &Value,
-    schema: &Value,
-    example: &Value,
-    pointer: &str,
-    add: &mut impl FnMut(String, String),
-) {
+/// Compiles `schema` (an OpenAPI 3.0 schema inside `doc`, `$ref`s included) into a JSON Schema
+/// draft 4 validator that also checks `format`.
+pub fn compile(doc: &Value, schema: &Value) -> Result<jsonschema::Validator, String> {
     let schemas = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
@@ -232,10 +228,20 @@ fn validate(
     } else {
         root = json!({ "allOf": [root], "components": { "schemas": schemas } });
     }
-    let validator = match jsonschema::draft4::options()
+    jsonschema::draft4::options()
         .should_validate_formats(true)
         .build(&root)
-    {
+        .map_err(|e| e.to_string())
+}
+
+fn validate(
+    doc: &Value,
+    schema: &Value,
+    example: &Value,
+    pointer: &str,
+    add: &mut impl FnMut(String, String),
+) {
+    let validator = match compile(doc, schema) {
         Ok(v) => v,
         Err(e) => {
             add(

@@ -232,7 +232,7 @@ pub fn spec_summary(prepared: &Prepared) -> String {
                             .join(", ")
                     )
                 },
-                inferred(&r).to_string() + inferred(response),
+                if inferred(&r).is_empty() { inferred(response) } else { inferred(&r) },
             );
         }
         for (name, callback) in op

@@ -212,7 +212,9 @@ fn error_body(vendor: Vendor, status: StatusCode) -> serde_json::Value {
         Vendor::Coreclaw if limited => json!({
             "code": 4290, "message": "Too many requests, please try again later", "data": null
         }),
-        Vendor::Coreclaw => json!({"code": 5000, "message": "Network error, try again", "data": null}),
+        Vendor::Coreclaw => {
+            json!({"code": 5000, "message": "Network error, try again", "data": null})
+        }
         _ if limited => json!({"error": "rate_limited", "message": "Too many requests"}),
         _ => json!({"error": "service_unavailable", "message": "Service temporarily unavailable"}),
     }
@@ -298,14 +300,16 @@ async fn damage_body(response: Response, fault: FaultKind) -> Response {
             parts
                 .headers
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(half),
+            // The pause lets hyper flush the headers and the first half before the cut.
+            let first = futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]);
+            let cut = futures::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 Err(std::io::Error::new(
                     std::io::ErrorKind::ConnectionReset,
                     "sandbox fault: connection reset mid-body",
-                )),
-            ];
-            Body::from_stream(futures::stream::iter(chunks))
+                ))
+            });
+            Body::from_stream(first.chain(cut))
         }
         FaultKind::TruncatedJson => {
             parts
@@ -349,11 +353,20 @@ mod tests {
                 .limit(2),
         );
         let hits: Vec<bool> = (0..12)
-            .map(|_| !plan.decide(Vendor::Coreclaw, "/api/v1/run/detail").is_empty())
+            .map(|_| {
+                !plan
+                    .decide(Vendor::Coreclaw, "/api/v1/run/detail")
+                    .is_empty()
+            })
             .collect();
-        let expected = [false, false, true, false, false, true, false, false, false, false, false, false];
+        let expected = [
+            false, false, true, false, false, true, false, false, false, false, false, false,
+        ];
         assert_eq!(hits, expected);
-        assert!(plan.decide(Vendor::Bazhuayu, "/api/v1/run/detail").is_empty());
+        assert!(
+            plan.decide(Vendor::Bazhuayu, "/api/v1/run/detail")
+                .is_empty()
+        );
         assert!(plan.decide(Vendor::Coreclaw, "/api/store").is_empty());
     }
 
@@ -361,7 +374,11 @@ mod tests {
     fn probability_is_deterministic_per_seed() {
         let run = |seed| {
             let mut plan = FaultPlan::new(seed);
-            plan.add(FaultRule::new(FaultKind::Code4290).probability(0.3).route("/api/*"));
+            plan.add(
+                FaultRule::new(FaultKind::Code4290)
+                    .probability(0.3)
+                    .route("/api/*"),
+            );
             (0..200)
                 .map(|_| !plan.decide(Vendor::Coreclaw, "/api/store").is_empty())
                 .collect::<Vec<_>>()
@@ -379,13 +396,21 @@ mod tests {
             "kind": {"type": "http429", "retry_after_secs": 2}, "every": 2
         }))
         .unwrap();
-        assert_eq!(rule.kind, FaultKind::Http429 { retry_after_secs: 2 });
+        assert_eq!(
+            rule.kind,
+            FaultKind::Http429 {
+                retry_after_secs: 2
+            }
+        );
         assert_eq!(rule.vendor, Some(Vendor::Coreclaw));
     }
 
     #[test]
     fn paths_split_by_vendor_prefix() {
-        assert_eq!(vendor_of("/coreclaw/api/store"), Some((Vendor::Coreclaw, "/api/store")));
+        assert_eq!(
+            vendor_of("/coreclaw/api/store"),
+            Some((Vendor::Coreclaw, "/api/store"))
+        );
         assert_eq!(vendor_of("/coreclawx/api"), None);
         assert_eq!(vendor_of("/_sandbox/health"), None);
     }

@@ -313,7 +313,11 @@ impl Sandbox {
 
     /// The fault rules with how often each matched and hit.
     pub fn faults(&self) -> Vec<faults::ActiveRule> {
-        self.shared.faults.lock().map(|p| p.rules()).unwrap_or_default()
+        self.shared
+            .faults
+            .lock()
+            .map(|p| p.rules())
+            .unwrap_or_default()
     }
 
     /// Stops accepting connections, finishes the requests in flight and waits for the server.

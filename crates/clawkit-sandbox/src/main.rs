@@ -53,12 +53,24 @@ async fn main() -> std::process::ExitCode {
     };
     println!("clawkit-sandbox listening on {}", sandbox.url());
     for vendor in Vendor::ALL {
-        let note = if vendor.served() { "" } else { "  (not served yet)" };
-        println!("  {:<22} {}{note}", format!("{vendor:?}"), sandbox.base_url(vendor));
+        let note = if vendor.served() {
+            ""
+        } else {
+            "  (not served yet)"
+        };
+        println!(
+            "  {:<22} {}{note}",
+            format!("{vendor:?}"),
+            sandbox.base_url(vendor)
+        );
     }
     println!("credentials:");
     println!("  CoreClaw   header api-key: {CORECLAW_API_KEY}");
-    println!("health: {}/_sandbox/health   faults: {}/_sandbox/faults", sandbox.url(), sandbox.url());
+    println!(
+        "health: {}/_sandbox/health   faults: {}/_sandbox/faults",
+        sandbox.url(),
+        sandbox.url()
+    );
     if tokio::signal::ctrl_c().await.is_err() {
         eprintln!("error: cannot wait for Ctrl-C");
     }

@@ -238,10 +238,15 @@ impl Worker {
             Output::Amazon => items_of(custom, "urls").len() as u64,
             Output::Places => int_of(custom, "max_results", 20),
             Output::News => {
-                int_of(custom, "max_articles", 10) * items_of(custom, "startURLs").len().max(1) as u64
+                int_of(custom, "max_articles", 10)
+                    * items_of(custom, "startURLs").len().max(1) as u64
             }
             Output::Profile => {
-                if custom.get("include_posts").and_then(Value::as_bool).unwrap_or(true) {
+                if custom
+                    .get("include_posts")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true)
+                {
                     int_of(custom, "max_posts", 5)
                 } else {
                     1
@@ -249,12 +254,19 @@ impl Worker {
             }
             Output::Load => int_of(custom, "count", 0).min(MAX_LOAD_ITEMS),
             Output::PageText => 1,
-            Output::Crawl => int_of(custom, "max_pages", 5) * items_of(custom, "startURLs").len() as u64,
+            Output::Crawl => {
+                int_of(custom, "max_pages", 5) * items_of(custom, "startURLs").len() as u64
+            }
         }
     }
 
     /// Result item `index` of the run whose slug hashes to `run_hash`.
-    pub fn item(&self, run_hash: u64, index: u64, custom: &Map<String, Value>) -> Map<String, Value> {
+    pub fn item(
+        &self,
+        run_hash: u64,
+        index: u64,
+        custom: &Map<String, Value>,
+    ) -> Map<String, Value> {
         let h = mix(run_hash ^ mix(index));
         let r = |k: u64| unit(mix(h ^ k));
         let round2 = |x: f64| (x * 100.0).round() / 100.0;
@@ -287,8 +299,14 @@ impl Worker {
                 })
             }
             Output::Places => {
-                let keyword = custom.get("keyword").and_then(Value::as_str).unwrap_or("place");
-                let location = custom.get("location").and_then(Value::as_str).unwrap_or("New York");
+                let keyword = custom
+                    .get("keyword")
+                    .and_then(Value::as_str)
+                    .unwrap_or("place");
+                let location = custom
+                    .get("location")
+                    .and_then(Value::as_str)
+                    .unwrap_or("New York");
                 json!({
                     "name": format!("{keyword} #{}", index + 1),
                     "address": format!("{} Sandbox Street, {location}", 1 + (r(1) * 999.0) as u64),
@@ -321,7 +339,9 @@ impl Worker {
             }
             Output::Load => {
                 let size = int_of(custom, "payload_bytes", 16).min(1024) as usize;
-                let payload: String = (0..size).map(|i| (b'a' + ((h >> (i % 60)) % 26) as u8) as char).collect();
+                let payload: String = (0..size)
+                    .map(|i| (b'a' + ((h >> (i % 60)) % 26) as u8) as char)
+                    .collect();
                 json!({
                     "index": index,
                     "name": format!("item-{index}"),
@@ -345,7 +365,10 @@ impl Worker {
                 })
             }
             Output::PageText => {
-                let url = custom.get("url").and_then(Value::as_str).unwrap_or("https://example.com");
+                let url = custom
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .unwrap_or("https://example.com");
                 let text = format!("Example text of {url}, rendered by the sandbox.");
                 json!({"url": url, "title": "Example Domain", "length": text.len(), "text": text})
             }
@@ -625,7 +648,10 @@ mod tests {
 
     #[test]
     fn items_are_deterministic_and_lazy() {
-        let w = workers().into_iter().find(|w| w.slug == LOAD_WORKER).unwrap();
+        let w = workers()
+            .into_iter()
+            .find(|w| w.slug == LOAD_WORKER)
+            .unwrap();
         let custom = json!({"count": 10_000_000}).as_object().unwrap().clone();
         assert_eq!(w.result_count(&custom), 10_000_000);
         let a = w.item(1, 9_999_999, &custom);

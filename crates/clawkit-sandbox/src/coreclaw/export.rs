@@ -141,7 +141,10 @@ mod tests {
         Export {
             run_slug: "r".into(),
             run_hash: 9,
-            worker: workers().into_iter().find(|w| w.slug == LOAD_WORKER).unwrap(),
+            worker: workers()
+                .into_iter()
+                .find(|w| w.slug == LOAD_WORKER)
+                .unwrap(),
             custom: json!({"count": count}).as_object().unwrap().clone(),
             count,
             keys: vec!["index".into(), "name".into()],
@@ -171,7 +174,10 @@ mod tests {
             let items: Vec<Value> = serde_json::from_str(&text).unwrap();
             assert_eq!(items.len() as u64, count);
             if let Some(last) = items.last() {
-                assert_eq!(last, &json!({"index": count - 1, "name": format!("item-{}", count - 1)}));
+                assert_eq!(
+                    last,
+                    &json!({"index": count - 1, "name": format!("item-{}", count - 1)})
+                );
             }
         }
     }

@@ -77,7 +77,7 @@ impl CoreClaw {
     /// A fresh CoreClaw with the seeded catalog.
     pub fn new(config: Config) -> Arc<Self> {
         let now = unix_now();
-        Arc::new(Self {
+        let cc = Arc::new(Self {
             ids: Ids::new(config.seed),
             inner: Mutex::new(Inner {
                 runs: HashMap::new(),
@@ -96,7 +96,81 @@ impl CoreClaw {
                 .build()
                 .unwrap_or_default(),
             config,
-        })
+        });
+        cc.seed_history();
+        cc
+    }
+
+    /// Runs named in CoreClaw's own guide and spec examples, so that their examples work against
+    /// the sandbox: the guide's finished Amazon run (20 results, usage 0.06), the spec's finished
+    /// and failed News Scraper runs, and a long run to abort.
+    fn seed_history(&self) {
+        let day = Duration::from_secs(24 * 3600);
+        let urls: Vec<serde_json::Value> = (0..20)
+            .map(|i| json!({"url": format!("https://www.amazon.com/dp/B0CHHSF{i:03}")}))
+            .collect();
+        let seeded = [
+            (
+                "01KSFDS8XWTJME33C08XMCR6B9",
+                catalog::AMAZON_WORKER,
+                json!({"urls": urls}),
+                Duration::from_secs(6),
+                true,
+            ),
+            (
+                "01KS2A1M515HG7PZX9STTB0KPH",
+                "01KJXYJ7KCHXM0PDZHQD5293XE",
+                json!({"startURLs": [{"url": "https://example.com"}], "max_articles": 4}),
+                Duration::from_secs(6),
+                true,
+            ),
+            (
+                "01KKGH9VYJ6YRDZBJKPEX2JPXC",
+                "01KJXYJ7KCHXM0PDZHQD5293XE",
+                json!({"startURLs": [{"url": "https://example.com/sandbox:fail"}], "max_articles": 1}),
+                Duration::from_secs(27),
+                true,
+            ),
+            (
+                "01KJYA4S1QQ1PMDVVRP7XH72C51",
+                catalog::LOAD_WORKER,
+                json!({"count": 1000}),
+                day,
+                false,
+            ),
+        ];
+        let now = std::time::Instant::now();
+        let now_unix = unix_now();
+        let mut inner = self.lock();
+        for (slug, worker, custom, duration, finished) in seeded {
+            let Some(worker) = self.worker(worker) else {
+                continue;
+            };
+            let system = validate::System {
+                cpus: worker.cpus,
+                memory: worker.memory,
+                execute_limit_time_seconds: worker.execute_limit_time_seconds,
+                max_total_charge: 0.0,
+                max_total_traffic: 0.0,
+                proxy_region: "US".into(),
+            };
+            let custom = custom.as_object().cloned().unwrap_or_default();
+            let age = if finished { duration * 2 } else { duration / 5 };
+            let mut run = Run::new(
+                slug.to_string(),
+                crate::store::hash_str(self.config.seed, slug),
+                worker,
+                custom,
+                system,
+                duration,
+                None,
+                now_unix - age.as_secs() as i64,
+            );
+            run.created = now.checked_sub(age).unwrap_or(now);
+            run.charged = true;
+            inner.order.push(slug.to_string());
+            inner.runs.insert(slug.to_string(), run);
+        }
     }
 
     /// Locks the state (a poisoned lock is recovered: the state stays usable).
@@ -128,7 +202,9 @@ impl ApiError {
             Code::InvalidParams | Code::InsufficientBalance | Code::InsufficientTraffic => {
                 StatusCode::BAD_REQUEST
             }
-            Code::InvalidApiKey | Code::ApiKeyExpired | Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::InvalidApiKey | Code::ApiKeyExpired | Code::Unauthorized => {
+                StatusCode::UNAUTHORIZED
+            }
             Code::WorkerNotFound | Code::TaskNotFound | Code::RunNotFound | Code::NotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -152,7 +228,10 @@ impl ApiError {
 
     /// 70001 for a run slug.
     pub fn no_run(slug: &str) -> Self {
-        Self::new(Code::RunNotFound, format!("Run record does not exist: {slug}"))
+        Self::new(
+            Code::RunNotFound,
+            format!("Run record does not exist: {slug}"),
+        )
     }
 }
 

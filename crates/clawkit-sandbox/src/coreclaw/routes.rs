@@ -42,7 +42,10 @@ pub fn router(state: Arc<CoreClaw>) -> Router {
         .route("/run/last/log", post(run_log))
         .route("/scraper/abort", post(abort))
         .route("/account/info", post(account).get(account))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_key,
+        ));
     Router::new()
         .route("/api/store", get(store))
         .route("/api/scraper", get(scraper))
@@ -53,12 +56,18 @@ pub fn router(state: Arc<CoreClaw>) -> Router {
 }
 
 async fn require_key(State(cc): Shared, request: Request, next: Next) -> Response {
-    let given = request.headers().get("api-key").and_then(|v| v.to_str().ok());
+    let given = request
+        .headers()
+        .get("api-key")
+        .and_then(|v| v.to_str().ok());
     match given {
         Some(key) if key == cc.config.api_key => next.run(request).await,
         Some(_) => ApiError::new(Code::InvalidApiKey, "Invalid API key").into_response(),
-        None => ApiError::new(Code::InvalidApiKey, "Invalid API key: the api-key header is missing")
-            .into_response(),
+        None => ApiError::new(
+            Code::InvalidApiKey,
+            "Invalid API key: the api-key header is missing",
+        )
+        .into_response(),
     }
 }
 
@@ -67,12 +76,16 @@ fn body_json(body: &Bytes) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::invalid(&[format!("request body: JSON syntax error: {e}")]))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid(&[format!("request body: JSON syntax error: {e}")]))
 }
 
 fn object(value: &Value) -> Result<&Map<String, Value>, ApiError> {
     value.as_object().ok_or_else(|| {
-        ApiError::invalid(&[format!("request body: expected a JSON object, got {}", type_of(value))])
+        ApiError::invalid(&[format!(
+            "request body: expected a JSON object, got {}",
+            type_of(value)
+        )])
     })
 }
 
@@ -80,24 +93,36 @@ fn object(value: &Value) -> Result<&Map<String, Value>, ApiError> {
 fn required_str(body: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
     match body.get(key) {
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(ApiError::invalid(&[format!("{key}: expected string, got {}", type_of(v))])),
+        Some(v) => Err(ApiError::invalid(&[format!(
+            "{key}: expected string, got {}",
+            type_of(v)
+        )])),
         None => Err(ApiError::invalid(&[format!("{key}: required")])),
     }
 }
 
-fn positive_int(body: &Map<String, Value>, keys: &[&str], problems: &mut Vec<String>) -> Option<u64> {
+fn positive_int(
+    body: &Map<String, Value>,
+    keys: &[&str],
+    problems: &mut Vec<String>,
+) -> Option<u64> {
     let Some((key, value)) = keys.iter().find_map(|k| body.get(*k).map(|v| (*k, v))) else {
         problems.push(format!("{}: required", keys[0]));
         return None;
     };
     let whole = value.as_u64().or_else(|| {
         // Integers beyond u64 arrive as floats: still integers, just too many pages.
-        value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0).map(|_| u64::MAX)
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 1.0)
+            .map(|_| u64::MAX)
     });
     match whole {
         Some(n) if n >= 1 => Some(n),
         _ => {
-            problems.push(format!("{key}: expected an integer of at least 1, got {value}"));
+            problems.push(format!(
+                "{key}: expected an integer of at least 1, got {value}"
+            ));
             None
         }
     }
@@ -123,9 +148,16 @@ async fn store(State(cc): Shared, Query(query): Query<HashMap<String, String>>) 
         Some(l) => match l.parse::<u64>() {
             Ok(n) if n >= 1 => n,
             // An integer too large for u64 is still a valid limit: everything.
-            _ if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) && l.trim_start_matches('0') != "" => u64::MAX,
+            _ if !l.is_empty()
+                && l.bytes().all(|b| b.is_ascii_digit())
+                && !l.trim_start_matches('0').is_empty() =>
+            {
+                u64::MAX
+            }
             _ => {
-                problems.push(format!("limit: expected an integer of at least 1, got `{l}`"));
+                problems.push(format!(
+                    "limit: expected an integer of at least 1, got `{l}`"
+                ));
                 10
             }
         },
@@ -156,9 +188,12 @@ async fn scraper(State(cc): Shared, Query(query): Query<HashMap<String, String>>
         Some(s) if !s.is_empty() => s,
         _ => return Err(ApiError::invalid(&["slug: required".to_string()])),
     };
-    let worker = cc
-        .worker(slug)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, format!("Script does not exist: {slug}")))?;
+    let worker = cc.worker(slug).ok_or_else(|| {
+        ApiError::new(
+            Code::WorkerNotFound,
+            format!("Script does not exist: {slug}"),
+        )
+    })?;
     let data = types::ScraperDetailData {
         version: worker.version.to_string(),
         readme: Some(worker.readme.to_string()),
@@ -213,7 +248,10 @@ async fn launch(cc: &Arc<CoreClaw>, request: StartRequest) -> Answer {
         if inner.account.balance_micros < worker.price_micros.max(1) {
             return Err(ApiError::new(
                 Code::InsufficientBalance,
-                format!("Balance is not enough: {} USD", usd(inner.account.balance_micros)),
+                format!(
+                    "Balance is not enough: {} USD",
+                    usd(inner.account.balance_micros)
+                ),
             ));
         }
         if inner.account.traffic <= 0 {
@@ -254,7 +292,9 @@ pub fn settle(cc: &Arc<CoreClaw>, slug: &str) {
     let event = {
         let mut guard = cc.lock();
         let inner = &mut *guard;
-        let Some(run) = inner.runs.get_mut(slug) else { return };
+        let Some(run) = inner.runs.get_mut(slug) else {
+            return;
+        };
         let snap = run.at(now);
         if !snap.is_final() || run.charged {
             return;
@@ -341,12 +381,21 @@ async fn run_task(State(cc): Shared, body: Bytes) -> Answer {
         .tasks
         .iter()
         .find(|t| t.slug == task_slug)
-        .ok_or_else(|| ApiError::new(Code::TaskNotFound, format!("Task does not exist: {task_slug}")))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::TaskNotFound,
+                format!("Task does not exist: {task_slug}"),
+            )
+        })?;
     let worker = cc
         .worker(task.worker)
         .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?;
     let mut problems = Vec::new();
-    let custom = validate::validate_custom(worker, task.custom.as_object().unwrap_or(&Map::new()), &mut problems);
+    let custom = validate::validate_custom(
+        worker,
+        task.custom.as_object().unwrap_or(&Map::new()),
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(ApiError::invalid(&problems));
     }
@@ -375,7 +424,10 @@ async fn rerun(State(cc): Shared, body: Bytes) -> Answer {
     let callback = required_callback(body)?;
     let request = {
         let inner = cc.lock();
-        let run = inner.runs.get(&run_slug).ok_or_else(|| ApiError::no_run(&run_slug))?;
+        let run = inner
+            .runs
+            .get(&run_slug)
+            .ok_or_else(|| ApiError::no_run(&run_slug))?;
         StartRequest {
             worker: run.worker.clone(),
             is_async: true,
@@ -396,7 +448,10 @@ async fn run_detail(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
     settle(&cc, &slug);
     let inner = cc.lock();
-    let run = inner.runs.get(&slug).ok_or_else(|| ApiError::no_run(&slug))?;
+    let run = inner
+        .runs
+        .get(&slug)
+        .ok_or_else(|| ApiError::no_run(&slug))?;
     Ok(ok(run.record(Instant::now())))
 }
 
@@ -474,8 +529,16 @@ async fn result_list(State(cc): Shared, body: Bytes) -> Answer {
     }
     let (worker, hash, custom, produced) = {
         let inner = cc.lock();
-        let run = inner.runs.get(&slug).ok_or_else(|| ApiError::no_run(&slug))?;
-        (run.worker.clone(), run.hash, run.custom.clone(), run.at(Instant::now()).produced)
+        let run = inner
+            .runs
+            .get(&slug)
+            .ok_or_else(|| ApiError::no_run(&slug))?;
+        (
+            run.worker.clone(),
+            run.hash,
+            run.custom.clone(),
+            run.at(Instant::now()).produced,
+        )
     };
     let worker = cc
         .worker(&worker)
@@ -531,14 +594,25 @@ async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
             })
             .collect(),
         Some(v) => {
-            problems.push(format!("filter_keys: expected an array of strings, got {}", type_of(v)));
+            problems.push(format!(
+                "filter_keys: expected an array of strings, got {}",
+                type_of(v)
+            ));
             Vec::new()
         }
     };
     let (worker_slug, hash, custom, produced) = {
         let inner = cc.lock();
-        let run = inner.runs.get(&slug).ok_or_else(|| ApiError::no_run(&slug))?;
-        (run.worker.clone(), run.hash, run.custom.clone(), run.at(Instant::now()).produced)
+        let run = inner
+            .runs
+            .get(&slug)
+            .ok_or_else(|| ApiError::no_run(&slug))?;
+        (
+            run.worker.clone(),
+            run.hash,
+            run.custom.clone(),
+            run.at(Instant::now()).produced,
+        )
     };
     let worker = cc
         .worker(&worker_slug)
@@ -546,7 +620,11 @@ async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
         .clone();
     // Keys the Worker does not produce stay as empty CSV columns (absent in JSON), like a column
     // filter: the export still succeeds.
-    let known: Vec<String> = worker.headers.iter().map(|(k, _, _)| k.to_string()).collect();
+    let known: Vec<String> = worker
+        .headers
+        .iter()
+        .map(|(k, _, _)| k.to_string())
+        .collect();
     let Some(format) = format else {
         return Err(ApiError::invalid(&problems));
     };
@@ -588,7 +666,10 @@ async fn download(State(cc): Shared, Path(file): Path<String>) -> Response {
     };
     let mut response = Response::new(export.clone().body());
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(export.format.content_type()));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(export.format.content_type()),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -617,18 +698,42 @@ fn log_entries(run: &Run, now: Instant) -> Vec<types::LogEntry> {
         lines.push((
             LogLevel::Debug,
             format!("Produced {} of {} result items", snap.produced, run.planned),
-            if snap.finished_at > 0 { snap.finished_at * 1000 } else { unix_millis() },
+            if snap.finished_at > 0 {
+                snap.finished_at * 1000
+            } else {
+                unix_millis()
+            },
         ));
     }
     match snap.status {
-        RunStatus::Succeeded => lines.push((LogLevel::Info, "SYSTEM: Run succeeded.".into(), snap.finished_at * 1000)),
-        RunStatus::Failed => lines.push((LogLevel::Error, run.record(now).err_msg, snap.finished_at * 1000)),
-        RunStatus::Aborted => lines.push((LogLevel::Warn, "SYSTEM: Run aborted by the user.".into(), snap.finished_at * 1000)),
+        RunStatus::Succeeded => lines.push((
+            LogLevel::Info,
+            "SYSTEM: Run succeeded.".into(),
+            snap.finished_at * 1000,
+        )),
+        RunStatus::Failed => lines.push((
+            LogLevel::Error,
+            run.record(now).err_msg,
+            snap.finished_at * 1000,
+        )),
+        RunStatus::Aborted => lines.push((
+            LogLevel::Warn,
+            "SYSTEM: Run aborted by the user.".into(),
+            snap.finished_at * 1000,
+        )),
         _ => {}
     }
     for outcome in &run.deliveries {
-        let level = if outcome == "200" { LogLevel::Info } else { LogLevel::Warn };
-        lines.push((level, format!("Completion webhook: {outcome}"), unix_millis()));
+        let level = if outcome == "200" {
+            LogLevel::Info
+        } else {
+            LogLevel::Warn
+        };
+        lines.push((
+            level,
+            format!("Completion webhook: {outcome}"),
+            unix_millis(),
+        ));
     }
     lines
         .into_iter()
@@ -644,7 +749,10 @@ fn log_entries(run: &Run, now: Instant) -> Vec<types::LogEntry> {
 async fn run_log(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
     let inner = cc.lock();
-    let run = inner.runs.get(&slug).ok_or_else(|| ApiError::no_run(&slug))?;
+    let run = inner
+        .runs
+        .get(&slug)
+        .ok_or_else(|| ApiError::no_run(&slug))?;
     let now = Instant::now();
     Ok(ok(types::RunLogsData {
         all_logs_url: format!("{}/_sandbox/logs/{slug}", cc.config.base_url),
@@ -660,7 +768,14 @@ async fn all_logs(State(cc): Shared, Path(slug): Path<String>) -> Response {
     };
     let text: String = log_entries(run, Instant::now())
         .iter()
-        .map(|e| format!("{} [{}] {}\n", e.timestamp, e.type_.description(), e.content))
+        .map(|e| {
+            format!(
+                "{} [{}] {}\n",
+                e.timestamp,
+                e.type_.description(),
+                e.content
+            )
+        })
         .collect();
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
@@ -669,7 +784,10 @@ async fn abort(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
     {
         let mut inner = cc.lock();
-        let run = inner.runs.get_mut(&slug).ok_or_else(|| ApiError::no_run(&slug))?;
+        let run = inner
+            .runs
+            .get_mut(&slug)
+            .ok_or_else(|| ApiError::no_run(&slug))?;
         let now = Instant::now();
         let snap = run.at(now);
         if snap.is_final() {
@@ -677,7 +795,10 @@ async fn abort(State(cc): Shared, body: Bytes) -> Answer {
             // because the run's state, not the platform, makes the abort impossible.
             let mut error = ApiError::new(
                 Code::AbortFailed,
-                format!("Failed to abort run: it already ended with status {}", snap.status),
+                format!(
+                    "Failed to abort run: it already ended with status {}",
+                    snap.status
+                ),
             );
             error.status = axum::http::StatusCode::CONFLICT;
             return Err(error);
@@ -693,7 +814,9 @@ async fn account(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let fields = object(&body)?;
     if let Some(key) = fields.keys().next() {
-        return Err(ApiError::invalid(&[format!("{key}: unknown field; send {{}} or no body")]));
+        return Err(ApiError::invalid(&[format!(
+            "{key}: unknown field; send {{}} or no body"
+        )]));
     }
     let inner = cc.lock();
     let account = &inner.account;

@@ -125,7 +125,8 @@ impl Run {
             planned = planned.min(cap as u64);
         }
         if system.max_total_traffic > 0.0 && worker.bytes_per_item > 0 {
-            let cap = (system.max_total_traffic * 1_000_000.0 / worker.bytes_per_item as f64).floor();
+            let cap =
+                (system.max_total_traffic * 1_000_000.0 / worker.bytes_per_item as f64).floor();
             planned = planned.min(cap as u64);
         }
         let fails = contains_marker(&Value::Object(custom.clone()));
@@ -161,7 +162,11 @@ impl Run {
     fn produced_at(&self, elapsed: Duration) -> u64 {
         let d = self.duration.as_secs_f64();
         if d <= 0.0 {
-            return if self.fails { self.planned / 2 } else { self.planned };
+            return if self.fails {
+                self.planned / 2
+            } else {
+                self.planned
+            };
         }
         let t = elapsed.as_secs_f64() / d;
         let running = ((t - READY_SHARE) / (1.0 - READY_SHARE)).clamp(0.0, 1.0);
@@ -257,7 +262,10 @@ mod tests {
     use serde_json::json;
 
     fn run(custom: Value, duration_ms: u64) -> Run {
-        let worker = workers().into_iter().find(|w| w.slug == LOAD_WORKER).unwrap();
+        let worker = workers()
+            .into_iter()
+            .find(|w| w.slug == LOAD_WORKER)
+            .unwrap();
         let system = System {
             cpus: 0.125,
             memory: 512,
@@ -304,7 +312,10 @@ mod tests {
 
     #[test]
     fn the_marker_fails_halfway_and_abort_is_final() {
-        let r = run(json!({"count": 100, "payload_bytes": 1, "note": "sandbox:fail"}), 1_000);
+        let r = run(
+            json!({"count": 100, "payload_bytes": 1, "note": "sandbox:fail"}),
+            1_000,
+        );
         let end = r.at(r.created + Duration::from_secs(5));
         assert_eq!(end.status, RunStatus::Failed);
         assert_eq!(end.produced, 50);

@@ -55,7 +55,9 @@ pub fn check_callback(value: &Value, field: &str, problems: &mut Vec<String>) ->
             Some(url.to_string())
         }
         Some(url) => {
-            problems.push(format!("{field}: expected an absolute http(s) URL, got `{url}`"));
+            problems.push(format!(
+                "{field}: expected an absolute http(s) URL, got `{url}`"
+            ));
             None
         }
         None => {
@@ -78,7 +80,11 @@ fn number(system: &Map<String, Value>, key: &str, default: f64, problems: &mut V
     }
 }
 
-fn validate_system(worker: &Worker, system: &Map<String, Value>, problems: &mut Vec<String>) -> System {
+fn validate_system(
+    worker: &Worker,
+    system: &Map<String, Value>,
+    problems: &mut Vec<String>,
+) -> System {
     let known = [
         "cpus",
         "memory",
@@ -104,7 +110,9 @@ fn validate_system(worker: &Worker, system: &Map<String, Value>, problems: &mut 
     }
     let cpus = number(system, "cpus", worker.cpus, problems);
     if cpus <= 0.0 {
-        problems.push(format!("input.parameters.system.cpus: must be greater than 0, got {cpus}"));
+        problems.push(format!(
+            "input.parameters.system.cpus: must be greater than 0, got {cpus}"
+        ));
     }
     let memory = match system.get("memory") {
         None => worker.memory,
@@ -132,14 +140,21 @@ fn validate_system(worker: &Worker, system: &Map<String, Value>, problems: &mut 
     };
     let max_total_charge = number(system, "max_total_charge", 0.0, problems);
     let max_total_traffic = number(system, "max_total_traffic", 0.0, problems);
-    for (key, value) in [("max_total_charge", max_total_charge), ("max_total_traffic", max_total_traffic)] {
+    for (key, value) in [
+        ("max_total_charge", max_total_charge),
+        ("max_total_traffic", max_total_traffic),
+    ] {
         if value < 0.0 {
-            problems.push(format!("input.parameters.system.{key}: must be 0 (no limit) or more, got {value}"));
+            problems.push(format!(
+                "input.parameters.system.{key}: must be 0 (no limit) or more, got {value}"
+            ));
         }
     }
     let proxy_region = match system.get("proxy_region") {
         None => "US".to_string(),
-        Some(Value::String(r)) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()) => r.clone(),
+        Some(Value::String(r)) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()) => {
+            r.clone()
+        }
         Some(v) => {
             problems.push(format!(
                 "input.parameters.system.proxy_region: expected an ISO 3166-1 alpha-2 code such as US, got {v}"
@@ -158,7 +173,11 @@ fn validate_system(worker: &Worker, system: &Map<String, Value>, problems: &mut 
 }
 
 /// Checks the custom input against the Worker's properties and applies defaults.
-pub fn validate_custom(worker: &Worker, custom: &Map<String, Value>, problems: &mut Vec<String>) -> Map<String, Value> {
+pub fn validate_custom(
+    worker: &Worker,
+    custom: &Map<String, Value>,
+    problems: &mut Vec<String>,
+) -> Map<String, Value> {
     let known: Vec<&str> = worker.properties.iter().map(|p| p.name).collect();
     for key in custom.keys() {
         if worker.property(key).is_none() {
@@ -200,21 +219,33 @@ pub fn validate_custom(worker: &Worker, custom: &Map<String, Value>, problems: &
     out
 }
 
-fn check_bounds(prop: &super::catalog::Property, value: &Value, field: &str, problems: &mut Vec<String>) {
-    if let (Some(min), Some(v)) = (prop.extra.get("minimum").and_then(Value::as_f64), value.as_f64())
-        && v < min
+fn check_bounds(
+    prop: &super::catalog::Property,
+    value: &Value,
+    field: &str,
+    problems: &mut Vec<String>,
+) {
+    if let (Some(min), Some(v)) = (
+        prop.extra.get("minimum").and_then(Value::as_f64),
+        value.as_f64(),
+    ) && v < min
     {
         problems.push(format!("{field}: must be at least {min}, got {value}"));
     }
-    if let (Some(max), Some(v)) = (prop.extra.get("maximum").and_then(Value::as_f64), value.as_f64())
-        && v > max
+    if let (Some(max), Some(v)) = (
+        prop.extra.get("maximum").and_then(Value::as_f64),
+        value.as_f64(),
+    ) && v > max
     {
         problems.push(format!("{field}: must be at most {max}, got {value}"));
     }
     if let Some(Value::Array(choices)) = prop.extra.get("enum")
         && !choices.contains(value)
     {
-        problems.push(format!("{field}: expected one of {}, got {value}", Value::Array(choices.clone())));
+        problems.push(format!(
+            "{field}: expected one of {}, got {value}",
+            Value::Array(choices.clone())
+        ));
     }
     if prop.kind == PropType::Array
         && let (Some(key), Some(items)) = (prop.item_key, value.as_array())
@@ -249,9 +280,16 @@ pub fn validate_start(
     let slug = match body.get("scraper_slug") {
         Some(Value::String(s)) => s.clone(),
         Some(v) if !v.is_string() => {
-            return Err(Refusal::Invalid(vec![format!("scraper_slug: expected string, got {}", type_of(v))]));
+            return Err(Refusal::Invalid(vec![format!(
+                "scraper_slug: expected string, got {}",
+                type_of(v)
+            )]));
         }
-        _ => return Err(Refusal::Invalid(vec!["scraper_slug: required (the Worker id from /api/store)".into()])),
+        _ => {
+            return Err(Refusal::Invalid(vec![
+                "scraper_slug: required (the Worker id from /api/store)".into(),
+            ]));
+        }
     };
     let Some(worker) = workers.iter().find(|w| w.slug == slug) else {
         if is_run_or_task(&slug) {
@@ -289,7 +327,9 @@ pub fn validate_start(
     let empty = Map::new();
     let parameters = match body.get("input").map(|i| (i, i.get("parameters"))) {
         None => {
-            problems.push("input: required ({\"parameters\": {\"system\": {...}, \"custom\": {...}}})".into());
+            problems.push(
+                "input: required ({\"parameters\": {\"system\": {...}, \"custom\": {...}}})".into(),
+            );
             None
         }
         Some((_, None)) => {
@@ -297,7 +337,10 @@ pub fn validate_start(
             None
         }
         Some((_, Some(p))) if !p.is_object() => {
-            problems.push(format!("input.parameters: expected object, got {}", type_of(p)));
+            problems.push(format!(
+                "input.parameters: expected object, got {}",
+                type_of(p)
+            ));
             None
         }
         Some((_, Some(p))) => p.as_object(),
@@ -312,7 +355,10 @@ pub fn validate_start(
                 }
                 Some(Value::Object(s)) => validate_system(worker, s, &mut problems),
                 Some(v) => {
-                    problems.push(format!("input.parameters.system: expected object, got {}", type_of(v)));
+                    problems.push(format!(
+                        "input.parameters.system: expected object, got {}",
+                        type_of(v)
+                    ));
                     validate_system(worker, &empty, &mut Vec::new())
                 }
             };
@@ -323,7 +369,10 @@ pub fn validate_start(
                 }
                 Some(Value::Object(c)) => validate_custom(worker, c, &mut problems),
                 Some(v) => {
-                    problems.push(format!("input.parameters.custom: expected object, got {}", type_of(v)));
+                    problems.push(format!(
+                        "input.parameters.custom: expected object, got {}",
+                        type_of(v)
+                    ));
                     Map::new()
                 }
             };
@@ -383,7 +432,13 @@ mod tests {
         body["input"]["parameters"]["system"]["memory"] = json!(300);
         body["input"]["parameters"]["custom"] = json!({"urls": "x", "startURLs": []});
         let p = problems(body).join("\n");
-        for needle in ["version:", "is_async: required", "system.memory: expected one of", "custom.startURLs: unknown field", "custom.urls: expected array, got string"] {
+        for needle in [
+            "version:",
+            "is_async: required",
+            "system.memory: expected one of",
+            "custom.startURLs: unknown field",
+            "custom.urls: expected array, got string",
+        ] {
             assert!(p.contains(needle), "{needle} missing in\n{p}");
         }
     }
