@@ -232,7 +232,11 @@ pub fn spec_summary(prepared: &Prepared) -> String {
                             .join(", ")
                     )
                 },
-                if inferred(&r).is_empty() { inferred(response) } else { inferred(&r) },
+                if inferred(&r).is_empty() {
+                    inferred(response)
+                } else {
+                    inferred(&r)
+                },
             );
         }
         for (name, callback) in op
