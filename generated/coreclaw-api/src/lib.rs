@@ -218,6 +218,8 @@ pub mod types {
         ///Value type, e.g. string, integer, number, boolean, array, object.
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CustomProperty {
         pub fn builder() -> builder::CustomProperty {
@@ -1361,6 +1363,10 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CustomProperty {
             fn default() -> Self {
@@ -1372,6 +1378,7 @@ pub mod types {
                     required: Ok(Default::default()),
                     title: Ok(Default::default()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -1460,6 +1467,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CustomProperty> for super::CustomProperty {
             type Error = super::error::ConversionError;
@@ -1474,6 +1495,7 @@ pub mod types {
                     required: value.required?,
                     title: value.title?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1487,6 +1509,7 @@ pub mod types {
                     required: Ok(value.required),
                     title: Ok(value.title),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
