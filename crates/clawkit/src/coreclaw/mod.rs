@@ -49,7 +49,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use coreclaw_api::types;
-use futures::Stream;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -405,7 +406,7 @@ impl Client {
         &self,
         worker: Option<&str>,
         status: Option<RunStatus>,
-    ) -> impl Stream<Item = Result<RunRecord, Error>> + '_ {
+    ) -> BoxStream<'_, Result<RunRecord, Error>> {
         let worker = worker.map(str::to_string);
         transport::paging::items(50, 0, move |page, size| {
             let worker = worker.clone();
@@ -431,5 +432,6 @@ impl Client {
                 Ok(data.list.into_iter().map(RunRecord::from).collect())
             }
         })
+        .boxed()
     }
 }

@@ -1,7 +1,8 @@
 //! A run's results: a `Stream` over result pages, and exports streamed to any `AsyncWrite`.
 
 use coreclaw_api::types;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio::io::AsyncWrite;
@@ -25,24 +26,25 @@ pub enum ExportFormat {
 }
 
 impl Run {
-    /// The run's result items as JSON objects, 100 per request. See [`Run::items_as`].
-    pub fn items(&self) -> impl Stream<Item = Result<Map<String, Value>, Error>> + '_ {
-        self.items_as::<Map<String, Value>>(DEFAULT_PAGE_SIZE, 0)
+    /// The run's result items as JSON objects, 100 per request. See [`Run::items_from`].
+    pub fn items(&self) -> BoxStream<'_, Result<Map<String, Value>, Error>> {
+        self.items_from(DEFAULT_PAGE_SIZE, 0)
     }
 
-    /// The run's result items decoded as `T`, `page_size` (1 to 1000) per request, starting after
-    /// the first `start` items (to resume a stream that failed: pass the count already received).
+    /// The run's result items as JSON objects, `page_size` (1 to 1000) per request, starting
+    /// after the first `start` items (to resume a stream that failed: pass the count already
+    /// received).
     ///
     /// Each item comes exactly once: the stream advances by the items actually received, asks a
     /// short page again, retries a failed page with backoff, and ends when a page has nothing new,
     /// never trusting a reported total. One page is held in memory at a time. The internal
-    /// `__coreclaw_data_id__` field is kept in the JSON form. Call it after the run ended (see
-    /// [`Run::wait`]); on a running run it yields what exists so far.
-    pub fn items_as<T: DeserializeOwned>(
+    /// `__coreclaw_data_id__` field is kept. Call it after the run ended (see [`Run::wait`]); on a
+    /// running run it yields what exists so far.
+    pub fn items_from(
         &self,
         page_size: u64,
         start: u64,
-    ) -> impl Stream<Item = Result<T, Error>> + '_ {
+    ) -> BoxStream<'_, Result<Map<String, Value>, Error>> {
         let size = page_size.clamp(1, MAX_PAGE_SIZE);
         paging::items(size, start, move |page, size| async move {
             let body = types::RunResultListRequest {
@@ -64,14 +66,32 @@ impl Run {
                     .collect::<Vec<_>>(),
             )
         })
-        .enumerate()
-        .map(move |(i, item)| {
-            let item = item?;
-            serde_path_to_error::deserialize(Value::Object(item)).map_err(|e| Error::Decode {
-                path: format!("item {}: {}", start + i as u64, e.path()),
-                message: e.inner().to_string(),
+        .boxed()
+    }
+
+    /// [`Run::items_from`], each item decoded as `T` (a decode error names the item and field).
+    pub fn items_as<T: DeserializeOwned + Send + 'static>(
+        &self,
+        page_size: u64,
+        start: u64,
+    ) -> BoxStream<'_, Result<T, Error>> {
+        self.items_from(page_size, start)
+            .enumerate()
+            .map(move |(i, item)| {
+                let item = Value::Object(item?);
+                T::deserialize(&item).map_err(|_| {
+                    // Decode again, only on failure, to name the field.
+                    let path = serde_path_to_error::deserialize::<_, T>(&item)
+                        .err()
+                        .map(|e| (e.path().to_string(), e.inner().to_string()))
+                        .unwrap_or_default();
+                    Error::Decode {
+                        path: format!("item {}: {}", start + i as u64, path.0),
+                        message: path.1,
+                    }
+                })
             })
-        })
+            .boxed()
     }
 
     /// Exports every result as `format` and streams the file to `writer`, without holding it in
