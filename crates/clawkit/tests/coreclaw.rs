@@ -28,7 +28,8 @@ fn fast_wait() -> WaitOptions {
         max_interval: Duration::from_millis(100),
         timeout: Duration::from_secs(20),
         not_found_grace: Duration::from_secs(2),
-        forward_logs: false,
+        forward_logs: true,
+        aborting_grace: Duration::from_millis(150),
     }
 }
 

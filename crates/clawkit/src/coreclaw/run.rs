@@ -30,6 +30,10 @@ pub struct WaitOptions {
     pub not_found_grace: Duration,
     /// Forward new log lines to `tracing` while waiting.
     pub forward_logs: bool,
+    /// Status 5 is "aborting" in CoreClaw's spec and guide (a run on its way out) and "aborted" in
+    /// its docs: `wait` keeps polling while it may still change, and returns it as final once it
+    /// has stayed 5 this long.
+    pub aborting_grace: Duration,
 }
 
 impl Default for WaitOptions {
@@ -41,6 +45,7 @@ impl Default for WaitOptions {
             timeout: Duration::from_secs(3600),
             not_found_grace: Duration::from_secs(10),
             forward_logs: false,
+            aborting_grace: Duration::from_secs(30),
         }
     }
 }
@@ -260,20 +265,30 @@ impl Run {
         self.wait_with(self.client.inner.wait).await
     }
 
-    /// Waits with the given options: polls run detail with a growing, capped interval. A 70001 in
-    /// the first moments after start is tolerated; a timeout is an error that keeps the run slug.
+    /// Waits with the given options: polls run detail with a growing, capped interval until the
+    /// run succeeds or fails. Status 5 (aborting) keeps it waiting for `aborting_grace`, then is
+    /// final. A 70001 in the first moments after start is tolerated; a timeout is an error that
+    /// keeps the run slug.
     pub async fn wait_with(&self, options: WaitOptions) -> Result<RunRecord, Error> {
         let began = Instant::now();
         let mut interval = options.initial_interval;
         let mut logged = 0usize;
+        let mut aborting_since: Option<Instant> = None;
         loop {
             match self.detail().await {
                 Ok(record) => {
                     if options.forward_logs {
                         logged = self.forward_logs(logged).await;
                     }
-                    if record.is_final() {
-                        return Ok(record);
+                    match record.status {
+                        RunStatus::Succeeded | RunStatus::Failed => return Ok(record),
+                        RunStatus::Aborted => {
+                            let since = *aborting_since.get_or_insert_with(Instant::now);
+                            if since.elapsed() >= options.aborting_grace {
+                                return Ok(record);
+                            }
+                        }
+                        _ => aborting_since = None,
                     }
                     tracing::debug!(run = %self.slug, status = %record.status, results = record.results, "waiting");
                 }
