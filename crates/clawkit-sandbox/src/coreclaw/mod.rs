@@ -146,14 +146,7 @@ impl CoreClaw {
             let Some(worker) = self.worker(worker) else {
                 continue;
             };
-            let system = validate::System {
-                cpus: worker.cpus,
-                memory: worker.memory,
-                execute_limit_time_seconds: worker.execute_limit_time_seconds,
-                max_total_charge: 0.0,
-                max_total_traffic: 0.0,
-                proxy_region: "US".into(),
-            };
+            let system = validate::System::defaults(worker);
             let custom = custom.as_object().cloned().unwrap_or_default();
             let age = if finished { duration * 2 } else { duration / 5 };
             let mut run = Run::new(

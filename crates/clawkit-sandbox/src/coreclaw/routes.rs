@@ -399,14 +399,7 @@ async fn run_task(State(cc): Shared, body: Bytes) -> Answer {
     if !problems.is_empty() {
         return Err(ApiError::invalid(&problems));
     }
-    let system = validate::System {
-        cpus: worker.cpus,
-        memory: worker.memory,
-        execute_limit_time_seconds: worker.execute_limit_time_seconds,
-        max_total_charge: 0.0,
-        max_total_traffic: 0.0,
-        proxy_region: "US".into(),
-    };
+    let system = validate::System::defaults(worker);
     let request = StartRequest {
         worker: worker.slug.to_string(),
         is_async: true,
@@ -509,6 +502,25 @@ async fn run_list(State(cc): Shared, body: Bytes) -> Answer {
     Ok(ok(types::RunListData { count, list }))
 }
 
+/// What the results of a run are made from: its Worker, item seed, input and items so far.
+fn results_source(
+    cc: &CoreClaw,
+    slug: &str,
+) -> Result<(super::catalog::Worker, u64, Map<String, Value>, u64), ApiError> {
+    let inner = cc.lock();
+    let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
+    let worker = cc
+        .worker(&run.worker)
+        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
+        .clone();
+    Ok((
+        worker,
+        run.hash,
+        run.custom.clone(),
+        run.at(Instant::now()).produced,
+    ))
+}
+
 async fn result_list(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let body = object(&body)?;
@@ -527,22 +539,7 @@ async fn result_list(State(cc): Shared, body: Bytes) -> Answer {
     if !problems.is_empty() {
         return Err(ApiError::invalid(&problems));
     }
-    let (worker, hash, custom, produced) = {
-        let inner = cc.lock();
-        let run = inner
-            .runs
-            .get(&slug)
-            .ok_or_else(|| ApiError::no_run(&slug))?;
-        (
-            run.worker.clone(),
-            run.hash,
-            run.custom.clone(),
-            run.at(Instant::now()).produced,
-        )
-    };
-    let worker = cc
-        .worker(&worker)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?;
+    let (worker, hash, custom, produced) = results_source(&cc, &slug)?;
     let start = (page - 1).saturating_mul(size).min(produced);
     let end = start.saturating_add(size).min(produced);
     let list = (start..end)
@@ -601,23 +598,7 @@ async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
             Vec::new()
         }
     };
-    let (worker_slug, hash, custom, produced) = {
-        let inner = cc.lock();
-        let run = inner
-            .runs
-            .get(&slug)
-            .ok_or_else(|| ApiError::no_run(&slug))?;
-        (
-            run.worker.clone(),
-            run.hash,
-            run.custom.clone(),
-            run.at(Instant::now()).produced,
-        )
-    };
-    let worker = cc
-        .worker(&worker_slug)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
-        .clone();
+    let (worker, hash, custom, produced) = results_source(&cc, &slug)?;
     // Keys the Worker does not produce stay as empty CSV columns (absent in JSON), like a column
     // filter: the export still succeeds.
     let known: Vec<String> = worker

@@ -24,6 +24,20 @@ pub struct System {
     pub proxy_region: String,
 }
 
+impl System {
+    /// The Worker's defaults, no caps, region US: what task templates and seeded runs use.
+    pub fn defaults(worker: &Worker) -> Self {
+        System {
+            cpus: worker.cpus,
+            memory: worker.memory,
+            execute_limit_time_seconds: worker.execute_limit_time_seconds,
+            max_total_charge: 0.0,
+            max_total_traffic: 0.0,
+            proxy_region: "US".into(),
+        }
+    }
+}
+
 /// A start-run request that passed validation.
 #[derive(Debug, Clone)]
 pub struct StartRequest {
