@@ -297,6 +297,33 @@ impl Sandbox {
         format!("{}{}", self.url(), vendor.prefix())
     }
 
+    /// What a user needs to call it: the base URL of each vendor and the credentials. The first
+    /// line is `clawkit-sandbox listening on http://127.0.0.1:PORT`.
+    pub fn banner(&self) -> String {
+        let mut out = format!("clawkit-sandbox listening on {}\n", self.url());
+        for vendor in Vendor::ALL {
+            let note = if vendor.served() {
+                ""
+            } else {
+                "  (not served yet)"
+            };
+            out.push_str(&format!(
+                "  {:<22} {}{note}\n",
+                format!("{vendor:?}"),
+                self.base_url(vendor)
+            ));
+        }
+        out.push_str("credentials:\n");
+        out.push_str(&format!(
+            "  CoreClaw   header api-key: {CORECLAW_API_KEY}\n"
+        ));
+        out.push_str(&format!(
+            "health: {0}/_sandbox/health   faults: {0}/_sandbox/faults\n",
+            self.url()
+        ));
+        out
+    }
+
     /// Adds a fault rule while running.
     pub fn add_fault(&self, rule: FaultRule) {
         if let Ok(mut plan) = self.shared.faults.lock() {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use clawkit_sandbox::{CORECLAW_API_KEY, Sandbox, Vendor};
+use clawkit_sandbox::Sandbox;
 
 /// A local, stateful server of the clawkit vendors' APIs, with fault injection.
 #[derive(Parser)]
@@ -51,26 +51,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    println!("clawkit-sandbox listening on {}", sandbox.url());
-    for vendor in Vendor::ALL {
-        let note = if vendor.served() {
-            ""
-        } else {
-            "  (not served yet)"
-        };
-        println!(
-            "  {:<22} {}{note}",
-            format!("{vendor:?}"),
-            sandbox.base_url(vendor)
-        );
-    }
-    println!("credentials:");
-    println!("  CoreClaw   header api-key: {CORECLAW_API_KEY}");
-    println!(
-        "health: {}/_sandbox/health   faults: {}/_sandbox/faults",
-        sandbox.url(),
-        sandbox.url()
-    );
+    print!("{}", sandbox.banner());
     if tokio::signal::ctrl_c().await.is_err() {
         eprintln!("error: cannot wait for Ctrl-C");
     }

@@ -1,0 +1,663 @@
+//! `claw coreclaw ...`: everything goes through the clawkit facade.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use clawkit::coreclaw::{Client, ExportFormat, Run, RunRecord, RunStatus, Worker};
+use clawkit_sandbox::{CORECLAW_API_KEY, Sandbox, Vendor};
+use futures::StreamExt;
+use indicatif::ProgressBar;
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::output::{self, json_out, record_json, table};
+use crate::{CoreclawCommand, Failure, Globals, StatusArg};
+
+/// The client, and the embedded sandbox it points at when `--sandbox` is given (kept alive for
+/// the command's duration).
+struct Session {
+    client: Client,
+    _sandbox: Option<Sandbox>,
+}
+
+/// Public endpoints (store, Worker detail) need no key; the facade still wants one to build.
+const NO_KEY: &str = "anonymous";
+
+async fn session(globals: &Globals, needs_key: bool) -> Result<Session, Failure> {
+    if globals.sandbox {
+        let sandbox = Sandbox::builder()
+            .run_duration(Duration::from_secs(2))
+            .start()
+            .await
+            .map_err(|e| Failure::Other(format!("cannot start the embedded sandbox: {e}"), None))?;
+        let base = sandbox.base_url(Vendor::Coreclaw);
+        eprintln!("claw: using the embedded sandbox at {base} (no account, no charges)");
+        let client = Client::builder()
+            .api_key(CORECLAW_API_KEY)
+            .base_url(base)
+            .build()?;
+        return Ok(Session {
+            client,
+            _sandbox: Some(sandbox),
+        });
+    }
+    let key = match std::env::var("CORECLAW_API_KEY") {
+        Ok(k) if !k.trim().is_empty() => k,
+        _ if !needs_key => NO_KEY.to_string(),
+        _ => {
+            return Err(Failure::Other(
+                "CORECLAW_API_KEY is not set".into(),
+                Some("export CORECLAW_API_KEY=<your key> (CoreClaw console: Settings > API & Integrations), or pass --sandbox to use the embedded sandbox".into()),
+            ));
+        }
+    };
+    let mut builder = Client::builder().api_key(key);
+    if let Some(url) = globals
+        .base_url
+        .clone()
+        .or_else(|| std::env::var("CORECLAW_BASE_URL").ok())
+    {
+        builder = builder.base_url(url);
+    }
+    Ok(Session {
+        client: builder.build()?,
+        _sandbox: None,
+    })
+}
+
+fn status_of(arg: StatusArg) -> RunStatus {
+    match arg {
+        StatusArg::Ready => RunStatus::Ready,
+        StatusArg::Running => RunStatus::Running,
+        StatusArg::Succeeded => RunStatus::Succeeded,
+        StatusArg::Failed => RunStatus::Failed,
+        StatusArg::Aborted => RunStatus::Aborted,
+    }
+}
+
+/// A JSON value from the command line: JSON when it parses, else the text as a string.
+fn cli_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+fn pair(arg: &str, flag: &str) -> Result<(String, Value), Failure> {
+    match arg.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), cli_value(value)))
+        }
+        _ => Err(Failure::Usage(format!(
+            "{flag} `{arg}`: expected NAME=VALUE"
+        ))),
+    }
+}
+
+/// Output kinds by file extension.
+#[derive(Clone, Copy, PartialEq)]
+enum OutKind {
+    Csv,
+    Json,
+    Jsonl,
+}
+
+fn out_kind(path: &Path) -> Result<OutKind, Failure> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => Ok(OutKind::Csv),
+        Some("json") => Ok(OutKind::Json),
+        Some("jsonl") | Some("ndjson") => Ok(OutKind::Jsonl),
+        _ => Err(Failure::Usage(format!(
+            "--out {}: the file must end in .csv, .json or .jsonl",
+            path.display()
+        ))),
+    }
+}
+
+pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Failure> {
+    let needs_key = !matches!(
+        command,
+        CoreclawCommand::Store { .. } | CoreclawCommand::Worker { .. }
+    );
+    // Check what can be checked before touching the network.
+    if let CoreclawCommand::Run { out: Some(out), .. } | CoreclawCommand::Results { out, .. } =
+        &command
+    {
+        out_kind(out)?;
+    }
+    let session = session(globals, needs_key).await?;
+    let client = &session.client;
+    match command {
+        CoreclawCommand::Store { search, limit } => store(globals, client, &search, limit).await,
+        CoreclawCommand::Worker {
+            slug,
+            json_schema,
+            example,
+        } => worker(globals, client, &slug, json_schema, example).await,
+        CoreclawCommand::Run {
+            slug,
+            input,
+            set,
+            system,
+            wait,
+            out,
+            callback_url,
+            abort_on_interrupt,
+        } => {
+            let request = RunRequest {
+                input,
+                set,
+                system,
+                wait: wait || out.is_some(),
+                out,
+                callback_url,
+                abort_on_interrupt,
+            };
+            start(globals, client, &slug, request).await
+        }
+        CoreclawCommand::Runs {
+            worker,
+            status,
+            limit,
+        } => runs(globals, client, worker.as_deref(), status, limit).await,
+        CoreclawCommand::Status { run } => {
+            let record = client.run(&run).detail().await?;
+            if globals.json {
+                json_out(&record_json(&record));
+            } else {
+                print_record(&record);
+            }
+            Ok(())
+        }
+        CoreclawCommand::Logs { run, follow } => logs(globals, client, &run, follow).await,
+        CoreclawCommand::Abort { run } => {
+            client.run(&run).abort().await?;
+            if globals.json {
+                json_out(&json!({"run_slug": run, "aborted": true}));
+            } else {
+                println!("run {run} aborted");
+            }
+            Ok(())
+        }
+        CoreclawCommand::Results { run, out } => {
+            let run = client.run(&run);
+            let record = run.detail().await?;
+            let written = save(globals, &run, &record, &out).await?;
+            report_saved(globals, &record, &out, written);
+            Ok(())
+        }
+        CoreclawCommand::Account => {
+            let a = client.account().await?;
+            if globals.json {
+                json_out(
+                    &json!({"balance": a.balance.to_string(), "traffic_bytes": a.traffic_bytes, "traffic_expires_at": a.traffic_expires_at}),
+                );
+            } else {
+                println!("balance      {} USD", a.balance);
+                println!("traffic      {} bytes", a.traffic_bytes);
+                println!(
+                    "expires at   {}",
+                    a.traffic_expires_at
+                        .map_or("-".to_string(), |t| t.to_string())
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn store(
+    globals: &Globals,
+    client: &Client,
+    search: &str,
+    limit: u64,
+) -> Result<(), Failure> {
+    let items = client.search(search, limit).await?;
+    if globals.json {
+        json_out(&Value::Array(
+            items
+                .iter()
+                .map(|i| json!({"slug": i.slug, "title": i.title, "description": i.description}))
+                .collect(),
+        ));
+    } else {
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .map(|i| vec![i.slug.clone(), i.title.clone(), i.description.clone()])
+            .collect();
+        table(&["SLUG", "TITLE", "DESCRIPTION"], &rows);
+    }
+    Ok(())
+}
+
+async fn worker(
+    globals: &Globals,
+    client: &Client,
+    slug: &str,
+    json_schema: bool,
+    example: bool,
+) -> Result<(), Failure> {
+    let w = client.worker(slug).await?;
+    if json_schema {
+        json_out(w.json_schema().as_value());
+    } else if example {
+        json_out(&Value::Object(w.example_input()));
+    } else if globals.json {
+        json_out(&json!({
+            "slug": w.slug, "version": w.version, "readme": w.readme,
+            "system": {"cpus": w.system.cpus, "memory": w.system.memory_mb,
+                       "execute_limit_time_seconds": w.system.execute_limit_time_seconds,
+                       "max_total_charge": w.system.max_total_charge, "max_total_traffic": w.system.max_total_traffic},
+            "properties": w.properties.iter().map(|p| {
+                let mut v = json!({"name": p.name, "type": p.kind.name(), "required": p.required,
+                                   "title": p.title, "default": p.default, "description": p.description, "editor": p.editor});
+                if let Value::Object(m) = &mut v { m.extend(p.extra.clone()); }
+                v
+            }).collect::<Vec<_>>(),
+        }));
+    } else {
+        println!("Worker {} {}", w.slug, w.version);
+        println!(
+            "system defaults: cpus {}, memory {} MB, time limit {} s",
+            w.system.cpus,
+            w.system.memory_mb.map_or("-".into(), |m| m.to_string()),
+            w.system
+                .execute_limit_time_seconds
+                .map_or("-".into(), |s| s.to_string())
+        );
+        let rows: Vec<Vec<String>> = w
+            .properties
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.kind.name().to_string(),
+                    if p.required {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                    p.default.as_ref().map_or(String::new(), |d| d.to_string()),
+                    [p.title.clone(), p.description.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": "),
+                ]
+            })
+            .collect();
+        table(
+            &["FIELD", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"],
+            &rows,
+        );
+    }
+    Ok(())
+}
+
+struct RunRequest {
+    input: Option<PathBuf>,
+    set: Vec<String>,
+    system: Option<String>,
+    wait: bool,
+    out: Option<PathBuf>,
+    callback_url: Option<String>,
+    abort_on_interrupt: bool,
+}
+
+fn build_input(w: &Worker, request: &RunRequest) -> Result<clawkit::coreclaw::Input, Failure> {
+    let mut builder = w.input();
+    if let Some(path) = &request.input {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::Other(format!("cannot read {}: {e}", path.display()), None))?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            Failure::Other(
+                format!("{} is not JSON: {e}", path.display()),
+                Some(format!(
+                    "`claw coreclaw worker {} --example` prints a valid skeleton",
+                    w.slug
+                )),
+            )
+        })?;
+        builder = builder.set_all(value);
+    }
+    for arg in &request.set {
+        let (name, value) = pair(arg, "--set")?;
+        builder = builder.set(&name, value);
+    }
+    if let Some(system) = &request.system {
+        for part in system.split(',').filter(|p| !p.trim().is_empty()) {
+            let (name, value) = pair(part, "--system")?;
+            builder = builder.set_system(&name, value);
+        }
+    }
+    Ok(builder.build()?)
+}
+
+async fn start(
+    globals: &Globals,
+    client: &Client,
+    slug: &str,
+    request: RunRequest,
+) -> Result<(), Failure> {
+    let w = client.worker(slug).await?;
+    let input = build_input(&w, &request)?;
+    let mut start = client.start(&w, input);
+    if let Some(url) = &request.callback_url {
+        start = start.callback_url(url);
+    }
+    let run = start.await?;
+    // The slug first, whatever happens next.
+    eprintln!(
+        "run {} started (Worker {} {})",
+        run.slug(),
+        w.slug,
+        w.version
+    );
+    if !request.wait {
+        if globals.json {
+            json_out(&json!({"run_slug": run.slug()}));
+        } else {
+            println!("{}", run.slug());
+        }
+        return Ok(());
+    }
+    let record = wait(globals, &run, request.abort_on_interrupt).await?;
+    if !record.is_success() {
+        if globals.json {
+            json_out(&record_json(&record));
+        }
+        let why = if record.err_msg.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", record.err_msg)
+        };
+        return Err(Failure::RunFailed(format!(
+            "run {} ended {}{why}",
+            record.slug,
+            record.status.description()
+        )));
+    }
+    match &request.out {
+        Some(out) => {
+            let written = save(globals, &run, &record, out).await?;
+            report_saved(globals, &record, out, written);
+        }
+        None if globals.json => json_out(&record_json(&record)),
+        None => print_record(&record),
+    }
+    Ok(())
+}
+
+/// Waits with a spinner; on Ctrl-C asks whether to abort (or aborts with --abort-on-interrupt).
+async fn wait(
+    globals: &Globals,
+    run: &Run,
+    abort_on_interrupt: bool,
+) -> Result<RunRecord, Failure> {
+    let hidden = globals.json || !std::io::stderr().is_terminal();
+    let spinner = output::spinner(hidden);
+    spinner.set_message(format!("run {}: waiting", run.slug()));
+    let watch = async {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Ok(r) = run.detail().await {
+                spinner.set_message(format!(
+                    "run {}: {}, {} results",
+                    run.slug(),
+                    r.status.description(),
+                    r.results
+                ));
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        record = run.wait() => Some(record),
+        _ = watch => None,
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    spinner.finish_and_clear();
+    match outcome {
+        Some(record) => Ok(record?),
+        None => {
+            let abort = abort_on_interrupt
+                || (std::io::stdin().is_terminal()
+                    && ask(&format!("abort run {}? [y/N] ", run.slug())).await);
+            if abort {
+                match run.abort().await {
+                    Ok(()) => eprintln!("run {} aborted", run.slug()),
+                    Err(e) => eprintln!("could not abort run {}: {e}", run.slug()),
+                }
+            } else {
+                eprintln!(
+                    "run {} goes on: `claw coreclaw status {}`",
+                    run.slug(),
+                    run.slug()
+                );
+            }
+            Err(Failure::Interrupted)
+        }
+    }
+}
+
+async fn ask(question: &str) -> bool {
+    eprint!("{question}");
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn print_record(r: &RunRecord) {
+    println!("run          {}", r.slug);
+    println!(
+        "status       {} ({})",
+        r.status.code(),
+        r.status.description()
+    );
+    if !r.err_msg.is_empty() {
+        println!("error        {}", r.err_msg);
+    }
+    println!(
+        "worker       {} {}",
+        r.worker_slug.as_deref().unwrap_or("-"),
+        r.worker_title.as_deref().unwrap_or("")
+    );
+    println!("results      {}", r.results);
+    println!("usage        {} USD", r.usage);
+    println!("duration     {} s", r.duration);
+}
+
+/// Counts bytes written through it into a progress bar.
+struct Counting<'a, W> {
+    inner: W,
+    bar: &'a ProgressBar,
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for Counting<'_, W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = &poll {
+            self.bar.inc(*n as u64);
+        }
+        poll
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Writes a run's results to `out` (format by extension); returns the items written.
+async fn save(
+    globals: &Globals,
+    run: &Run,
+    record: &RunRecord,
+    out: &Path,
+) -> Result<u64, Failure> {
+    let kind = out_kind(out)?;
+    let hidden = globals.json || !std::io::stderr().is_terminal();
+    let file = tokio::fs::File::create(out)
+        .await
+        .map_err(|e| Failure::Other(format!("cannot create {}: {e}", out.display()), None))?;
+    let mut file = tokio::io::BufWriter::new(file);
+    let written = match kind {
+        OutKind::Csv | OutKind::Json => {
+            let bar = output::bar(None, hidden, "downloading");
+            let format = if kind == OutKind::Csv {
+                ExportFormat::Csv
+            } else {
+                ExportFormat::Json
+            };
+            run.export(
+                format,
+                &mut Counting {
+                    inner: &mut file,
+                    bar: &bar,
+                },
+            )
+            .await?;
+            bar.finish_and_clear();
+            record.results
+        }
+        OutKind::Jsonl => {
+            let bar = output::bar(Some(record.results), hidden, "downloading");
+            let mut items = run.items_from(1000, 0);
+            let mut n = 0u64;
+            while let Some(item) = items.next().await {
+                let item: Map<String, Value> = item?;
+                let mut line = serde_json::to_vec(&item).unwrap_or_default();
+                line.push(b'\n');
+                file.write_all(&line).await?;
+                n += 1;
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            n
+        }
+    };
+    file.flush().await?;
+    Ok(written)
+}
+
+fn report_saved(globals: &Globals, record: &RunRecord, out: &Path, items: u64) {
+    if globals.json {
+        let mut v = record_json(record);
+        v["out"] = json!(out.display().to_string());
+        v["items_written"] = json!(items);
+        json_out(&v);
+    } else {
+        println!(
+            "run {} succeeded: {} results, usage {} USD",
+            record.slug, record.results, record.usage
+        );
+        println!("wrote {items} items to {}", out.display());
+    }
+}
+
+async fn runs(
+    globals: &Globals,
+    client: &Client,
+    worker: Option<&str>,
+    status: Option<StatusArg>,
+    limit: usize,
+) -> Result<(), Failure> {
+    let mut stream = client.runs(worker, status.map(status_of)).take(limit);
+    let mut records = Vec::new();
+    while let Some(r) = stream.next().await {
+        records.push(r?);
+    }
+    if globals.json {
+        json_out(&Value::Array(records.iter().map(record_json).collect()));
+    } else {
+        let rows: Vec<Vec<String>> = records
+            .iter()
+            .map(|r| {
+                vec![
+                    r.slug.clone(),
+                    r.status.description().to_string(),
+                    r.worker_title.clone().unwrap_or_default(),
+                    r.results.to_string(),
+                    r.usage.to_string(),
+                ]
+            })
+            .collect();
+        table(&["RUN", "STATUS", "WORKER", "RESULTS", "USAGE"], &rows);
+    }
+    Ok(())
+}
+
+async fn logs(globals: &Globals, client: &Client, slug: &str, follow: bool) -> Result<(), Failure> {
+    let run = client.run(slug);
+    let mut shown = 0usize;
+    loop {
+        let log = run.log().await?;
+        for e in log.entries.iter().skip(shown) {
+            if globals.json {
+                println!(
+                    "{}",
+                    json!({"level": e.level.description(), "group": e.group, "content": e.content, "timestamp": e.timestamp})
+                );
+            } else {
+                println!("{} {:<5} {}", e.timestamp, e.level.description(), e.content);
+            }
+        }
+        shown = shown.max(log.entries.len());
+        if !follow {
+            return Ok(());
+        }
+        let record = run.detail().await?;
+        if record.is_final() {
+            // One more read for the lines written at the end.
+            let log = run.log().await?;
+            for e in log.entries.iter().skip(shown) {
+                println!("{} {:<5} {}", e.timestamp, e.level.description(), e.content);
+            }
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = tokio::signal::ctrl_c() => return Err(Failure::Interrupted),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_json_or_text() {
+        assert_eq!(cli_value("[1,2]"), json!([1, 2]));
+        assert_eq!(cli_value("12"), json!(12));
+        assert_eq!(cli_value("hello world"), json!("hello world"));
+        assert!(pair("novalue", "--set").is_err());
+        assert!(pair("=1", "--set").is_err());
+        assert_eq!(
+            pair("a=b=c", "--set").ok(),
+            Some(("a".into(), json!("b=c")))
+        );
+    }
+
+    #[test]
+    fn output_kind_by_extension() {
+        assert!(out_kind(Path::new("r.csv")).is_ok());
+        assert!(out_kind(Path::new("r.JSONL")).is_ok());
+        assert!(matches!(
+            out_kind(Path::new("r.xlsx")),
+            Err(Failure::Usage(_))
+        ));
+    }
+}

@@ -1,0 +1,259 @@
+//! `claw`: the command line for clawkit.
+//!
+//! Exit codes: 0 ok, 1 API or input error, 2 usage error, 3 run failed (or was aborted),
+//! 130 interrupted.
+
+mod coreclaw;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Run claw automation platforms from the command line (CoreClaw first).
+#[derive(Parser)]
+#[command(name = "claw", version, about, propagate_version = true)]
+struct Cli {
+    /// Start the embedded sandbox and point the command at it (no account, no charges).
+    #[arg(long, global = true)]
+    sandbox: bool,
+    /// API base URL (default: the vendor's production URL, or CORECLAW_BASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    base_url: Option<String>,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// More logging on stderr (-v: info, -vv: debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// CoreClaw: Workers, runs, results, account.
+    Coreclaw {
+        #[command(subcommand)]
+        command: CoreclawCommand,
+    },
+    /// Run the sandbox in the foreground (all vendors' local APIs, with fault injection).
+    Sandbox {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// Seed for ids and generated data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Seconds a CoreClaw run takes.
+        #[arg(long, default_value_t = 3.0)]
+        run_seconds: f64,
+    },
+}
+
+/// A run status, for filters.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    /// 1
+    Ready,
+    /// 2
+    Running,
+    /// 3
+    Succeeded,
+    /// 4
+    Failed,
+    /// 5
+    Aborted,
+}
+
+#[derive(Subcommand)]
+pub enum CoreclawCommand {
+    /// Search the Worker store.
+    Store {
+        /// Keyword.
+        search: String,
+        /// Most results.
+        #[arg(long, default_value_t = 10)]
+        limit: u64,
+    },
+    /// A Worker's live input schema.
+    Worker {
+        /// Worker slug.
+        slug: String,
+        /// Print the JSON Schema clawkit builds from it.
+        #[arg(long, conflicts_with = "example")]
+        json_schema: bool,
+        /// Print a skeleton input file (required fields and defaults) for `run --input`.
+        #[arg(long)]
+        example: bool,
+    },
+    /// Validate an input, start a run, and optionally wait and download its results.
+    Run {
+        /// Worker slug.
+        slug: String,
+        /// JSON file with the input fields (see `worker SLUG --example`).
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// One input field; VALUE is JSON, or a plain string. Repeatable.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// System parameters: cpus=..,memory=..(MB),execute_limit_time_seconds=..,
+        /// max_total_charge=..,max_total_traffic=..,proxy_region=..
+        #[arg(long, value_name = "KEY=VALUE,...")]
+        system: Option<String>,
+        /// Wait for the run to end (a spinner shows status and time).
+        #[arg(long)]
+        wait: bool,
+        /// Write the results here when the run succeeded (implies --wait): .csv, .json or .jsonl.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// CoreClaw POSTs the completion event here.
+        #[arg(long, value_name = "URL")]
+        callback_url: Option<String>,
+        /// On Ctrl-C while waiting, abort the run without asking.
+        #[arg(long)]
+        abort_on_interrupt: bool,
+    },
+    /// Run history, newest first.
+    Runs {
+        /// Only this Worker.
+        #[arg(long)]
+        worker: Option<String>,
+        /// Only this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// Most runs to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One run's record.
+    Status {
+        /// Run slug.
+        run: String,
+    },
+    /// A run's log.
+    Logs {
+        /// Run slug.
+        run: String,
+        /// Keep printing new lines until the run ends.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Abort a running run.
+    Abort {
+        /// Run slug.
+        run: String,
+    },
+    /// Download a run's results: .csv, .json or .jsonl.
+    Results {
+        /// Run slug.
+        run: String,
+        /// Output file.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Balance, traffic and its expiry.
+    Account,
+}
+
+/// How a command ends.
+pub enum Failure {
+    /// 1: the API or the input refused.
+    Api(clawkit::coreclaw::Error),
+    /// 1: anything else that went wrong, with a hint.
+    Other(String, Option<String>),
+    /// 2: the command line is wrong.
+    Usage(String),
+    /// 3: the run ended without success.
+    RunFailed(String),
+    /// 130: interrupted.
+    Interrupted,
+}
+
+impl From<clawkit::coreclaw::Error> for Failure {
+    fn from(e: clawkit::coreclaw::Error) -> Self {
+        Failure::Api(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Other(e.to_string(), None)
+    }
+}
+
+/// Global options every command sees.
+pub struct Globals {
+    pub sandbox: bool,
+    pub base_url: Option<String>,
+    pub json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let globals = Globals {
+        sandbox: cli.sandbox,
+        base_url: cli.base_url,
+        json: cli.json,
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Coreclaw { command } => coreclaw::run(&globals, command).await,
+            Command::Sandbox {
+                port,
+                seed,
+                run_seconds,
+            } => sandbox(port, seed, run_seconds).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => output::report(failure),
+    }
+}
+
+async fn sandbox(port: u16, seed: u64, run_seconds: f64) -> Result<(), Failure> {
+    if !(run_seconds.is_finite() && run_seconds >= 0.0) {
+        return Err(Failure::Usage("--run-seconds must be 0 or more".into()));
+    }
+    let sandbox = clawkit_sandbox::Sandbox::builder()
+        .port(port)
+        .seed(seed)
+        .run_duration(Duration::from_secs_f64(run_seconds))
+        .start()
+        .await
+        .map_err(|e| {
+            Failure::Other(
+                format!("cannot listen on 127.0.0.1:{port}: {e}"),
+                Some("pick another --port".into()),
+            )
+        })?;
+    print!("{}", sandbox.banner());
+    eprintln!("Ctrl-C stops it.");
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,383 @@
+//! `claw` as a user runs it, against a sandbox started in the test process.
+
+use std::process::{Command as Std, Output, Stdio};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use clawkit_sandbox::{Sandbox, Vendor};
+use serde_json::Value;
+
+const AMAZON: &str = "01KNXSHE0Y7DZKF1N8B1EMFX35";
+const LOAD: &str = "01KSBXLOADGEN0000000000001";
+const PAGE_TEXT: &str = "01KSBXPAGETEXT000000000001";
+
+async fn sandbox(run_ms: u64) -> Sandbox {
+    Sandbox::builder()
+        .run_duration(Duration::from_millis(run_ms))
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Runs `claw` with `args` against the sandbox (key from the environment, as a user would).
+async fn claw(sb: &Sandbox, args: &[&str]) -> Output {
+    let base = sb.base_url(Vendor::Coreclaw);
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("claw")
+            .unwrap()
+            .env("CORECLAW_API_KEY", "sandbox-key")
+            .env_remove("CORECLAW_BASE_URL")
+            .arg("--base-url")
+            .arg(base)
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn store_worker_and_account() {
+    let sb = sandbox(200).await;
+    let o = claw(&sb, &["coreclaw", "store", "amazon", "--limit", "5"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("SLUG"));
+    assert!(stdout(&o).contains(AMAZON));
+    let o = claw(&sb, &["--json", "coreclaw", "store", "amazon"]).await;
+    assert_eq!(json(&o)[0]["slug"], AMAZON);
+
+    let o = claw(&sb, &["coreclaw", "worker", AMAZON]).await;
+    assert!(
+        stdout(&o).contains("urls") && stdout(&o).contains("v1.0.1"),
+        "{}",
+        stdout(&o)
+    );
+    let schema = json(&claw(&sb, &["coreclaw", "worker", AMAZON, "--json-schema"]).await);
+    assert_eq!(schema["required"][0], "urls");
+    let example = json(
+        &claw(
+            &sb,
+            &[
+                "coreclaw",
+                "worker",
+                "01KBHMS6A8H6A3K5FJY11MQ99Z",
+                "--example",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(example["max_results"], 20);
+    assert!(
+        example.get("keyword").is_some(),
+        "required fields are in the skeleton"
+    );
+
+    let o = claw(&sb, &["--json", "coreclaw", "account"]).await;
+    assert_eq!(json(&o)["balance"], "100.00");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_wait_and_write_every_format() {
+    let sb = sandbox(200).await;
+    let dir = std::env::temp_dir().join(format!("claw-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for ext in ["csv", "jsonl", "json"] {
+        let out = dir.join(format!("results.{ext}"));
+        let o = claw(
+            &sb,
+            &[
+                "coreclaw",
+                "run",
+                LOAD,
+                "--set",
+                "count=250",
+                "--system",
+                "cpus=0.25,memory=1024",
+                "--wait",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .await;
+        assert!(o.status.success(), "{ext}: {}", stderr(&o));
+        // stdout holds the summary only: progress and the run slug go to stderr, and progress is
+        // hidden when stderr is not a terminal
+        let out_text = stdout(&o);
+        assert_eq!(out_text.lines().count(), 2, "{out_text}");
+        assert!(out_text.contains("wrote 250 items"), "{out_text}");
+        assert!(
+            !stderr(&o).contains('\u{1b}'),
+            "no terminal drawing when piped: {}",
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains("run 01K"),
+            "the slug is printed: {}",
+            stderr(&o)
+        );
+        let text = std::fs::read_to_string(&out).unwrap();
+        match ext {
+            "csv" => {
+                let lines: Vec<&str> = text.lines().collect();
+                assert_eq!(lines[0], "index,name,value,payload");
+                assert_eq!(lines.len(), 251, "header plus one row per result");
+            }
+            "jsonl" => assert_eq!(
+                text.lines()
+                    .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+                    .count(),
+                250
+            ),
+            _ => assert_eq!(
+                serde_json::from_str::<Vec<Value>>(&text).unwrap().len(),
+                250
+            ),
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_status_logs_abort_results_runs() {
+    let sb = sandbox(60_000).await;
+    let o = claw(&sb, &["coreclaw", "run", LOAD, "--set", "count=100"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let slug = stdout(&o).trim().to_string();
+    assert_eq!(slug.len(), 26, "the run slug is the output: {slug}");
+
+    let status = json(&claw(&sb, &["--json", "coreclaw", "status", &slug]).await);
+    assert!(matches!(status["status"].as_i64(), Some(1 | 2)));
+    let logs = claw(&sb, &["coreclaw", "logs", &slug]).await;
+    assert!(
+        stdout(&logs).contains("Preparing the execution environment"),
+        "{}",
+        stdout(&logs)
+    );
+    let abort = claw(&sb, &["coreclaw", "abort", &slug]).await;
+    assert!(abort.status.success(), "{}", stderr(&abort));
+    let status = claw(&sb, &["coreclaw", "status", &slug]).await;
+    assert!(stdout(&status).contains("aborted"), "{}", stdout(&status));
+    let again = claw(&sb, &["coreclaw", "abort", &slug]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("70002"), "{}", stderr(&again));
+    let followed = claw(&sb, &["coreclaw", "logs", &slug, "--follow"]).await;
+    assert!(
+        stdout(&followed).contains("aborted"),
+        "{}",
+        stdout(&followed)
+    );
+
+    let out = std::env::temp_dir().join(format!("claw-results-{}.csv", std::process::id()));
+    let o = claw(
+        &sb,
+        &[
+            "coreclaw",
+            "results",
+            "01KSFDS8XWTJME33C08XMCR6B9",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 21);
+    std::fs::remove_file(&out).ok();
+
+    let runs = json(
+        &claw(
+            &sb,
+            &[
+                "--json", "coreclaw", "runs", "--worker", LOAD, "--status", "aborted",
+            ],
+        )
+        .await,
+    );
+    assert!(
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["run_slug"] == slug.as_str())
+    );
+    let table = claw(&sb, &["coreclaw", "runs", "--limit", "2"]).await;
+    assert_eq!(stdout(&table).lines().count(), 3, "header and two runs");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_and_exit_codes() {
+    let sb = sandbox(200).await;
+    // unknown field: exit 1, one line plus a hint, nothing started
+    let o = claw(&sb, &["coreclaw", "run", AMAZON, "--set", "startURLs=[]"]).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("did you mean `urls`?"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("hint:"));
+    assert!(!stderr(&o).contains("panicked") && !stderr(&o).contains("backtrace"));
+    // wrong type
+    let o = claw(
+        &sb,
+        &[
+            "coreclaw",
+            "run",
+            AMAZON,
+            "--set",
+            "urls=https://www.amazon.com/dp/X",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`urls`: expected array, got string"),
+        "{}",
+        stderr(&o)
+    );
+    // bad system parameter
+    let o = claw(
+        &sb,
+        &[
+            "coreclaw",
+            "run",
+            AMAZON,
+            "--set",
+            "urls=[]",
+            "--system",
+            "memory=300",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("system.memory"), "{}", stderr(&o));
+    // unknown run
+    let o = claw(&sb, &["coreclaw", "status", "01KNOSUCHRUN0000000000000"]).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("70001") && stderr(&o).contains("claw coreclaw runs"),
+        "{}",
+        stderr(&o)
+    );
+    // a run that fails: exit 3
+    let o = claw(
+        &sb,
+        &[
+            "coreclaw",
+            "run",
+            PAGE_TEXT,
+            "--set",
+            "url=https://example.com/sandbox:fail",
+            "--wait",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("failed"), "{}", stderr(&o));
+    // usage errors: exit 2
+    let o = claw(&sb, &["coreclaw", "run", AMAZON, "--out", "results.xlsx"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    let o = claw(&sb, &["coreclaw", "run", AMAZON, "--set", "novalue"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    let o = claw(&sb, &["coreclaw", "nosuchcommand"]).await;
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_key_names_both_ways_out() {
+    let o = Command::cargo_bin("claw")
+        .unwrap()
+        .env_remove("CORECLAW_API_KEY")
+        .args(["coreclaw", "account"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("CORECLAW_API_KEY is not set") && err.contains("--sandbox"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_readme_command_with_the_embedded_sandbox() {
+    let dir = std::env::temp_dir().join(format!("claw-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = Command::cargo_bin("claw")
+        .unwrap()
+        .env_remove("CORECLAW_API_KEY")
+        .current_dir(&dir)
+        .args([
+            "--sandbox",
+            "coreclaw",
+            "run",
+            AMAZON,
+            "--set",
+            r#"urls=[{"url":"https://www.amazon.com/dp/B0CHHSFMRL"}]"#,
+            "--wait",
+            "--out",
+            "results.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("embedded sandbox"),
+        "the banner says so: {}",
+        stderr(&o)
+    );
+    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_while_waiting_aborts_and_exits_130() {
+    let sb = sandbox(60_000).await;
+    let bin = assert_cmd::cargo::cargo_bin("claw");
+    let child = Std::new(bin)
+        .env("CORECLAW_API_KEY", "sandbox-key")
+        .args([
+            "--base-url",
+            &sb.base_url(Vendor::Coreclaw),
+            "coreclaw",
+            "run",
+            LOAD,
+            "--set",
+            "count=10",
+            "--wait",
+            "--abort-on-interrupt",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let killed = Std::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("started") && err.contains("aborted"), "{err}");
+    let slug = err.split_whitespace().nth(1).unwrap().to_string();
+    let status = json(&claw(&sb, &["--json", "coreclaw", "status", &slug]).await);
+    assert_eq!(status["status"], 5);
+}
