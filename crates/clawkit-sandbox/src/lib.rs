@@ -20,6 +20,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bazhuayu;
 pub mod coreclaw;
 pub mod faults;
 pub mod store;
@@ -82,7 +83,7 @@ impl Vendor {
 
     /// Whether the sandbox serves this vendor's API yet.
     pub fn served(self) -> bool {
-        matches!(self, Vendor::Coreclaw)
+        matches!(self, Vendor::Coreclaw | Vendor::Bazhuayu)
     }
 }
 
@@ -105,6 +106,7 @@ pub struct SandboxBuilder {
     faults: Vec<FaultRule>,
     initial_balance_micros: i64,
     api_key: String,
+    bazhuayu_token_ttl: Duration,
 }
 
 impl Default for SandboxBuilder {
@@ -117,6 +119,7 @@ impl Default for SandboxBuilder {
             faults: Vec::new(),
             initial_balance_micros: 100_000_000,
             api_key: CORECLAW_API_KEY.to_string(),
+            bazhuayu_token_ttl: Duration::from_secs(86_399),
         }
     }
 }
@@ -164,6 +167,12 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long a Bazhuayu access token lives (default the seed's 86399 s; short in tests).
+    pub fn bazhuayu_token_ttl(mut self, ttl: Duration) -> Self {
+        self.bazhuayu_token_ttl = ttl;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving in the background.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
@@ -184,7 +193,8 @@ impl SandboxBuilder {
             api_key: self.api_key,
             base_url: format!("{root}{}", Vendor::Coreclaw.prefix()),
         });
-        let app = router(shared.clone(), coreclaw);
+        let bazhuayu = bazhuayu::Bazhuayu::new(self.seed, self.bazhuayu_token_ttl);
+        let app = router(shared.clone(), coreclaw, bazhuayu.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
@@ -199,13 +209,18 @@ impl SandboxBuilder {
         Ok(Sandbox {
             addr,
             shared,
+            bazhuayu,
             shutdown: Some(tx),
             task: Some(task),
         })
     }
 }
 
-fn router(shared: Arc<Shared>, coreclaw: Arc<coreclaw::CoreClaw>) -> Router {
+fn router(
+    shared: Arc<Shared>,
+    coreclaw: Arc<coreclaw::CoreClaw>,
+    bazhuayu: Arc<bazhuayu::Bazhuayu>,
+) -> Router {
     let control = Router::new()
         .route("/_sandbox/health", get(health))
         .route(
@@ -215,6 +230,7 @@ fn router(shared: Arc<Shared>, coreclaw: Arc<coreclaw::CoreClaw>) -> Router {
         .with_state(shared.clone());
     Router::new()
         .nest(Vendor::Coreclaw.prefix(), coreclaw::router(coreclaw))
+        .nest(Vendor::Bazhuayu.prefix(), bazhuayu::router(bazhuayu))
         .merge(control)
         .layer(axum::middleware::from_fn_with_state(shared, faults::apply))
 }
@@ -272,6 +288,7 @@ async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
 pub struct Sandbox {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    bazhuayu: Arc<bazhuayu::Bazhuayu>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -322,6 +339,11 @@ impl Sandbox {
             self.url()
         ));
         out
+    }
+
+    /// Bazhuayu's counters: token requests, refresh-token reuse, 429s, requests served.
+    pub fn bazhuayu_stats(&self) -> &bazhuayu::Stats {
+        &self.bazhuayu.stats
     }
 
     /// Adds a fault rule while running.

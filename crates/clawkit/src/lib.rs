@@ -9,6 +9,8 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "bazhuayu")]
+pub mod bazhuayu;
 #[cfg(feature = "coreclaw")]
 pub mod coreclaw;
 pub mod transport;
@@ -23,6 +25,10 @@ pub enum Error {
     #[cfg(feature = "coreclaw")]
     #[error(transparent)]
     Coreclaw(#[from] coreclaw::Error),
+    /// From Bazhuayu.
+    #[cfg(feature = "bazhuayu")]
+    #[error(transparent)]
+    Bazhuayu(#[from] bazhuayu::Error),
 }
 
 impl Error {
@@ -31,6 +37,8 @@ impl Error {
         match self {
             #[cfg(feature = "coreclaw")]
             Error::Coreclaw(e) => e.is_retryable(),
+            #[cfg(feature = "bazhuayu")]
+            Error::Bazhuayu(e) => e.is_retryable(),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! turning "fetch page n" into a `Stream`. Nothing here knows a vendor.
 
 pub mod paging;
+#[cfg(feature = "bazhuayu")]
+pub mod ratelimit;
 pub mod retry;
 
 use std::time::Duration;
