@@ -435,22 +435,24 @@ async fn tasks(State(b): Shared, Query(q): Params) -> Response {
     ))
 }
 
-fn task_index(inner: &Inner, q: &HashMap<String, String>) -> Result<usize, Response> {
+/// Which task `taskId` names; the error is the 400 description.
+fn task_index(inner: &Inner, q: &HashMap<String, String>) -> Result<usize, String> {
     let Some(id) = q.get("taskId") else {
-        return Err(bad_request("taskId: required"));
+        return Err("taskId: required".into());
     };
     inner
         .tasks
         .iter()
         .position(|t| t.id.eq_ignore_ascii_case(id))
-        .ok_or_else(|| bad_request(format!("taskId: no task {id}")))
+        .ok_or_else(|| format!("taskId: no task {id}"))
 }
 
-fn size_of(q: &HashMap<String, String>) -> Result<u64, Response> {
+/// The `size` parameter in [1,1000]; the error is the 400 description.
+fn size_of(q: &HashMap<String, String>) -> Result<u64, String> {
     match q.get("size").map(|s| s.parse::<u64>()) {
         Some(Ok(n)) if (1..=1000).contains(&n) => Ok(n),
-        Some(_) => Err(bad_request("size: must be an integer in [1,1000]")),
-        None => Err(bad_request("size: required, in [1,1000]")),
+        Some(_) => Err("size: must be an integer in [1,1000]".into()),
+        None => Err("size: required, in [1,1000]".into()),
     }
 }
 
@@ -464,7 +466,7 @@ async fn clear(State(b): Shared, Query(q): Params) -> Response {
             t.exporting = 0;
             done()
         }
-        Err(r) => r,
+        Err(r) => bad_request(r),
     }
 }
 
@@ -473,11 +475,11 @@ async fn gettop(State(b): Shared, Query(q): Params) -> Response {
         let mut inner = b.lock();
         let i = match task_index(&inner, &q) {
             Ok(i) => i,
-            Err(r) => return r,
+            Err(r) => return bad_request(r),
         };
         let size = match size_of(&q) {
             Ok(s) => s,
-            Err(r) => return r,
+            Err(r) => return bad_request(r),
         };
         let t = &mut inner.tasks[i];
         // Rows not yet exported, from the first one: a batch that was not confirmed comes again.
@@ -498,7 +500,7 @@ async fn mark_exported(State(b): Shared, Query(q): Params) -> Response {
             t.exported = t.exporting.max(t.exported);
             done()
         }
-        Err(r) => r,
+        Err(r) => bad_request(r),
     }
 }
 
@@ -507,12 +509,12 @@ async fn by_offset(State(b): Shared, Query(q): Params) -> Response {
         let inner = b.lock();
         match task_index(&inner, &q) {
             Ok(i) => (inner.tasks[i].id.clone(), inner.tasks[i].rows),
-            Err(r) => return r,
+            Err(r) => return bad_request(r),
         }
     };
     let size = match size_of(&q) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return bad_request(r),
     };
     let offset = match q.get("offset").map(|o| o.parse::<i64>()) {
         Some(Ok(o)) => o,
@@ -550,7 +552,7 @@ async fn set_status(
             inner.tasks[i].status = status;
             if answer.is_null() { done() } else { ok(answer) }
         }
-        Err(r) => r,
+        Err(r) => bad_request(r),
     }
 }
 
