@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 API or input error, 2 usage error, 3 run failed (or was aborted),
 //! 130 interrupted.
 
+mod bazhuayu;
 mod coreclaw;
 mod output;
 
@@ -38,6 +39,11 @@ enum Command {
     Coreclaw {
         #[command(subcommand)]
         command: CoreclawCommand,
+    },
+    /// Bazhuayu DataAPI: task groups, tasks, data, exports.
+    Bazhuayu {
+        #[command(subcommand)]
+        command: BazhuayuCommand,
     },
     /// Run the sandbox in the foreground (all vendors' local APIs, with fault injection).
     Sandbox {
@@ -158,10 +164,51 @@ pub enum CoreclawCommand {
     Account,
 }
 
+#[derive(Subcommand)]
+pub enum BazhuayuCommand {
+    /// Every task group.
+    Groups,
+    /// The tasks of a group.
+    Tasks {
+        /// Task group id.
+        group: i64,
+    },
+    /// All of a task's data by offset (does not change what is exported): .jsonl or .csv.
+    Data {
+        /// Task id.
+        task: String,
+        /// Output file.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Rows per request (1 to 1000).
+        #[arg(long, default_value_t = 1000)]
+        page_size: u32,
+    },
+    /// Export the rows not exported yet and mark them exported, exactly once into a .jsonl file
+    /// (a FILE.state beside it remembers the last batch).
+    Export {
+        /// Task id.
+        task: String,
+        /// Output file (.jsonl), appended to.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Rows per batch (1 to 1000).
+        #[arg(long, default_value_t = 1000)]
+        batch_size: u32,
+    },
+    /// Delete all of a task's data.
+    Clear {
+        /// Task id.
+        task: String,
+    },
+}
+
 /// How a command ends.
 pub enum Failure {
     /// 1: the API or the input refused.
     Api(clawkit::coreclaw::Error),
+    /// 1: Bazhuayu refused.
+    Bazhuayu(clawkit::bazhuayu::Error),
     /// 1: anything else that went wrong, with a hint.
     Other(String, Option<String>),
     /// 2: the command line is wrong.
@@ -175,6 +222,12 @@ pub enum Failure {
 impl From<clawkit::coreclaw::Error> for Failure {
     fn from(e: clawkit::coreclaw::Error) -> Self {
         Failure::Api(e)
+    }
+}
+
+impl From<clawkit::bazhuayu::Error> for Failure {
+    fn from(e: clawkit::bazhuayu::Error) -> Self {
+        Failure::Bazhuayu(e)
     }
 }
 
@@ -222,6 +275,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Coreclaw { command } => coreclaw::run(&globals, command).await,
+            Command::Bazhuayu { command } => bazhuayu::run(&globals, command).await,
             Command::Sandbox {
                 port,
                 seed,

@@ -16,6 +16,10 @@ pub fn report(failure: Failure) -> ExitCode {
             let hint = hint_for(&e);
             (e.to_string(), hint, 1)
         }
+        Failure::Bazhuayu(e) => {
+            let hint = bazhuayu_hint(&e);
+            (e.to_string(), hint, 1)
+        }
         Failure::Other(message, hint) => (message, hint, 1),
         Failure::Usage(message) => (message, Some("see `claw --help`".to_string()), 2),
         Failure::RunFailed(message) => (message, None, 3),
@@ -45,6 +49,23 @@ fn hint_for(e: &Error) -> Option<String> {
         Error::Timeout { run_slug: Some(slug), .. } => format!("the run goes on: `claw coreclaw status {slug}`"),
         Error::Http { .. } | Error::Timeout { .. } => "check the network and --base-url, then try again".into(),
         Error::Config(_) => "set CORECLAW_API_KEY, or pass --sandbox to use the embedded sandbox".into(),
+        _ => return None,
+    })
+}
+
+fn bazhuayu_hint(e: &clawkit::bazhuayu::Error) -> Option<String> {
+    use clawkit::bazhuayu::Error as B;
+    Some(match e {
+        B::InvalidGrant { .. } | B::Config(_) => {
+            "set BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD, or pass --sandbox to use the embedded sandbox".into()
+        }
+        B::Forbidden { .. } => "the account's plan does not include this API (DataAPI: flagship plan; start/stop: paid add-on)".into(),
+        B::BadRequest { .. } => "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`".into(),
+        B::Stream { resume_offset, .. } => format!("run again to start over; the rows before offset {resume_offset} were written"),
+        B::Sink { .. } => "the batch was not marked exported: run the export again".into(),
+        B::QuotaExceeded { .. } | B::ServiceUnavailable { .. } | B::Http { .. } | B::Timeout(_) => {
+            "try again in a moment".into()
+        }
         _ => return None,
     })
 }

@@ -381,3 +381,140 @@ async fn ctrl_c_while_waiting_aborts_and_exits_130() {
     let status = json(&claw(&sb, &["--json", "coreclaw", "status", &slug]).await);
     assert_eq!(status["status"], 5);
 }
+
+/// Runs `claw` against the sandbox's Bazhuayu (credentials from the environment).
+async fn claw_bzy(sb: &Sandbox, args: &[&str]) -> Output {
+    let base = sb.base_url(Vendor::Bazhuayu);
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("claw")
+            .unwrap()
+            .env("BAZHUAYU_USERNAME", "sandbox")
+            .env("BAZHUAYU_PASSWORD", "sandbox")
+            .arg("--base-url")
+            .arg(base)
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bazhuayu_groups_tasks_data_export_clear() {
+    let sb = sandbox(200).await;
+    const TASK: &str = "337fd7d7-aded-4081-9104-2b551161ccc8";
+    let o = claw_bzy(&sb, &["bazhuayu", "groups"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("示例组1"));
+    let tasks = json(&claw_bzy(&sb, &["--json", "bazhuayu", "tasks", "1"]).await);
+    assert_eq!(tasks[0]["taskId"], TASK);
+
+    let dir = std::env::temp_dir().join(format!("claw-bzy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("data.csv");
+    let o = claw_bzy(
+        &sb,
+        &["bazhuayu", "data", TASK, "--out", csv.to_str().unwrap()],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 2_501, "header and every row");
+    assert!(text.lines().nth(2).unwrap().contains("八爪鱼"));
+
+    let jsonl = dir.join("export.jsonl");
+    let o = claw_bzy(
+        &sb,
+        &[
+            "bazhuayu",
+            "export",
+            TASK,
+            "--out",
+            jsonl.to_str().unwrap(),
+            "--batch-size",
+            "700",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("exported 2500 new rows in 4 batches"),
+        "{}",
+        stdout(&o)
+    );
+    let again = claw_bzy(
+        &sb,
+        &["bazhuayu", "export", TASK, "--out", jsonl.to_str().unwrap()],
+    )
+    .await;
+    assert!(
+        stdout(&again).contains("exported 0 new rows"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&jsonl).unwrap().lines().count(),
+        2_500
+    );
+
+    let o = claw_bzy(&sb, &["bazhuayu", "clear", TASK]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = claw_bzy(
+        &sb,
+        &[
+            "bazhuayu",
+            "data",
+            TASK,
+            "--out",
+            dir.join("empty.jsonl").to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(stdout(&o).contains("wrote 0 rows"), "{}", stdout(&o));
+
+    // bad input
+    let o = claw_bzy(
+        &sb,
+        &[
+            "bazhuayu",
+            "data",
+            "no-such-task",
+            "--out",
+            dir.join("x.jsonl").to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no task no-such-task") && stderr(&o).contains("hint:"),
+        "{}",
+        stderr(&o)
+    );
+    let o = claw_bzy(&sb, &["bazhuayu", "export", TASK, "--out", "x.csv"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    let o = Command::cargo_bin("claw")
+        .unwrap()
+        .env_remove("BAZHUAYU_USERNAME")
+        .args(["bazhuayu", "groups"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--sandbox"), "{}", stderr(&o));
+    let o = tokio::task::spawn_blocking(|| {
+        Command::cargo_bin("claw")
+            .unwrap()
+            .args(["--sandbox", "bazhuayu", "groups"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        o.status.success() && stdout(&o).contains("示例组2"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

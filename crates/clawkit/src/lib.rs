@@ -1,6 +1,6 @@
 //! clawkit: typed, spec-first Rust clients for the claw automation platforms.
 //!
-//! Each vendor is a module behind a cargo feature; `coreclaw` is on by default. The low-level
+//! Each vendor is a module behind a cargo feature (`coreclaw` and `bazhuayu`, both on by default). The low-level
 //! clients are generated from the specs in `specs/` (crates `generated/<vendor>-api`); this crate
 //! adds what a spec cannot say: auth, envelopes turned into typed errors, retries with backoff,
 //! waiting, pagination as `Stream`s, and dynamic input schemas.
