@@ -414,10 +414,11 @@ pub(crate) async fn download<W: AsyncWrite + Unpin>(
     let mut body = response.bytes_stream();
     let mut written = 0u64;
     while let Some(chunk) = body.next().await {
+        // The exchange failed part-way: no usable status, and trying again may work.
         let chunk = chunk.map_err(|e| Error::Http {
-            status: Some(status.as_u16()),
+            status: None,
             message: format!(
-                "the download broke off after {written} bytes: {}",
+                "the download broke off after {written} bytes (HTTP {status}): {}",
                 e.without_url()
             ),
             not_sent: false,
