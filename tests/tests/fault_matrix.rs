@@ -298,12 +298,12 @@ fn short(s: &str) -> String {
     s.replace('\n', " ")
 }
 
+/// One flow of the matrix, run under one fault.
+type Flow = fn(&Fault) -> futures::future::LocalBoxFuture<'_, Outcome>;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_flow_under_every_fault() {
-    let flows: [(
-        &str,
-        fn(&Fault) -> futures::future::LocalBoxFuture<'_, Outcome>,
-    ); 6] = [
+    let flows: [(&str, Flow); 6] = [
         ("CoreClaw run + wait", |f| {
             Box::pin(coreclaw_run_and_wait(f))
         }),
