@@ -24,11 +24,6 @@ if [ -z "${2:-}" ]; then
     cargo xtask spec --vendor "$vendor" --out "$spec"
 fi
 
-case "$vendor" in
-    coreclaw) auth=(-H "api-key: sandbox-key") ;;
-    *) echo "no sandbox credentials known for $vendor" >&2; exit 2 ;;
-esac
-
 cargo build --quiet -p clawkit-sandbox --bin clawkit-sandbox
 log="$tools/sandbox-$vendor.log"
 "${CARGO_TARGET_DIR:-target}/debug/clawkit-sandbox" --port 0 --run-seconds 1 > "$log" 2>&1 &
@@ -41,6 +36,18 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [ -n "$url" ] || { echo "the sandbox did not start:" >&2; cat "$log" >&2; exit 1; }
+
+case "$vendor" in
+    coreclaw) auth=(-H "api-key: sandbox-key") ;;
+    bazhuayu)
+        token=$(curl -sf -X POST "$url/bazhuayu/token" -H 'content-type: application/x-www-form-urlencoded' \
+            --data 'username=sandbox&password=sandbox&grant_type=password' \
+            | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+        # Stay inside the seed's bucket (20 requests/s per token), or most answers are 429.
+        auth=(-H "Authorization: bearer $token" --rate-limit 15/s)
+        ;;
+    *) echo "no sandbox for $vendor yet" >&2; exit 2 ;;
+esac
 
 timeout 900 "$venv/bin/schemathesis" --no-color --config-file contract/schemathesis.toml \
     run "$spec" --url "$url/$vendor" "${auth[@]}" \

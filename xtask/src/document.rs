@@ -281,12 +281,14 @@ fn downconvert_schema(
             }
         }
         Some(Value::String(t)) if t == "null" => {
-            map.shift_remove("type");
+            // 3.0 has no null type and `nullable` needs a type beside it: a nullable object that
+            // can only be null says the same.
+            map.insert("type".into(), Value::String("object".into()));
             map.insert("nullable".into(), Value::Bool(true));
             map.insert("enum".into(), Value::Array(vec![Value::Null]));
             note(
                 format!("{pointer}/type"),
-                "type \"null\" -> nullable + enum [null]".into(),
+                "type \"null\" -> type object + nullable + enum [null]".into(),
             );
         }
         _ => {}
@@ -363,7 +365,7 @@ mod tests {
         );
         assert_eq!(
             doc["components"]["schemas"]["B"],
-            json!({"nullable": true, "enum": [null]})
+            json!({"type": "object", "nullable": true, "enum": [null]})
         );
         assert_eq!(
             doc["components"]["schemas"]["C"]["properties"]["type"],

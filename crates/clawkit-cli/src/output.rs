@@ -60,7 +60,7 @@ fn bazhuayu_hint(e: &clawkit::bazhuayu::Error) -> Option<String> {
             "set BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD, or pass --sandbox to use the embedded sandbox".into()
         }
         B::Forbidden { .. } => "the account's plan does not include this API (DataAPI: flagship plan; start/stop: paid add-on)".into(),
-        B::BadRequest { .. } => "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`".into(),
+        B::BadRequest { .. } | B::NotFound { .. } => "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`".into(),
         B::Stream { resume_offset, .. } => format!("run again to start over; the rows before offset {resume_offset} were written"),
         B::Sink { .. } => "the batch was not marked exported: run the export again".into(),
         B::QuotaExceeded { .. } | B::ServiceUnavailable { .. } | B::Http { .. } | B::Timeout(_) => {

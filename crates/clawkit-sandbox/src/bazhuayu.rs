@@ -447,6 +447,20 @@ fn task_index(inner: &Inner, q: &HashMap<String, String>) -> Result<usize, Strin
         .ok_or_else(|| format!("taskId: no task {id}"))
 }
 
+/// 404 `not_found` for a task id that names no task; 400 for a missing one.
+fn task_error(description: String) -> Response {
+    if description.starts_with("taskId: no task") {
+        envelope(
+            StatusCode::NOT_FOUND,
+            Value::Null,
+            "not_found",
+            &description,
+        )
+    } else {
+        bad_request(description)
+    }
+}
+
 /// The `size` parameter in [1,1000]; the error is the 400 description.
 fn size_of(q: &HashMap<String, String>) -> Result<u64, String> {
     match q.get("size").map(|s| s.parse::<u64>()) {
@@ -458,7 +472,7 @@ fn size_of(q: &HashMap<String, String>) -> Result<u64, String> {
 
 async fn clear(State(b): Shared, Query(q): Params) -> Response {
     let mut inner = b.lock();
-    match task_index(&inner, &q) {
+    match task_index(&inner, &q).map_err(task_error) {
         Ok(i) => {
             let t = &mut inner.tasks[i];
             t.rows = 0;
@@ -466,7 +480,7 @@ async fn clear(State(b): Shared, Query(q): Params) -> Response {
             t.exporting = 0;
             done()
         }
-        Err(r) => bad_request(r),
+        Err(r) => r,
     }
 }
 
@@ -475,7 +489,7 @@ async fn gettop(State(b): Shared, Query(q): Params) -> Response {
         let mut inner = b.lock();
         let i = match task_index(&inner, &q) {
             Ok(i) => i,
-            Err(r) => return bad_request(r),
+            Err(r) => return task_error(r),
         };
         let size = match size_of(&q) {
             Ok(s) => s,
@@ -494,13 +508,13 @@ async fn gettop(State(b): Shared, Query(q): Params) -> Response {
 
 async fn mark_exported(State(b): Shared, Query(q): Params) -> Response {
     let mut inner = b.lock();
-    match task_index(&inner, &q) {
+    match task_index(&inner, &q).map_err(task_error) {
         Ok(i) => {
             let t = &mut inner.tasks[i];
             t.exported = t.exporting.max(t.exported);
             done()
         }
-        Err(r) => bad_request(r),
+        Err(r) => r,
     }
 }
 
@@ -509,7 +523,7 @@ async fn by_offset(State(b): Shared, Query(q): Params) -> Response {
         let inner = b.lock();
         match task_index(&inner, &q) {
             Ok(i) => (inner.tasks[i].id.clone(), inner.tasks[i].rows),
-            Err(r) => return bad_request(r),
+            Err(r) => return task_error(r),
         }
     };
     let size = match size_of(&q) {
@@ -520,14 +534,12 @@ async fn by_offset(State(b): Shared, Query(q): Params) -> Response {
         Some(Ok(o)) => o,
         _ => return bad_request("offset: required, an integer (0 to start)"),
     };
-    let start = if offset <= 0 {
+    // The returned offsets are OFFSET_BASE + STEP * rows; any other value reads from the next
+    // row at or after it (offsets at or below 0 from the start, as the seed says).
+    let start = if offset <= OFFSET_BASE {
         0
-    } else if offset >= OFFSET_BASE && (offset - OFFSET_BASE) % OFFSET_STEP == 0 {
-        ((offset - OFFSET_BASE) / OFFSET_STEP) as u64
     } else {
-        return bad_request(format!(
-            "offset: {offset} is not an offset this API returned"
-        ));
+        ((offset - OFFSET_BASE) as u64).div_ceil(OFFSET_STEP as u64)
     };
     let start = start.min(rows);
     let end = (start + size).min(rows);
@@ -547,12 +559,12 @@ async fn set_status(
     answer: Value,
 ) -> Response {
     let mut inner = b.lock();
-    match task_index(&inner, q) {
+    match task_index(&inner, q).map_err(task_error) {
         Ok(i) => {
             inner.tasks[i].status = status;
             if answer.is_null() { done() } else { ok(answer) }
         }
-        Err(r) => bad_request(r),
+        Err(r) => r,
     }
 }
 
@@ -567,11 +579,11 @@ async fn stop_task(State(b): Shared, Query(q): Params) -> Response {
 async fn statuses(State(b): Shared, body: Bytes) -> Response {
     let ids: Vec<String> = match serde_json::from_slice::<Value>(&body) {
         Ok(v) => match v.get("taskIdList").and_then(Value::as_array) {
-            Some(list) => list
+            Some(list) if list.iter().all(Value::is_string) => list
                 .iter()
                 .filter_map(|i| i.as_str().map(str::to_string))
                 .collect(),
-            None => return bad_request("taskIdList: required, an array of task ids"),
+            _ => return bad_request("taskIdList: required, an array of task id strings"),
         },
         Err(e) => return bad_request(format!("request body: JSON syntax error: {e}")),
     };

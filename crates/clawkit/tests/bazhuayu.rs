@@ -59,7 +59,7 @@ async fn groups_tasks_and_the_paid_api() {
     );
     assert!(matches!(
         client.clear_data("no-such-task").await,
-        Err(Error::BadRequest { .. })
+        Err(Error::NotFound { .. })
     ));
     assert!(matches!(
         client
