@@ -19,15 +19,18 @@ async fn sandbox(run_ms: u64) -> Sandbox {
         .unwrap()
 }
 
-/// Runs `claw` with `args` against the sandbox (key from the environment, as a user would).
-async fn claw(sb: &Sandbox, args: &[&str]) -> Output {
-    let base = sb.base_url(Vendor::Coreclaw);
+/// Runs `claw` with `args` against one vendor of the sandbox, with the credentials in the
+/// environment as a user would set them.
+async fn claw_at(sb: &Sandbox, vendor: Vendor, args: &[&str]) -> Output {
+    let base = sb.base_url(vendor);
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         Command::cargo_bin("claw")
             .unwrap()
             .env("CORECLAW_API_KEY", "sandbox-key")
             .env_remove("CORECLAW_BASE_URL")
+            .env("BAZHUAYU_USERNAME", "sandbox")
+            .env("BAZHUAYU_PASSWORD", "sandbox")
             .arg("--base-url")
             .arg(base)
             .args(args)
@@ -36,6 +39,16 @@ async fn claw(sb: &Sandbox, args: &[&str]) -> Output {
     })
     .await
     .unwrap()
+}
+
+/// `claw` against the sandbox's CoreClaw.
+async fn claw(sb: &Sandbox, args: &[&str]) -> Output {
+    claw_at(sb, Vendor::Coreclaw, args).await
+}
+
+/// `claw` against the sandbox's Bazhuayu.
+async fn claw_bzy(sb: &Sandbox, args: &[&str]) -> Output {
+    claw_at(sb, Vendor::Bazhuayu, args).await
 }
 
 fn stdout(o: &Output) -> String {
@@ -380,25 +393,6 @@ async fn ctrl_c_while_waiting_aborts_and_exits_130() {
     let slug = err.split_whitespace().nth(1).unwrap().to_string();
     let status = json(&claw(&sb, &["--json", "coreclaw", "status", &slug]).await);
     assert_eq!(status["status"], 5);
-}
-
-/// Runs `claw` against the sandbox's Bazhuayu (credentials from the environment).
-async fn claw_bzy(sb: &Sandbox, args: &[&str]) -> Output {
-    let base = sb.base_url(Vendor::Bazhuayu);
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("claw")
-            .unwrap()
-            .env("BAZHUAYU_USERNAME", "sandbox")
-            .env("BAZHUAYU_PASSWORD", "sandbox")
-            .arg("--base-url")
-            .arg(base)
-            .args(args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
