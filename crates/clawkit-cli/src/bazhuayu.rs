@@ -134,47 +134,39 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
             let bar = output::bar(None, hidden, "reading");
             let mut columns: Option<Vec<String>> = None;
             let mut rows = 0u64;
+            let fail = |e: &dyn std::fmt::Display| Failure::Other(e.to_string(), None);
             while let Some(page) = pages.next().await {
                 let page = page?;
-                if bar.length().is_none() {
-                    bar.set_length(u64::try_from(page.total).unwrap_or(0));
-                    bar.set_style(
-                        indicatif::ProgressStyle::with_template(
-                            "reading {bar:30} {pos}/{len} rows [{elapsed}]",
-                        )
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                    );
-                }
+                output::set_total(&bar, page.total, "reading", "rows");
+                // Each page is encoded into one buffer (one CSV writer per page, not per row).
+                let mut bytes = Vec::new();
+                let mut encoder = csv::Writer::from_writer(Vec::new());
                 for row in &page.rows {
-                    let mut line = Vec::new();
                     if csv_out {
-                        let cols = columns.get_or_insert_with(|| row.keys().cloned().collect());
-                        let mut w = csv::Writer::from_writer(Vec::new());
-                        if rows == 0 {
-                            w.write_record(cols.iter())
-                                .map_err(|e| Failure::Other(e.to_string(), None))?;
-                        }
-                        let cells: Vec<String> = cols
-                            .iter()
-                            .map(|c| match row.get(c) {
-                                Some(Value::String(s)) => s.clone(),
-                                Some(Value::Null) | None => String::new(),
-                                Some(v) => v.to_string(),
-                            })
-                            .collect();
-                        w.write_record(&cells)
-                            .map_err(|e| Failure::Other(e.to_string(), None))?;
-                        line = w
-                            .into_inner()
-                            .map_err(|e| Failure::Other(e.to_string(), None))?;
+                        let cols = match &columns {
+                            Some(cols) => cols,
+                            None => {
+                                let cols: Vec<String> = row.keys().cloned().collect();
+                                encoder.write_record(&cols).map_err(|e| fail(&e))?;
+                                columns.insert(cols)
+                            }
+                        };
+                        let cells = cols.iter().map(|c| match row.get(c) {
+                            Some(Value::String(s)) => s.clone(),
+                            Some(Value::Null) | None => String::new(),
+                            Some(v) => v.to_string(),
+                        });
+                        encoder.write_record(cells).map_err(|e| fail(&e))?;
                     } else {
-                        serde_json::to_writer(&mut line, row)
-                            .map_err(|e| Failure::Other(e.to_string(), None))?;
-                        line.push(b'\n');
+                        serde_json::to_writer(&mut bytes, row).map_err(|e| fail(&e))?;
+                        bytes.push(b'\n');
                     }
-                    file.write_all(&line).await?;
                     rows += 1;
                 }
+                if csv_out {
+                    bytes = encoder.into_inner().map_err(|e| fail(&e))?;
+                }
+                file.write_all(&bytes).await?;
                 bar.inc(page.rows.len() as u64);
             }
             file.flush().await?;
@@ -198,15 +190,7 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
                 .export_new(&task)
                 .batch_size(batch_size)
                 .run(async |batch| {
-                    if bar.length().is_none() {
-                        bar.set_length(u64::try_from(batch.remaining).unwrap_or(0));
-                        bar.set_style(
-                            indicatif::ProgressStyle::with_template(
-                                "exporting {bar:30} {pos}/{len} rows [{elapsed}]",
-                            )
-                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                        );
-                    }
+                    output::set_total(&bar, batch.remaining, "exporting", "rows");
                     sink.write(&batch).await?;
                     bar.inc(batch.rows.len() as u64);
                     Ok::<(), std::io::Error>(())

@@ -164,3 +164,15 @@ pub fn bar(total: Option<u64>, hidden: bool, what: &str) -> ProgressBar {
     );
     bar
 }
+
+/// Gives a bar started without a total its total (once, from the first page or batch).
+pub fn set_total(bar: &ProgressBar, total: i64, what: &str, unit: &str) {
+    if bar.length().is_none() {
+        bar.set_length(u64::try_from(total).unwrap_or(0));
+        let template = format!("{what} {{bar:30}} {{pos}}/{{len}} {unit} [{{elapsed}}]");
+        bar.set_style(
+            ProgressStyle::with_template(&template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    }
+}
