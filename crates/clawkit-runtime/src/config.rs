@@ -1,0 +1,319 @@
+//! Client settings, the same for every vendor and for the library and the `claw` command line:
+//! base URL, timeouts, retries and credentials, set in code or read from `<PREFIX>_*` environment
+//! variables.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::error::ConfigError;
+use crate::retry::RetryPolicy;
+
+/// The `User-Agent` clawkit sends.
+pub const USER_AGENT: &str = concat!("clawkit/", env!("CARGO_PKG_VERSION"));
+
+/// The credentials a vendor may need; each vendor reads the ones it uses. `Debug` never shows a
+/// secret.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// An API key (sent in a header).
+    pub api_key: Option<SecretString>,
+    /// An account name (password grant).
+    pub username: Option<String>,
+    /// Its password.
+    pub password: Option<SecretString>,
+    /// An OAuth client id (client-credentials grant).
+    pub client_id: Option<String>,
+    /// Its secret.
+    pub client_secret: Option<SecretString>,
+    /// A ready bearer token.
+    pub token: Option<SecretString>,
+}
+
+/// The environment variables [`ClientConfig::from_env`] reads, after `<PREFIX>_`.
+pub const ENV_SUFFIXES: [&str; 8] = [
+    "BASE_URL",
+    "API_KEY",
+    "USERNAME",
+    "PASSWORD",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "TOKEN",
+    "TIMEOUT",
+];
+
+/// Settings of a client: where, how long, how to retry, and with which credentials.
+///
+/// ```
+/// use clawkit_runtime::ClientConfig;
+///
+/// let config = ClientConfig::for_prefix("CORECLAW").api_key("sandbox-key");
+/// assert_eq!(config.base_url_or("https://openapi.coreclaw.com").unwrap(), "https://openapi.coreclaw.com");
+/// assert!(!format!("{config:?}").contains("sandbox-key"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    prefix: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    credentials: Credentials,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            prefix: None,
+            base_url: None,
+            timeout: None,
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            credentials: Credentials::default(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Empty settings whose errors name the environment variables `<prefix>_*`.
+    pub fn for_prefix(prefix: &str) -> Self {
+        Self {
+            prefix: Some(prefix.to_string()),
+            ..Self::default()
+        }
+    }
+
+    /// Settings from the environment: `<prefix>_BASE_URL`, `_API_KEY`, `_USERNAME`, `_PASSWORD`,
+    /// `_CLIENT_ID`, `_CLIENT_SECRET`, `_TOKEN` and `_TIMEOUT` (seconds). Unset and empty
+    /// variables are left out; a vendor says which credentials it needs when the client is built.
+    pub fn from_env(prefix: &str) -> Result<Self, ConfigError> {
+        Self::from_vars(prefix, |name| std::env::var(name).ok())
+    }
+
+    /// [`ClientConfig::from_env`] with another source of variables (`name` is the whole variable
+    /// name, e.g. `CORECLAW_API_KEY`): the embedded sandbox's credentials, a file, a test.
+    pub fn from_vars(
+        prefix: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let get =
+            |suffix: &str| lookup(&format!("{prefix}_{suffix}")).filter(|v| !v.trim().is_empty());
+        let secret = |suffix: &str| get(suffix).map(SecretString::from);
+        let mut config = Self::for_prefix(prefix);
+        config.base_url = get("BASE_URL");
+        config.credentials = Credentials {
+            api_key: secret("API_KEY"),
+            username: get("USERNAME"),
+            password: secret("PASSWORD"),
+            client_id: get("CLIENT_ID"),
+            client_secret: secret("CLIENT_SECRET"),
+            token: secret("TOKEN"),
+        };
+        if let Some(t) = get("TIMEOUT") {
+            let secs = t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .ok_or_else(|| ConfigError::Invalid {
+                    field: format!("{prefix}_TIMEOUT"),
+                    reason: format!("expected a number of seconds above 0, got `{t}`"),
+                })?;
+            config.timeout = Some(Duration::from_secs_f64(secs));
+        }
+        Ok(config)
+    }
+
+    /// The API's base URL (a trailing `/` is dropped).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// Timeout of one ordinary request (the vendor chooses the default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Timeout of making a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How failed requests are retried (default: 1, 2, 4, 8, 16 s with jitter).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// An API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.credentials.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// An account and its password.
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials.username = Some(username.into());
+        self.credentials.password = Some(SecretString::from(password.into()));
+        self
+    }
+
+    /// An OAuth client id and secret.
+    pub fn client_credentials(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.credentials.client_id = Some(id.into());
+        self.credentials.client_secret = Some(SecretString::from(secret.into()));
+        self
+    }
+
+    /// A ready bearer token.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.credentials.token = Some(SecretString::from(token.into()));
+        self
+    }
+
+    /// The credentials given.
+    pub fn given(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// The request timeout, or `default`.
+    pub fn timeout_or(&self, default: Duration) -> Duration {
+        self.timeout.unwrap_or(default)
+    }
+
+    /// The environment variable that sets `suffix` (e.g. `CORECLAW_API_KEY`), for messages.
+    pub fn env_name(&self, suffix: &str) -> String {
+        match &self.prefix {
+            Some(p) => format!("{p}_{suffix}"),
+            None => suffix.to_string(),
+        }
+    }
+
+    /// The error for a credential that was not given: names the builder method and the variable.
+    pub fn missing(
+        &self,
+        what: &'static str,
+        method: &'static str,
+        suffixes: &[&str],
+    ) -> ConfigError {
+        ConfigError::Missing {
+            what,
+            method,
+            env: suffixes
+                .iter()
+                .map(|s| self.env_name(s))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        }
+    }
+
+    /// The base URL, or `default`: checked to be an http or https URL.
+    pub fn base_url_or(&self, default: &str) -> Result<String, ConfigError> {
+        let url = self
+            .base_url
+            .clone()
+            .unwrap_or_else(|| default.trim_end_matches('/').to_string());
+        let invalid = |reason: String| ConfigError::Invalid {
+            field: "base URL".into(),
+            reason,
+        };
+        let parsed =
+            reqwest::Url::parse(&url).map_err(|e| invalid(format!("`{url}` is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(invalid(format!("`{url}` must be http or https")));
+        }
+        Ok(url)
+    }
+
+    /// The one HTTP client of a facade client: clawkit's user agent, the connect timeout, and a
+    /// 120 s read timeout between chunks. Each API request gets its whole-request timeout from the
+    /// runtime; downloads have none.
+    pub fn http_client(&self) -> Result<reqwest::Client, ConfigError> {
+        reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| ConfigError::Http(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn reads_the_prefixed_variables_and_skips_empty_ones() {
+        let c = ClientConfig::from_vars(
+            "BAZHUAYU",
+            vars(&[
+                ("BAZHUAYU_USERNAME", "me"),
+                ("BAZHUAYU_PASSWORD", "pw"),
+                ("BAZHUAYU_API_KEY", "  "),
+                ("BAZHUAYU_BASE_URL", "http://127.0.0.1:1/bazhuayu"),
+                ("BAZHUAYU_TIMEOUT", "2.5"),
+                ("CORECLAW_API_KEY", "not mine"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.given().username.as_deref(), Some("me"));
+        assert_eq!(c.given().password.as_ref().unwrap().expose_secret(), "pw");
+        assert!(c.given().api_key.is_none());
+        assert_eq!(c.timeout_or(Duration::ZERO), Duration::from_millis(2500));
+        assert_eq!(
+            c.base_url_or("https://x").unwrap(),
+            "http://127.0.0.1:1/bazhuayu"
+        );
+        assert!(!format!("{c:?}").contains("pw\""));
+    }
+
+    #[test]
+    fn bad_settings_name_the_variable_or_the_field() {
+        let e = ClientConfig::from_vars("X", vars(&[("X_TIMEOUT", "soon")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "X_TIMEOUT: expected a number of seconds above 0, got `soon`"
+        );
+        let c = ClientConfig::for_prefix("CORECLAW").base_url("not a url");
+        assert!(
+            c.base_url_or("https://x")
+                .unwrap_err()
+                .to_string()
+                .contains("not a URL")
+        );
+        let c = ClientConfig::default().base_url("ftp://example.com");
+        assert!(
+            c.base_url_or("https://x")
+                .unwrap_err()
+                .to_string()
+                .contains("http or https")
+        );
+        let m = ClientConfig::for_prefix("CORECLAW").missing("API key", "api_key", &["API_KEY"]);
+        assert_eq!(
+            m.to_string(),
+            "no API key: call .api_key(..) or set CORECLAW_API_KEY"
+        );
+    }
+}

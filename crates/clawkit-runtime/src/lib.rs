@@ -1,0 +1,359 @@
+//! clawkit-runtime: the vendor-neutral machinery under every clawkit client, written once.
+//!
+//! Every generated client (`generated/<vendor>-api`) is built on a [`Runtime`]: `cargo xtask
+//! regen` generates each client with progenitor's hooks, so every request passes through
+//! [`Runtime::prepare`] before it is sent (pacing, then auth, then signing over the final bytes)
+//! and through [`Runtime::execute`] to be sent (the answer's rate-limit headers and `Date` are
+//! read; a refused token is renewed once and the request replayed). A vendor only chooses:
+//!
+//! - **auth** ([`Auth`]): an api-key header, a static bearer token, or a [`TokenSource`] over the
+//!   vendor's [`Grant`] (lazy, renewed before expiry, one renewal in flight, refresh tokens never
+//!   sent twice);
+//! - **a signer** ([`Signer`]) that sees method, URL and body bytes, with the server's clock
+//!   ([`Clock`], skew learned from `Date`);
+//! - **limits** ([`RateLimit`] for a documented bucket, [`Pacer`] for rate-limit headers);
+//! - **retries** ([`retry::retry`], [`Safety`]): exponential backoff on failures the vendor's
+//!   error calls transient ([`Classify`]), never repeating blindly a request that may have created
+//!   something;
+//! - **paging** ([`Paged`]): page numbers, returned offsets or cursors, resumable;
+//! - **downloads** ([`download::download`]) to any `AsyncWrite`;
+//! - **config** ([`ClientConfig`], `from_env(prefix)`), shared by the library and the CLI.
+//!
+//! Errors: [`TransportError`] is the one transport error (it keeps reqwest's error as its source,
+//! without the URL); vendor errors wrap it and say their [`ErrorKind`].
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use clawkit_runtime::{Auth, Runtime};
+//! use secrecy::SecretString;
+//!
+//! let runtime = Runtime::builder()
+//!     .auth(Auth::api_key("api-key", &SecretString::from("sandbox-key")).unwrap())
+//!     .build();
+//! let mut request = reqwest::Request::new(reqwest::Method::GET, "http://127.0.0.1/x".parse().unwrap());
+//! runtime.prepare::<()>(&mut request, "example").await.unwrap();
+//! assert_eq!(request.headers()["api-key"], "sandbox-key");
+//! assert!(!format!("{runtime:?}").contains("sandbox-key"));
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod clock;
+pub mod config;
+pub mod download;
+pub mod error;
+pub mod limit;
+pub mod paging;
+pub mod reply;
+pub mod retry;
+pub mod sign;
+pub mod token;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+pub use clock::Clock;
+pub use config::{ClientConfig, Credentials};
+pub use error::{
+    BodyFault, Classify, ConfigError, DecodeError, ErrorKind, TransportError, TransportKind,
+    Verdict,
+};
+pub use limit::{Pacer, RateLimit, RateLimitHeaders};
+pub use paging::{Fetched, Page, Paged, PagingError};
+pub use retry::{RetryPolicy, Safety};
+pub use sign::{SignError, Signer};
+pub use token::{Grant, GrantError, Token, TokenSource};
+
+/// How requests are authenticated.
+#[derive(Clone, Default)]
+pub enum Auth {
+    /// Not at all (public endpoints, token endpoints).
+    #[default]
+    None,
+    /// A fixed header: an api-key, or `Authorization: Bearer TOKEN`.
+    Header(HeaderName, HeaderValue),
+    /// `Authorization` from a token source that renews itself.
+    Token(TokenSource),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Header(name, _) => write!(f, "Header({name}: [redacted])"),
+            Auth::Token(source) => write!(f, "Token({source:?})"),
+        }
+    }
+}
+
+fn sensitive(value: &str, what: &str) -> Result<HeaderValue, ConfigError> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| ConfigError::Invalid {
+        field: what.to_string(),
+        reason: "contains characters not allowed in an HTTP header".into(),
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+impl Auth {
+    /// The key in header `header` (e.g. `api-key`). The value is marked sensitive, so it is never
+    /// logged by reqwest or hyper.
+    pub fn api_key(header: &'static str, key: &SecretString) -> Result<Self, ConfigError> {
+        if key.expose_secret().trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "API key".into(),
+                reason: "is empty".into(),
+            });
+        }
+        Ok(Auth::Header(
+            HeaderName::from_static(header),
+            sensitive(key.expose_secret(), "API key")?,
+        ))
+    }
+
+    /// `Authorization: Bearer TOKEN` with a token that does not change.
+    pub fn bearer(token: &SecretString) -> Result<Self, ConfigError> {
+        Ok(Auth::Header(
+            AUTHORIZATION,
+            sensitive(&format!("Bearer {}", token.expose_secret()), "token")?,
+        ))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    auth: Auth,
+    signer: Option<SignerBox>,
+    limit: Option<RateLimit>,
+    pacer: Option<Pacer>,
+    clock: Clock,
+    retry: RetryPolicy,
+}
+
+struct SignerBox(Box<dyn Signer>);
+
+impl std::fmt::Debug for SignerBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer")
+    }
+}
+
+/// The runtime of one client: shared by every clone and by every generated client of a facade
+/// client (one limiter, one token, one clock), each clone with its own request timeout.
+#[derive(Debug, Clone, Default)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+    timeout: Option<Duration>,
+}
+
+/// Settings for a [`Runtime`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct RuntimeBuilder {
+    shared: Shared,
+    timeout: Option<Duration>,
+}
+
+impl RuntimeBuilder {
+    /// How requests are authenticated (default: not at all).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.shared.auth = auth;
+        self
+    }
+
+    /// Signs every request over its final bytes, on every attempt.
+    pub fn signer(mut self, signer: impl Signer) -> Self {
+        self.shared.signer = Some(SignerBox(Box::new(signer)));
+        self
+    }
+
+    /// At most one request per `period` on average, bursts of `burst`, for every clone.
+    pub fn rate_limit(mut self, period: Duration, burst: u32) -> Self {
+        self.shared.limit = Some(RateLimit::new(period, burst));
+        self
+    }
+
+    /// Paces requests by the rate-limit headers the service sends.
+    pub fn pace_by(mut self, headers: RateLimitHeaders) -> Self {
+        self.shared.pacer = Some(Pacer::new(headers));
+        self
+    }
+
+    /// How [`Runtime::call`] retries.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.shared.retry = policy;
+        self
+    }
+
+    /// The whole-request timeout of each API request (default: none).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The runtime.
+    pub fn build(self) -> Runtime {
+        Runtime {
+            shared: Arc::new(self.shared),
+            timeout: self.timeout,
+        }
+    }
+}
+
+impl Runtime {
+    /// Settings for a new runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// This runtime with another request timeout (same auth, limits and clock).
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            timeout: Some(timeout),
+        }
+    }
+
+    /// The clock corrected by the server's skew.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.shared.retry
+    }
+
+    /// The request hook, before a request is sent: waits for the limiter and the rate-limit
+    /// headers' pacing, sets the timeout, applies auth (renewing a token if needed), then signs.
+    /// A token that cannot be obtained comes back as the token endpoint's own answer, so the
+    /// facade reads it like any other answer of the vendor.
+    pub async fn prepare<E>(
+        &self,
+        request: &mut reqwest::Request,
+        operation: &str,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        if let Some(limit) = &self.shared.limit {
+            limit.acquire().await;
+        }
+        if let Some(pacer) = &self.shared.pacer {
+            pacer.wait().await;
+        }
+        if let Some(timeout) = self.timeout
+            && request.timeout().is_none()
+        {
+            *request.timeout_mut() = Some(timeout);
+        }
+        self.authorize(request)
+            .await
+            .map_err(GrantError::into_generated)?;
+        self.sign(request)
+            .map_err(|e| progenitor_client::Error::Custom(e.to_string()))?;
+        tracing::trace!(operation, method = %request.method(), "sending");
+        Ok(())
+    }
+
+    async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), GrantError> {
+        match &self.shared.auth {
+            Auth::None => {}
+            Auth::Header(name, value) => {
+                request.headers_mut().insert(name.clone(), value.clone());
+            }
+            Auth::Token(source) => {
+                let value = source.authorization().await?;
+                request.headers_mut().insert(AUTHORIZATION, value);
+            }
+        }
+        Ok(())
+    }
+
+    fn sign(&self, request: &mut reqwest::Request) -> Result<(), SignError> {
+        match &self.shared.signer {
+            Some(signer) => signer.0.sign(request, self.shared.clock.now()),
+            None => Ok(()),
+        }
+    }
+
+    /// The request hook that sends: reads the answer's rate-limit headers and `Date`; when the
+    /// service refuses a token (401), renews it once and replays the request (signed again).
+    pub async fn execute(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        operation: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let replay = match &self.shared.auth {
+            Auth::Token(_) => request.try_clone(),
+            _ => None,
+        };
+        let sent_auth = request.headers().get(AUTHORIZATION).cloned();
+        let response = self.send(http, request).await?;
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let (Auth::Token(source), Some(mut again), Some(sent)) =
+            (&self.shared.auth, replay, sent_auth)
+        else {
+            return Ok(response);
+        };
+        tracing::debug!(
+            operation,
+            "the service refused the access token; renewing it once"
+        );
+        source.refused(&sent).await;
+        match source.authorization().await {
+            Ok(value) => {
+                again.headers_mut().insert(AUTHORIZATION, value);
+            }
+            Err(e) => {
+                tracing::warn!(operation, error = %e, "could not renew the refused token");
+                return Ok(response);
+            }
+        }
+        if let Err(e) = self.sign(&mut again) {
+            tracing::warn!(operation, error = %e, "could not sign the replay");
+            return Ok(response);
+        }
+        self.send(http, again).await
+    }
+
+    async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let sent = SystemTime::now();
+        let response = http.execute(request).await?;
+        if let Some(pacer) = &self.shared.pacer {
+            pacer.observe(response.status().as_u16(), response.headers());
+        }
+        if self.shared.signer.is_some() {
+            let date = response
+                .headers()
+                .get(reqwest::header::DATE)
+                .and_then(|d| d.to_str().ok());
+            self.shared.clock.learn(sent, SystemTime::now(), date);
+        }
+        Ok(response)
+    }
+
+    /// Runs one API call with this runtime's retry policy: `attempt` makes the whole request
+    /// (through the generated client, so each attempt is authenticated and signed afresh) and
+    /// turns its answer into the vendor's result. See [`retry::retry`].
+    pub async fn call<T, E, F, Fut>(&self, what: &str, safety: Safety, attempt: F) -> Result<T, E>
+    where
+        E: Classify + std::fmt::Display,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        retry::retry(&self.shared.retry, what, safety, attempt).await
+    }
+}
+
+#[cfg(test)]
+mod tests;
