@@ -2,7 +2,20 @@
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-/// A `reqwest::Client` that sends `headers` on every request, the way the facade sets auth once.
+/// A runtime that sends one header on every request (marked sensitive), the way a vendor's
+/// auth does, for the generated clients.
+pub fn runtime_with_header(name: &'static str, value: &str) -> clawkit_runtime::Runtime {
+    let mut value = HeaderValue::from_str(value).expect("test header values are ASCII");
+    value.set_sensitive(true);
+    clawkit_runtime::Runtime::builder()
+        .auth(clawkit_runtime::Auth::Header(
+            HeaderName::from_static(name),
+            value,
+        ))
+        .build()
+}
+
+/// A `reqwest::Client` that sends `headers` on every request.
 pub fn client_with_headers(headers: &[(&'static str, &str)]) -> reqwest::Client {
     let mut map = HeaderMap::new();
     for (name, value) in headers {

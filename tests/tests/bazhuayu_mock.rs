@@ -4,7 +4,8 @@
 use bazhuayu_api::Client;
 use bazhuayu_api::mock::MockServerExt;
 use bazhuayu_api::types;
-use clawkit_tests::client_with_headers;
+use clawkit_runtime::Runtime;
+use clawkit_tests::runtime_with_header;
 use httpmock::{Method::GET, Method::POST, MockServer};
 use serde_json::json;
 
@@ -12,9 +13,9 @@ const TASK: &str = "337fd7d7-aded-4081-9104-2b551161ccc8";
 
 fn authed(server: &MockServer) -> Client {
     // Seed 1.4.1: "Authorization: bearer {access_token}", with a space.
-    Client::new_with_client(
+    Client::new(
         &server.base_url(),
-        client_with_headers(&[("authorization", "bearer ABCD1234")]),
+        runtime_with_header("authorization", "bearer ABCD1234"),
     )
 }
 
@@ -53,7 +54,7 @@ async fn password_grant_is_a_form_post() {
         password: Some("secret".into()),
         refresh_token: None,
     };
-    let token = Client::new(&server.base_url())
+    let token = Client::new(&server.base_url(), Runtime::default())
         .create_token()
         .body(body)
         .send()
@@ -84,7 +85,7 @@ async fn refresh_grant_and_its_oauth_error() {
         password: None,
         refresh_token: Some("refresh_token".into()),
     };
-    let err = Client::new(&server.base_url())
+    let err = Client::new(&server.base_url(), Runtime::default())
         .create_token()
         .body(body)
         .send()

@@ -4,14 +4,14 @@
 use botswin_api::Client;
 use botswin_api::mock::MockServerExt;
 use botswin_api::types;
-use clawkit_tests::client_with_headers;
+use clawkit_tests::runtime_with_header;
 use httpmock::{Method::DELETE, Method::GET, Method::POST, MockServer};
 use serde_json::json;
 
 fn authed(server: &MockServer) -> Client {
-    Client::new_with_client(
+    Client::new(
         &server.base_url(),
-        client_with_headers(&[("authorization", "Bearer your-token")]),
+        runtime_with_header("authorization", "Bearer your-token"),
     )
 }
 

@@ -2,7 +2,8 @@
 //! (seeds/coreclaw-api-guide.zh.txt): method, path, headers and body of each request are checked,
 //! then the guide's example response is decoded.
 
-use clawkit_tests::client_with_headers;
+use clawkit_runtime::Runtime;
+use clawkit_tests::runtime_with_header;
 use coreclaw_api::Client;
 use coreclaw_api::enums::{RunStatus, StatusCode};
 use coreclaw_api::mock::MockServerExt;
@@ -11,9 +12,9 @@ use httpmock::{Method::GET, Method::POST, MockServer};
 use serde_json::json;
 
 fn client(server: &MockServer) -> Client {
-    Client::new_with_client(
+    Client::new(
         &server.base_url(),
-        client_with_headers(&[("api-key", "YOUR_API_KEY")]),
+        runtime_with_header("api-key", "YOUR_API_KEY"),
     )
 }
 
@@ -67,7 +68,7 @@ async fn store_search_needs_no_key_and_decodes_the_guide_example() {
         }))
         .unwrap());
     });
-    let plain = Client::new(&server.base_url());
+    let plain = Client::new(&server.base_url(), Runtime::default());
     let response = plain
         .search_store()
         .search("amazon")

@@ -1,7 +1,8 @@
 //! The generated OpenClaw DevOps v2 client against httpmock, with the seed's own examples
 //! (seeds/openclaw-devops-api-v2.zh.txt).
 
-use clawkit_tests::client_with_headers;
+use clawkit_runtime::Runtime;
+use clawkit_tests::runtime_with_header;
 use httpmock::{Method::GET, Method::POST, MockServer};
 use openclaw_devops_api::Client;
 use openclaw_devops_api::mock::MockServerExt;
@@ -11,9 +12,9 @@ use serde_json::json;
 const JWT: &str = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...";
 
 fn authed(server: &MockServer) -> Client {
-    Client::new_with_client(
+    Client::new(
         &server.base_url(),
-        client_with_headers(&[("authorization", JWT)]),
+        runtime_with_header("authorization", JWT),
     )
 }
 
@@ -49,7 +50,7 @@ async fn client_credentials_token() {
         })
         .await;
     let body: types::TokenRequest = serde_json::from_value(request.clone()).unwrap();
-    let token = Client::new(&server.base_url())
+    let token = Client::new(&server.base_url(), Runtime::default())
         .create_token()
         .body(body)
         .send()

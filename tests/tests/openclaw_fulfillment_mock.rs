@@ -3,7 +3,8 @@
 //! inferred); the signature headers follow the canonical string and test vector of the spec's
 //! `info.description`.
 
-use clawkit_tests::client_with_headers;
+use clawkit_runtime::Runtime;
+use clawkit_tests::runtime_with_header;
 use hmac::{Hmac, Mac};
 use httpmock::{Method::POST, MockServer};
 use openclaw_fulfillment_api::Client;
@@ -72,9 +73,9 @@ async fn cancel_order_sends_signature_headers_and_an_encoded_order_number() {
             then.status(200).json_body(response.clone());
         })
         .await;
-    let client = Client::new_with_client(
+    let client = Client::new(
         &server.base_url(),
-        client_with_headers(&[("authorization", "Bearer oc_at_sandbox")]),
+        runtime_with_header("authorization", "Bearer oc_at_sandbox"),
     );
     let order = client
         .cancel_order()
@@ -109,7 +110,7 @@ async fn a_bad_signature_is_a_typed_401() {
     let request = spec_example(
         "/paths/~1v2.1~1auth~1token/post/requestBody/content/application~1json/example",
     );
-    let err = Client::new(&server.base_url())
+    let err = Client::new(&server.base_url(), Runtime::default())
         .create_access_token()
         .x_open_claw_client_id("oc_app_sandbox")
         .x_open_claw_timestamp(TIMESTAMP)

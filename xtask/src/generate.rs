@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Result, anyhow, bail};
 use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use quote::quote;
 use serde_json::Value;
 
 use crate::document::{Prepared, Rewrite, escape};
@@ -79,12 +80,17 @@ pub fn generate(prepared: &Prepared) -> Result<Output> {
     Ok(Output { files, rewrites })
 }
 
+/// Every generated client carries a `clawkit_runtime::Runtime` and must send each request through
+/// it: progenitor's `HooksMode::Expected` makes a missing hook impl a compile error, and
+/// [`HOOKS`] is that impl.
 fn settings(enums: &[crate::enums::IntEnum]) -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        .with_inner_type(quote!(::clawkit_runtime::Runtime))
+        .with_hooks(HooksMode::Expected);
     for e in enums {
         settings.with_replacement(
             &e.name,
@@ -288,6 +294,32 @@ fn unparse(tokens: TokenStream) -> Result<String> {
     Ok(prettyplease::unparse(&file))
 }
 
+/// The request hooks of every generated client: the runtime prepares each request (limits, auth,
+/// signing over the final bytes) and sends it (rate-limit headers, clock skew, one replay after a
+/// refused token).
+const HOOKS: &str = "
+/// Every request passes through the client's [`clawkit_runtime::Runtime`]: `pre` applies limits,
+/// auth and signing to the final request, `exec` sends it (and replays it once with a renewed
+/// token if the service refused the old one).
+impl ClientHooks<::clawkit_runtime::Runtime> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        self.inner.prepare(request, info.operation_id).await
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.inner.execute(&self.client, request, info.operation_id).await
+    }
+}
+";
+
 fn render_lib(header: &str, spec: &OpenAPI, client: TokenStream, enums: bool) -> Result<String> {
     let enums = if enums {
         "/// Integer enums of the spec, with unknown values kept.\n#[rustfmt::skip]\npub mod enums;\n"
@@ -306,12 +338,14 @@ fn render_lib(header: &str, spec: &OpenAPI, client: TokenStream, enums: bool) ->
 //! pagination on top: most users want that crate instead.
 //!
 //! The crate uses `reqwest` without a TLS backend: pass a `reqwest::Client` built by the
-//! application (or the facade) to [`Client::new_with_client`].
+//! application (or the facade) to [`Client::new_with_client`], with the
+//! [`clawkit_runtime::Runtime`] that authenticates (and, where the vendor needs it, signs) every
+//! request.
 // prettyplease formatted this file; rustfmt leaves it as generated so `regen --check` stays exact.
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::all, clippy::pedantic, rustdoc::all, unused_imports, irrefutable_let_patterns)]
 
-{body}
+{body}{HOOKS}
 {enums}/// httpmock mocks of every operation, for tests (feature `mock`).
 #[cfg(feature = \"mock\")]
 #[rustfmt::skip]
@@ -322,6 +356,7 @@ pub mod mock;
 
 fn cargo_toml(prepared: &Prepared, lib: &str) -> String {
     let mut deps = vec![
+        "clawkit-runtime.workspace = true".to_string(),
         "progenitor-client.workspace = true".to_string(),
         "reqwest = { workspace = true, features = [\"json\", \"query\", \"stream\"] }".to_string(),
         "serde.workspace = true".to_string(),

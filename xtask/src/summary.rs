@@ -309,6 +309,9 @@ fn tokens(t: impl ToTokens) -> String {
         (" ,", ","),
         ("& ", "&"),
         (" : ", ": "),
+        // a parameter whose type is an absolute path: `inner : :: clawkit_runtime :: Runtime`
+        (" :::", ": ::"),
+        (": ::clawkit_runtime::", ": clawkit_runtime::"),
     ] {
         s = s.replace(from, to);
     }

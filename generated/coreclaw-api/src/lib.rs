@@ -7,7 +7,9 @@
 //! pagination on top: most users want that crate instead.
 //!
 //! The crate uses `reqwest` without a TLS backend: pass a `reqwest::Client` built by the
-//! application (or the facade) to [`Client::new_with_client`].
+//! application (or the facade) to [`Client::new_with_client`], with the
+//! [`clawkit_runtime::Runtime`] that authenticates (and, where the vendor needs it, signs) every
+//! request.
 // prettyplease formatted this file; rustfmt leaves it as generated so `regen --check` stays exact.
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::all, clippy::pedantic, rustdoc::all, unused_imports, irrefutable_let_patterns)]
@@ -4377,6 +4379,7 @@ Version: 1.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: ::clawkit_runtime::Runtime,
 }
 impl Client {
     /// Create a new client.
@@ -4384,7 +4387,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: ::clawkit_runtime::Runtime) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -4392,7 +4395,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -4400,14 +4403,19 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: ::clawkit_runtime::Runtime,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<::clawkit_runtime::Runtime> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -4417,11 +4425,17 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &::clawkit_runtime::Runtime {
+        &self.inner
     }
 }
-impl ClientHooks<()> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<::clawkit_runtime::Runtime>,
+    {}
+};
 impl Client {
     /**Search scraper store
 
@@ -6079,6 +6093,27 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+
+/// Every request passes through the client's [`clawkit_runtime::Runtime`]: `pre` applies limits,
+/// auth and signing to the final request, `exec` sends it (and replays it once with a renewed
+/// token if the service refused the old one).
+impl ClientHooks<::clawkit_runtime::Runtime> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        self.inner.prepare(request, info.operation_id).await
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.inner.execute(&self.client, request, info.operation_id).await
+    }
 }
 
 /// Integer enums of the spec, with unknown values kept.
