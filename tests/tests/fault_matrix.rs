@@ -252,7 +252,7 @@ async fn bazhuayu_offset_stream(fault: &Fault) -> Outcome {
     let mut pages = client.data_by_offset(TASK).page_size(250).pages();
     while let Some(page) = futures::StreamExt::next(&mut pages).await {
         let page = page.unwrap();
-        indices.extend(page.rows.iter().map(row_index));
+        indices.extend(page.items.iter().map(row_index));
         if matches!(fault, Fault::TokenExpiry) {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }

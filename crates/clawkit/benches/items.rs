@@ -16,7 +16,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 const LOAD: &str = "01KSBXLOADGEN0000000000001";
-const PAGE: u64 = 1000;
+const PAGE: u32 = 1000;
 
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")

@@ -1,9 +1,28 @@
 //! clawkit: typed, spec-first Rust clients for the claw automation platforms.
 //!
-//! Each vendor is a module behind a cargo feature (`coreclaw` and `bazhuayu`, both on by default). The low-level
-//! clients are generated from the specs in `specs/` (crates `generated/<vendor>-api`); this crate
-//! adds what a spec cannot say: auth, envelopes turned into typed errors, retries with backoff,
-//! waiting, pagination as `Stream`s, and dynamic input schemas.
+//! Each vendor is a module behind a cargo feature (`coreclaw` and `bazhuayu`, both on by
+//! default). The low-level clients are generated from the specs in `specs/` (crates
+//! `generated/<vendor>-api`) on one runtime ([`clawkit_runtime`]: auth, token refresh, signing,
+//! retries, limits, paging, downloads, config). This crate adds what a spec cannot say: envelopes
+//! turned into typed errors, waits, flows, dynamic input schemas, webhook events.
+//!
+//! Every error, of every vendor, says what kind of failure it is ([`ErrorKind`]) and whether
+//! trying again may help:
+//!
+//! ```
+//! use clawkit::{Classify, ErrorKind};
+//!
+//! fn advice(e: &clawkit::Error) -> &'static str {
+//!     match e.kind() {
+//!         ErrorKind::Auth | ErrorKind::Config => "check the credentials",
+//!         ErrorKind::RateLimit | ErrorKind::Server | ErrorKind::Transport | ErrorKind::Timeout
+//!             if e.is_retryable() => "try again later",
+//!         ErrorKind::NotFound | ErrorKind::InvalidInput => "fix the request",
+//!         _ => "see the message",
+//!     }
+//! }
+//! # let _ = advice;
+//! ```
 //!
 //! TLS is chosen here, once: feature `rustls` (default) or `native-tls`.
 
@@ -11,34 +30,15 @@
 
 #[cfg(feature = "bazhuayu")]
 pub mod bazhuayu;
+pub mod client;
 #[cfg(feature = "coreclaw")]
 pub mod coreclaw;
-pub mod transport;
+mod error;
 
-pub use transport::retry::RetryPolicy;
-
-/// Any clawkit error: one variant per vendor.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// From CoreClaw.
-    #[cfg(feature = "coreclaw")]
-    #[error(transparent)]
-    Coreclaw(#[from] coreclaw::Error),
-    /// From Bazhuayu.
-    #[cfg(feature = "bazhuayu")]
-    #[error(transparent)]
-    Bazhuayu(#[from] bazhuayu::Error),
-}
-
-impl Error {
-    /// Whether the same request may succeed later.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            #[cfg(feature = "coreclaw")]
-            Error::Coreclaw(e) => e.is_retryable(),
-            #[cfg(feature = "bazhuayu")]
-            Error::Bazhuayu(e) => e.is_retryable(),
-        }
-    }
-}
+pub use clawkit_runtime as runtime;
+pub use clawkit_runtime::{
+    Classify, ClientConfig, ConfigError, ErrorKind, Page, Paged, RetryPolicy, TransportError,
+    Verdict,
+};
+pub use client::ClientBuilder;
+pub use error::Error;

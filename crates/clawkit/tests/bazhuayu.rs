@@ -62,12 +62,7 @@ async fn groups_tasks_and_the_paid_api() {
         Err(Error::NotFound { .. })
     ));
     assert!(matches!(
-        client
-            .data_by_offset(SMALL)
-            .page_size(0)
-            .rows()
-            .next()
-            .await,
+        client.data_by_offset(SMALL).page_size(0).next().await,
         Some(Err(Error::Stream { .. }))
     ));
     assert_eq!(tokens(&sb), 1, "one token for all of it");
@@ -109,7 +104,7 @@ async fn wrong_credentials_and_missing_ones() {
 async fn the_stream_survives_token_expiry_with_no_row_lost_or_repeated() {
     let sb = sandbox(Duration::from_secs(1)).await;
     let client = client(&sb);
-    let mut rows = client.data_by_offset(SMALL).page_size(100).rows();
+    let mut rows = client.data_by_offset(SMALL).page_size(100);
     let mut next = 0;
     while let Some(row) = rows.next().await {
         let row = row.unwrap();
@@ -315,7 +310,6 @@ async fn every_fault_kind_loses_and_repeats_nothing() {
         let rows: Vec<u64> = client
             .data_by_offset(SMALL)
             .page_size(250)
-            .rows()
             .map_ok(|r| index(&r))
             .try_collect()
             .await
@@ -409,12 +403,11 @@ async fn a_broken_stream_names_the_offset_to_resume_from() {
     let Error::Stream { resume_offset, .. } = err else {
         panic!("{err:?}")
     };
-    assert_eq!(resume_offset, first.next_offset);
+    assert_eq!(Some(resume_offset), first.next);
     let resumed = client
         .data_by_offset(BIG)
         .page_size(1000)
-        .from_offset(resume_offset)
-        .rows()
+        .start_at(resume_offset)
         .next()
         .await
         .unwrap()

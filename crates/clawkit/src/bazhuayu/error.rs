@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::transport::retry::Retry;
+use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
 
 /// An error from the Bazhuayu client. Secrets never appear in it.
 #[derive(Debug, thiserror::Error)]
@@ -80,17 +80,10 @@ pub enum Error {
         /// The service's description.
         description: String,
     },
-    /// A connection that failed, or a body that broke off.
-    #[error("HTTP error{}: {message}", status.map(|s| format!(" {s}")).unwrap_or_default())]
-    Http {
-        /// HTTP status, when there was an answer.
-        status: Option<u16>,
-        /// What happened.
-        message: String,
-    },
-    /// A request took too long.
-    #[error("timed out: {0}")]
-    Timeout(String),
+    /// The connection failed, the answer broke off or ended early, or an HTTP answer came
+    /// without Bazhuayu's envelope.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     /// A response did not have the documented shape.
     #[error("cannot decode the response at `{path}`: {message}")]
     Decode {
@@ -117,9 +110,12 @@ pub enum Error {
         /// The sink's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The client is set up wrong, or an argument is out of range.
+    /// An argument is out of range (nothing was sent).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The client is set up wrong (credentials not given, a bad base URL).
     #[error("configuration error: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
 }
 
 impl Error {
@@ -154,36 +150,37 @@ impl Error {
             },
         }
     }
+}
 
-    /// Whether the same request may succeed later: 429, 503, 502/504, broken connections or
-    /// bodies, timeouts.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::QuotaExceeded { .. } | Error::ServiceUnavailable { .. } | Error::Timeout(_) => {
-                true
+impl Classify for Error {
+    fn verdict(&self) -> Verdict {
+        use ErrorKind as K;
+        let kind = match self {
+            Error::QuotaExceeded { retry_after, .. } => {
+                return Verdict::of(K::RateLimit).retry_after(*retry_after);
             }
-            Error::Http { status: None, .. } => true,
-            Error::Http {
-                status: Some(s), ..
+            Error::ServiceUnavailable { .. } => return Verdict::of(K::Server),
+            Error::Api { status, .. } => return Verdict::from_status(*status),
+            Error::Transport(t) => return t.verdict(),
+            // A broken stream is as retryable as what broke it: resume from the offset.
+            Error::Stream { source, .. } => return source.verdict(),
+            Error::InvalidGrant { .. } | Error::Unauthorized { .. } | Error::Forbidden { .. } => {
+                K::Auth
             }
-            | Error::Api { status: s, .. } => matches!(s, 429 | 500 | 502 | 503 | 504),
-            _ => false,
-        }
+            Error::UnsupportedGrantType { .. }
+            | Error::BadRequest { .. }
+            | Error::MethodNotAllowed { .. }
+            | Error::InvalidArgument(_) => K::InvalidInput,
+            Error::NotFound { .. } => K::NotFound,
+            Error::Decode { .. } => K::Transport,
+            Error::Sink { .. } => K::Other,
+            Error::Config(_) => K::Config,
+        };
+        Verdict::of(kind).final_()
     }
 }
 
-impl Retry for Error {
-    fn should_retry(&self) -> bool {
-        self.is_retryable()
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::QuotaExceeded { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-}
+crate::error::vendor_error!(Error);
 
 #[cfg(test)]
 mod tests {
@@ -209,6 +206,12 @@ mod tests {
             );
         }
         assert!(Error::from_status(429, "quota_exceeded", "", None).is_retryable());
+        assert!(Error::from_status(429, "quota_exceeded", "", None).nothing_was_done());
+        assert_eq!(
+            Error::from_status(403, "user_not_allowed", "", None).kind(),
+            ErrorKind::Auth
+        );
+        assert!(Error::from_status(502, "", "", None).is_retryable());
         assert!(!Error::from_status(400, "invalid_grant", "", None).is_retryable());
         assert!(matches!(
             Error::from_status(418, "teapot", "", None),

@@ -47,17 +47,17 @@ pub struct ExportReport {
     pub rows: u64,
 }
 
-/// The export pipeline; make one with [`Client::export_new`].
+/// The export pipeline; make one with [`Client::export_new`]. It owns a client handle.
 #[derive(Debug, Clone)]
-pub struct ExportNew<'a> {
-    client: &'a Client,
+pub struct ExportNew {
+    client: Client,
     task: String,
     batch_size: u32,
     max_batches: Option<u64>,
 }
 
-impl<'a> ExportNew<'a> {
-    pub(crate) fn new(client: &'a Client, task: &str) -> Self {
+impl ExportNew {
+    pub(crate) fn new(client: Client, task: &str) -> Self {
         Self {
             client,
             task: task.to_string(),
@@ -92,8 +92,14 @@ impl<'a> ExportNew<'a> {
         while self.max_batches.is_none_or(|m| report.batches < m) {
             let batch = self
                 .client
-                .call("exporting a batch", |api| async move {
-                    api.export_data_batch().task_id(task).size(n).send().await
+                .call("exporting a batch", || {
+                    self.client
+                        .inner
+                        .api
+                        .export_data_batch()
+                        .task_id(task)
+                        .size(n)
+                        .send()
                 })
                 .await?;
             let rows: Vec<Row> = batch.data_list.into_iter().map(|r| r.0).collect();
@@ -111,8 +117,13 @@ impl<'a> ExportNew<'a> {
                 source: e.into(),
             })?;
             self.client
-                .call("marking a batch exported", |api| async move {
-                    api.mark_data_exported().task_id(task).send().await
+                .call("marking a batch exported", || {
+                    self.client
+                        .inner
+                        .api
+                        .mark_data_exported()
+                        .task_id(task)
+                        .send()
                 })
                 .await?;
             report.batches += 1;

@@ -19,7 +19,7 @@
 //! let client = Client::builder().credentials("sandbox", "sandbox").base_url(&base_url).build()?;
 //! let group = &client.task_groups().await?[0];
 //! let task = &client.tasks(group.id).await?[0];
-//! let rows: Vec<_> = client.data_by_offset(&task.id).page_size(1000).rows().try_collect().await?;
+//! let rows: Vec<_> = client.data_by_offset(&task.id).try_collect().await?;
 //! println!("{} rows of {}", rows.len(), task.name);
 //! # Ok(())
 //! # }
@@ -30,23 +30,26 @@ pub mod error;
 pub mod export;
 mod token;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bazhuayu_api::types;
-use secrecy::SecretString;
+use clawkit_runtime::reply::{self, Answer, Head};
+use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety, TokenSource};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 pub use data::{DataByOffset, Page, Row};
 pub use error::Error;
 pub use export::{Batch, ExportNew, ExportReport, JsonlSink};
 
-use crate::transport::{self, ratelimit::RateLimit, retry::RetryPolicy};
-use token::TokenManager;
+use token::PasswordGrant;
 
 /// Bazhuayu's production API.
 pub const DEFAULT_BASE_URL: &str = "https://dataapi.bazhuayu.com";
+
+/// The most rows one request may ask for (`size`).
+const MAX_SIZE: u32 = 1000;
 
 /// A task group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,104 +74,92 @@ pub struct Task {
 /// A task's run status (paid add-on API).
 pub use bazhuayu_api::types::TaskRunStatus;
 
-/// Settings for a [`Client`].
-#[derive(Clone)]
-pub struct ClientBuilder {
-    username: Option<String>,
-    password: Option<SecretString>,
-    base_url: String,
-    timeout: Duration,
-    retry: RetryPolicy,
+/// Bazhuayu, for the shared [`crate::ClientBuilder`]: OAuth password grant, the 20 requests/s
+/// bucket, a 60 s request timeout, `BAZHUAYU_*` environment variables.
+#[derive(Debug, Clone, Copy)]
+pub struct Bazhuayu;
+
+/// Bazhuayu's own settings.
+#[derive(Debug, Clone)]
+pub struct Options {
     rate: (Duration, u32),
 }
 
-impl std::fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for ClientBuilder {
+impl Default for Options {
     fn default() -> Self {
+        // Just under the service's 20/s with a 100-request bucket, so network jitter never
+        // pushes a request over its bucket.
         Self {
-            username: None,
-            password: None,
-            base_url: DEFAULT_BASE_URL.to_string(),
-            timeout: Duration::from_secs(60),
-            retry: RetryPolicy::default(),
-            // Just under the service's 20/s with a 100-request bucket, so network jitter never
-            // pushes a request over its bucket.
             rate: (Duration::from_millis(51), 90),
         }
     }
 }
 
-impl ClientBuilder {
-    /// The Bazhuayu account (the password is kept as a secret: never in `Debug`, logs or errors).
-    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.username = Some(username.into());
-        self.password = Some(SecretString::from(password.into()));
-        self
-    }
+/// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
+pub type ClientBuilder = crate::ClientBuilder<Bazhuayu>;
 
-    /// The API base URL (default [`DEFAULT_BASE_URL`]).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into().trim_end_matches('/').to_string();
-        self
-    }
+impl crate::client::Service for Bazhuayu {
+    type Client = Client;
+    type Error = Error;
+    type Options = Options;
+    const ENV_PREFIX: &'static str = "BAZHUAYU";
 
-    /// Timeout of one request (default 60 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// How failed requests are retried (default 1, 2, 4, 8, 16 s with jitter).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// Client-side pacing: one request per `period` on average, bursts of `burst` (default 51 ms
-    /// and 90, just inside the service's 20/s and 100).
-    pub fn rate_limit(mut self, period: Duration, burst: u32) -> Self {
-        self.rate = (period, burst);
-        self
-    }
-
-    /// Builds the client. No request is made until the first call.
-    pub fn build(self) -> Result<Client, Error> {
-        let (Some(username), Some(password)) = (self.username, self.password) else {
-            return Err(Error::Config(
-                "no credentials: call .credentials(user, password) or set BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD".into(),
-            ));
+    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+        let given = config.given();
+        let (Some(username), Some(password)) = (given.username.clone(), given.password.clone())
+        else {
+            return Err(config
+                .missing("credentials", "credentials", &["USERNAME", "PASSWORD"])
+                .into());
         };
-        reqwest::Url::parse(&self.base_url).map_err(|e| {
-            Error::Config(format!("base URL `{}` is not a URL: {e}", self.base_url))
-        })?;
+        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+        let http = config.http_client()?;
+        let timeout = config.timeout_or(Duration::from_secs(60));
+        // The token endpoint needs no auth and is outside the bucket; same connection pool.
+        let anonymous = Runtime::builder().timeout(timeout).build();
+        let grant = PasswordGrant {
+            api: bazhuayu_api::Client::new_with_client(&base_url, http.clone(), anonymous),
+            username,
+            password,
+        };
+        let runtime = Runtime::builder()
+            .auth(Auth::Token(TokenSource::with_scheme(grant, "bearer")))
+            .rate_limit(options.rate.0, options.rate.1)
+            .retry(config.retry_policy())
+            .timeout(timeout)
+            .build();
         Ok(Client {
             inner: Arc::new(Inner {
-                tokens: TokenManager::new(&self.base_url, username, password, self.timeout)?,
-                limit: RateLimit::new(self.rate.0, self.rate.1),
-                retry: self.retry,
-                base_url: self.base_url,
+                api: bazhuayu_api::Client::new_with_client(&base_url, http, runtime.clone()),
+                runtime,
+                base_url,
             }),
         })
     }
 }
 
+impl ClientBuilder {
+    /// The Bazhuayu account (the password is kept as a secret: never in `Debug`, logs or errors).
+    pub fn credentials(self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.config(|c| c.credentials(username, password))
+    }
+
+    /// Client-side pacing: one request per `period` on average, bursts of `burst` (default 51 ms
+    /// and 90, just inside the service's 20/s and 100).
+    pub fn rate_limit(mut self, period: Duration, burst: u32) -> Self {
+        self.options.rate = (period, burst);
+        self
+    }
+}
+
 struct Inner {
-    tokens: TokenManager,
-    limit: RateLimit,
-    retry: RetryPolicy,
+    api: bazhuayu_api::Client,
+    runtime: Runtime,
     base_url: String,
 }
 
-/// A Bazhuayu client. Cheap to clone: clones share the token and the rate limiter.
+/// A Bazhuayu client. Cheap to clone: clones share the token, the rate limiter and the
+/// connection pool.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -184,9 +175,9 @@ impl std::fmt::Debug for Client {
 }
 
 /// What the generated client returned.
-type Sent<R> = Result<bazhuayu_api::ResponseValue<R>, bazhuayu_api::Error<types::ErrorEnvelope>>;
+type Sent<R> = reply::Sent<R, types::ErrorEnvelope>;
 
-/// A generated envelope response.
+/// A generated envelope response `{data, error, error_Description}`.
 trait Reply: DeserializeOwned {
     type Data;
     fn error(&self) -> &str;
@@ -217,93 +208,54 @@ replies! {
     TaskStatusListResponse => Vec<types::TaskStatus>, |r| r.data;
 }
 
-/// A transport-level failure of the generated client, as a typed error.
-async fn transport_error<E: std::fmt::Debug>(error: bazhuayu_api::Error<E>) -> Error {
-    use bazhuayu_api::Error as E;
-    match error {
-        E::CommunicationError(e) if e.is_timeout() => Error::Timeout(e.without_url().to_string()),
-        E::CommunicationError(e) => Error::Http {
-            status: e.status().map(|s| s.as_u16()),
-            message: e.without_url().to_string(),
-        },
-        E::ResponseBodyError(e) => Error::Http {
-            status: None,
-            message: format!("the response body broke off: {}", e.without_url()),
-        },
-        E::InvalidResponsePayload(bytes, e) if e.is_eof() || e.is_syntax() => Error::Http {
-            status: None,
-            message: format!(
-                "the response body is incomplete or not JSON ({} bytes): {e}",
-                bytes.len()
-            ),
-        },
-        E::InvalidResponsePayload(_, e) => Error::Decode {
-            path: String::new(),
-            message: e.to_string(),
-        },
-        E::UnexpectedResponse(response) => {
-            let status = response.status().as_u16();
-            let retry_after = transport::retry_after(response.headers());
-            let body = response.bytes().await.unwrap_or_default();
-            match serde_json::from_slice::<serde_json::Value>(&body) {
-                Ok(v) => Error::from_status(
-                    status,
-                    v["error"].as_str().unwrap_or(""),
-                    v["error_Description"]
-                        .as_str()
-                        .or(v["error_description"].as_str())
-                        .unwrap_or(""),
-                    retry_after,
-                ),
-                Err(_) => Error::Http {
-                    status: Some(status),
-                    message: String::from_utf8_lossy(&body).chars().take(300).collect(),
-                },
-            }
-        }
-        E::InvalidRequest(m) => Error::Config(format!("invalid request: {m}")),
-        other => Error::Http {
-            status: None,
-            message: format!("{other:?}"),
-        },
+/// Bazhuayu's error fields, in an envelope or an OAuth error body (either spelling).
+#[derive(Deserialize)]
+struct Bare {
+    error: String,
+    #[serde(rename = "error_Description", alias = "error_description", default)]
+    description: String,
+}
+
+/// A body that is not the documented type: Bazhuayu's error fields become the typed error,
+/// anything else what the runtime makes of it (truncated, not JSON, a field of the wrong shape).
+fn undocumented<R: DeserializeOwned>(head: &Head, bytes: &[u8]) -> Error {
+    match serde_json::from_slice::<Bare>(bytes) {
+        Ok(bare) if !bare.error.eq_ignore_ascii_case("success") => Error::from_status(
+            head.status,
+            &bare.error,
+            bare.description,
+            head.retry_after(),
+        ),
+        _ => reply::undocumented::<R, Error>(head, bytes),
     }
 }
 
 async fn open<R: Reply>(sent: Sent<R>) -> Result<R::Data, Error> {
-    match sent {
-        Ok(value) => {
-            let status = value.status().as_u16();
-            let reply = value.into_inner();
-            if reply.error().eq_ignore_ascii_case("success") {
-                Ok(reply.into_data())
-            } else {
-                Err(Error::from_status(
-                    status,
-                    reply.error(),
-                    reply.description(),
-                    None,
-                ))
-            }
+    match reply::answer::<_, _, Error>(sent).await? {
+        Answer::Ok(_, reply) if reply.error().eq_ignore_ascii_case("success") => {
+            Ok(reply.into_data())
         }
-        Err(bazhuayu_api::Error::ErrorResponse(value)) => {
-            let status = value.status().as_u16();
-            let retry_after = transport::retry_after(value.headers());
-            let e = value.into_inner();
-            Err(Error::from_status(
-                status,
-                &e.error,
-                e.error_description.unwrap_or_default(),
-                retry_after,
-            ))
-        }
-        Err(other) => Err(transport_error(other).await),
+        Answer::Ok(head, reply) => Err(Error::from_status(
+            head.status,
+            reply.error(),
+            reply.description(),
+            None,
+        )),
+        Answer::Documented(head, e) => Err(Error::from_status(
+            head.status,
+            &e.error,
+            e.error_description.unwrap_or_default(),
+            head.retry_after(),
+        )),
+        Answer::Undocumented(head, bytes) => Err(undocumented::<R>(&head, &bytes)),
     }
 }
 
+/// A `size` argument, 1 to 1000.
 fn size(n: u32) -> Result<std::num::NonZeroU32, Error> {
     std::num::NonZeroU32::new(n)
-        .filter(|n| n.get() <= 1000)
-        .ok_or_else(|| Error::Config(format!("size must be in [1,1000], got {n}")))
+        .filter(|n| n.get() <= MAX_SIZE)
+        .ok_or_else(|| Error::InvalidArgument(format!("size: expected 1 to {MAX_SIZE}, got {n}")))
 }
 
 impl Client {
@@ -312,51 +264,34 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client from `BAZHUAYU_USERNAME`, `BAZHUAYU_PASSWORD` and, optionally, `BAZHUAYU_BASE_URL`.
+    /// A client from `BAZHUAYU_USERNAME`, `BAZHUAYU_PASSWORD` and, optionally,
+    /// `BAZHUAYU_BASE_URL` and `BAZHUAYU_TIMEOUT` (seconds).
     pub fn from_env() -> Result<Client, Error> {
-        let user = std::env::var("BAZHUAYU_USERNAME")
-            .map_err(|_| Error::Config("BAZHUAYU_USERNAME is not set".into()))?;
-        let pass = std::env::var("BAZHUAYU_PASSWORD")
-            .map_err(|_| Error::Config("BAZHUAYU_PASSWORD is not set".into()))?;
-        let mut builder = Client::builder().credentials(user, pass);
-        if let Ok(url) = std::env::var("BAZHUAYU_BASE_URL") {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+        ClientBuilder::from_env()?.build()
     }
 
-    /// One API call: paced by the rate limiter, authenticated (a refused token is replaced once),
-    /// retried with backoff on 429, 503 and broken connections. Every Bazhuayu call is safe to
-    /// repeat (reads, and marks that are idempotent).
+    /// One API call, through the runtime: paced by the rate limiter, authenticated (a refused
+    /// token is renewed once and the call replayed), retried with backoff on 429, 503 and broken
+    /// connections. Every Bazhuayu call is safe to repeat (reads, and marks that are idempotent).
     async fn call<R, F, Fut>(&self, what: &str, request: F) -> Result<R::Data, Error>
     where
         R: Reply,
-        F: Fn(bazhuayu_api::Client) -> Fut,
-        Fut: Future<Output = Sent<R>>,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Sent<R>>,
     {
-        transport::retry::retry(&self.inner.retry, what, || async {
-            let mut authed = self.inner.tokens.authed().await?;
-            for attempt in 0..2 {
-                self.inner.limit.acquire().await;
-                match open(request(authed.api.clone()).await).await {
-                    Err(Error::Unauthorized { .. }) if attempt == 0 => {
-                        tracing::debug!("Bazhuayu refused the access token; getting a new one");
-                        self.inner.tokens.invalidate(authed.id).await;
-                        authed = self.inner.tokens.authed().await?;
-                    }
-                    other => return other,
-                }
-            }
-            unreachable!("the loop returns on its second pass")
-        })
-        .await
+        self.inner
+            .runtime
+            .call(what, Safety::Idempotent, || async {
+                open(request().await).await
+            })
+            .await
     }
 
     /// Every task group of the account.
     pub async fn task_groups(&self) -> Result<Vec<TaskGroup>, Error> {
         let groups = self
-            .call("listing task groups", |api| async move {
-                api.list_task_groups().send().await
+            .call("listing task groups", || {
+                self.inner.api.list_task_groups().send()
             })
             .await?;
         Ok(groups
@@ -371,8 +306,8 @@ impl Client {
     /// The tasks of a group.
     pub async fn tasks(&self, group: i64) -> Result<Vec<Task>, Error> {
         let tasks = self
-            .call("listing tasks", |api| async move {
-                api.list_tasks().task_group_id(group).send().await
+            .call("listing tasks", || {
+                self.inner.api.list_tasks().task_group_id(group).send()
             })
             .await?;
         Ok(tasks
@@ -387,8 +322,8 @@ impl Client {
 
     /// Deletes all of a task's collected data.
     pub async fn clear_data(&self, task: &str) -> Result<(), Error> {
-        self.call("clearing task data", |api| async move {
-            api.clear_task_data().task_id(task).send().await
+        self.call("clearing task data", || {
+            self.inner.api.clear_task_data().task_id(task).send()
         })
         .await
     }
@@ -396,16 +331,16 @@ impl Client {
     /// Starts a task in the cloud. Paid add-on API (增值接口): accounts without it get
     /// [`Error::Forbidden`]. Returns the service's start code (1: started).
     pub async fn start_task(&self, task: &str) -> Result<Option<i32>, Error> {
-        self.call("starting a task", |api| async move {
-            api.start_task().task_id(task).send().await
+        self.call("starting a task", || {
+            self.inner.api.start_task().task_id(task).send()
         })
         .await
     }
 
     /// Stops a task. Paid add-on API.
     pub async fn stop_task(&self, task: &str) -> Result<(), Error> {
-        self.call("stopping a task", |api| async move {
-            api.stop_task().task_id(task).send().await
+        self.call("stopping a task", || {
+            self.inner.api.stop_task().task_id(task).send()
         })
         .await
     }
@@ -419,21 +354,15 @@ impl Client {
             task_id_list: tasks.iter().map(|t| t.to_string()).collect(),
         };
         let list = self
-            .call("reading task statuses", |api| {
-                let body = body.clone();
-                async move { api.get_task_statuses().body(body).send().await }
+            .call("reading task statuses", || {
+                self.inner.api.get_task_statuses().body(body.clone()).send()
             })
             .await?;
         Ok(list.into_iter().map(|s| (s.task_id, s.status)).collect())
     }
 
-    /// A task's data by offset: see [`DataByOffset`].
-    pub fn data_by_offset(&self, task: &str) -> DataByOffset<'_> {
-        DataByOffset::new(self, task)
-    }
-
     /// The at-least-once export pipeline of rows not exported yet: see [`ExportNew`].
-    pub fn export_new(&self, task: &str) -> ExportNew<'_> {
-        ExportNew::new(self, task)
+    pub fn export_new(&self, task: &str) -> ExportNew {
+        ExportNew::new(self.clone(), task)
     }
 }

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
+use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
 pub use coreclaw_api::enums::StatusCode;
 
 use super::input::InputErrors;
-use crate::transport::retry::Retry;
 
 /// An error from the CoreClaw client. Secrets never appear in it.
 #[derive(Debug, thiserror::Error)]
@@ -129,17 +129,11 @@ pub enum Error {
         /// The HTTP status it came with.
         http_status: u16,
     },
-    /// An HTTP answer without a CoreClaw envelope, or a connection that failed.
-    #[error("HTTP error{}: {message}", status.map(|s| format!(" {s}")).unwrap_or_default())]
-    Http {
-        /// HTTP status, when there was an answer.
-        status: Option<u16>,
-        /// What happened (the start of the body, or the connection error).
-        message: String,
-        /// Whether the request certainly did not reach the service (nothing was done).
-        not_sent: bool,
-    },
-    /// A request, a wait or a download took too long. `run_slug` says which run to resume.
+    /// The connection failed, the answer broke off or ended early, or an HTTP answer came
+    /// without a CoreClaw envelope.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A wait took too long. The run is not lost: `run_slug` says which run to resume.
     #[error("timed out {what}{}", run_slug.as_ref().map(|s| format!(" (run {s} is not lost: resume with Client::run)")).unwrap_or_default())]
     Timeout {
         /// What was being waited for.
@@ -158,9 +152,12 @@ pub enum Error {
     /// The input does not match the Worker's live schema: nothing was sent, nothing was spent.
     #[error("{0}")]
     InvalidInput(#[from] InputErrors),
+    /// An argument is out of range or does not fit the request (nothing was sent).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
     /// The client is set up wrong (missing key, bad URL, ...).
     #[error("configuration error: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     /// Writing an export or log file failed.
     #[error("writing the output failed: {0}")]
     Io(#[from] std::io::Error),
@@ -230,35 +227,6 @@ impl Error {
         Some(code.code())
     }
 
-    /// Whether the same request may succeed later: rate limits, internal errors, 502/503/504,
-    /// connection failures and request timeouts.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::RateLimited { .. } | Error::Internal { .. } => true,
-            Error::Http { status: None, .. } => true,
-            Error::Http {
-                status: Some(s), ..
-            } => matches!(s, 429 | 500 | 502 | 503 | 504),
-            Error::Timeout { run_slug: None, .. } => true,
-            _ => false,
-        }
-    }
-
-    /// Whether the request certainly did not reach the service, so repeating a request that
-    /// creates something (a run) cannot create it twice.
-    pub fn nothing_was_done(&self) -> bool {
-        matches!(
-            self,
-            Error::RateLimited { .. } | Error::Http { not_sent: true, .. }
-        ) || matches!(
-            self,
-            Error::Http {
-                status: Some(429),
-                ..
-            }
-        )
-    }
-
     /// The run this error concerns, when it keeps one (a wait that timed out).
     pub fn run_slug(&self) -> Option<&str> {
         match self {
@@ -268,18 +236,42 @@ impl Error {
     }
 }
 
-impl Retry for Error {
-    fn should_retry(&self) -> bool {
-        self.is_retryable()
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::RateLimited { retry_after, .. } => *retry_after,
-            _ => None,
-        }
+impl Classify for Error {
+    fn verdict(&self) -> Verdict {
+        use ErrorKind as K;
+        let kind = match self {
+            Error::RateLimited { retry_after, .. } => {
+                return Verdict::of(K::RateLimit).retry_after(*retry_after);
+            }
+            Error::Internal { .. } => return Verdict::of(K::Server),
+            Error::Transport(t) => return t.verdict(),
+            Error::Api { http_status, .. } => return Verdict::from_status(*http_status).final_(),
+            Error::InvalidParams { .. } | Error::InvalidInput(_) | Error::InvalidArgument(_) => {
+                K::InvalidInput
+            }
+            Error::Unauthorized { .. }
+            | Error::UserDisabled { .. }
+            | Error::InvalidApiKey { .. }
+            | Error::ApiKeyExpired { .. } => K::Auth,
+            Error::NotFound { .. }
+            | Error::UserNotFound { .. }
+            | Error::WorkerNotFound { .. }
+            | Error::TaskNotFound { .. }
+            | Error::RunNotFound { .. } => K::NotFound,
+            Error::InsufficientBalance { .. } | Error::InsufficientTraffic { .. } => K::Quota,
+            Error::WorkerVersionUnavailable { .. } | Error::AbortFailed { .. } => K::Conflict,
+            Error::WorkerExecutionFailed { .. } => K::Server,
+            // Waiting again is the caller's decision: the error keeps the run slug.
+            Error::Timeout { .. } => K::Timeout,
+            Error::Decode { .. } => K::Transport,
+            Error::Config(_) => K::Config,
+            Error::Io(_) => K::Other,
+        };
+        Verdict::of(kind).final_()
     }
 }
+
+crate::error::vendor_error!(Error);
 
 #[cfg(test)]
 mod tests {
@@ -314,11 +306,19 @@ mod tests {
         assert!(Error::from_code(4290, "", 200, None).is_retryable());
         assert!(Error::from_code(4290, "", 200, None).nothing_was_done());
         assert!(!Error::from_code(4000, "", 400, None).is_retryable());
-        let reset = Error::Http {
-            status: None,
-            message: "reset".into(),
-            not_sent: false,
-        };
+        assert_eq!(
+            Error::from_code(4000, "", 400, None).kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            Error::from_code(30001, "", 400, None).kind(),
+            ErrorKind::Quota
+        );
+        let reset = Error::Transport(TransportError::new(
+            clawkit_runtime::TransportKind::Body,
+            None,
+            "reset",
+        ));
         assert!(reset.is_retryable() && !reset.nothing_was_done());
         let timeout = Error::Timeout {
             what: "waiting".into(),

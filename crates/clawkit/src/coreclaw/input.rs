@@ -14,7 +14,7 @@ use super::Error;
 use super::worker::Worker;
 
 /// Memory sizes (MB) CoreClaw accepts.
-pub const MEMORY_SIZES: [i64; 6] = [512, 1024, 2048, 4096, 8192, 16384];
+const MEMORY_SIZES: [i64; 6] = [512, 1024, 2048, 4096, 8192, 16384];
 
 /// The system parameters of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,7 +153,7 @@ impl fmt::Display for InputErrors {
 impl std::error::Error for InputErrors {}
 
 /// The JSON type name of a value.
-pub fn type_name(value: &Value) -> &'static str {
+fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -166,7 +166,7 @@ pub fn type_name(value: &Value) -> &'static str {
 }
 
 /// Known names closest to `name`, best first (at most three).
-pub fn suggestions<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+fn suggestions<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let lower = name.to_lowercase();
     let mut scored: Vec<(f64, &str)> = known
         .into_iter()
@@ -433,7 +433,7 @@ impl<'w> InputBuilder<'w> {
 }
 
 /// Validates a custom input against the Worker's JSON Schema.
-pub fn validate_custom(worker: &Worker, custom: &Map<String, Value>) -> Vec<InputProblem> {
+fn validate_custom(worker: &Worker, custom: &Map<String, Value>) -> Vec<InputProblem> {
     let schema = worker.json_schema();
     let validator = match jsonschema::options().build(schema.as_value()) {
         Ok(v) => v,

@@ -37,9 +37,9 @@
 //! # }
 //! ```
 
+mod envelope;
 pub mod error;
-pub mod input;
-mod response;
+mod input;
 pub mod results;
 pub mod run;
 pub mod webhook;
@@ -48,11 +48,9 @@ pub mod worker;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clawkit_runtime::{Auth, ClientConfig, Fetched, Paged, Runtime, Safety};
 use coreclaw_api::types;
-use futures::StreamExt;
-use futures::stream::BoxStream;
 use rust_decimal::Decimal;
-use secrecy::{ExposeSecret, SecretString};
 
 pub use coreclaw_api::enums::RunStatus;
 pub use error::{Error, StatusCode};
@@ -61,11 +59,13 @@ pub use results::ExportFormat;
 pub use run::{LogEntry, LogLevel, Run, RunLog, RunRecord, Start, WaitOptions};
 pub use worker::{Property, PropertyType, SystemDefaults, Worker};
 
-use crate::transport::{self, retry::RetryPolicy};
-use response::Reply;
+use envelope::Reply;
 
 /// CoreClaw's production API.
 pub const DEFAULT_BASE_URL: &str = "https://openapi.coreclaw.com";
+
+/// The largest page of run history CoreClaw's docs allow (10, 20 or 50).
+const MAX_HISTORY_PAGE: u32 = 50;
 
 /// A search result of the Worker store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,127 +90,93 @@ pub struct Account {
     pub traffic_expires_at: Option<i64>,
 }
 
-/// Settings for a [`Client`].
-#[derive(Clone)]
-pub struct ClientBuilder {
-    api_key: Option<SecretString>,
-    base_url: String,
-    timeout: Duration,
-    connect_timeout: Duration,
+/// CoreClaw, for the shared [`crate::ClientBuilder`]: the `api-key` header, a 30 s request
+/// timeout, `CORECLAW_*` environment variables.
+#[derive(Debug, Clone, Copy)]
+pub struct CoreClaw;
+
+/// CoreClaw's own settings.
+#[derive(Debug, Clone)]
+pub struct Options {
     sync_timeout: Duration,
-    retry: RetryPolicy,
     wait: WaitOptions,
 }
 
-impl std::fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("base_url", &self.base_url)
-            .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for ClientBuilder {
+impl Default for Options {
     fn default() -> Self {
         Self {
-            api_key: None,
-            base_url: DEFAULT_BASE_URL.to_string(),
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
             sync_timeout: Duration::from_secs(330),
-            retry: RetryPolicy::default(),
             wait: WaitOptions::default(),
         }
     }
 }
 
+/// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
+pub type ClientBuilder = crate::ClientBuilder<CoreClaw>;
+
+impl crate::client::Service for CoreClaw {
+    type Client = Client;
+    type Error = Error;
+    type Options = Options;
+    const ENV_PREFIX: &'static str = "CORECLAW";
+
+    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+        let key = config
+            .given()
+            .api_key
+            .clone()
+            .ok_or_else(|| config.missing("API key", "api_key", &["API_KEY"]))?;
+        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+        let runtime = Runtime::builder()
+            .auth(Auth::api_key("api-key", &key)?)
+            .retry(config.retry_policy())
+            .timeout(config.timeout_or(Duration::from_secs(30)))
+            .build();
+        let http = config.http_client()?;
+        let long = runtime.with_timeout(options.sync_timeout);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api: coreclaw_api::Client::new_with_client(
+                    &base_url,
+                    http.clone(),
+                    runtime.clone(),
+                ),
+                long: coreclaw_api::Client::new_with_client(&base_url, http.clone(), long),
+                http,
+                runtime,
+                base_url,
+                wait: options.wait,
+            }),
+        })
+    }
+}
+
 impl ClientBuilder {
     /// The API key (the `api-key` header). Kept as a secret: never in `Debug`, logs or errors.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(SecretString::from(key.into()));
-        self
-    }
-
-    /// The API's base URL (default [`DEFAULT_BASE_URL`]).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into().trim_end_matches('/').to_string();
-        self
-    }
-
-    /// Timeout of one ordinary request (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
+    pub fn api_key(self, key: impl Into<String>) -> Self {
+        self.config(|c| c.api_key(key))
     }
 
     /// Timeout of a synchronous run request, which CoreClaw holds up to 5 minutes (default 330 s).
     pub fn sync_timeout(mut self, timeout: Duration) -> Self {
-        self.sync_timeout = timeout;
-        self
-    }
-
-    /// How failed requests are retried (default: 1, 2, 4, 8, 16 s with jitter).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.options.sync_timeout = timeout;
         self
     }
 
     /// How `Run::wait` polls by default.
     pub fn wait(mut self, options: WaitOptions) -> Self {
-        self.wait = options;
+        self.options.wait = options;
         self
-    }
-
-    /// Builds the client.
-    pub fn build(self) -> Result<Client, Error> {
-        let key = self.api_key.ok_or_else(|| {
-            Error::Config("no API key: call .api_key(..) or set CORECLAW_API_KEY".into())
-        })?;
-        if key.expose_secret().trim().is_empty() {
-            return Err(Error::Config("the API key is empty".into()));
-        }
-        let url = reqwest::Url::parse(&self.base_url).map_err(|e| {
-            Error::Config(format!("base URL `{}` is not a URL: {e}", self.base_url))
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::Config(format!(
-                "base URL `{}` must be http or https",
-                self.base_url
-            )));
-        }
-        let headers =
-            transport::sensitive_header("api-key", key.expose_secret()).map_err(Error::Config)?;
-        let http = |timeout| {
-            transport::http_client(headers.clone(), timeout, self.connect_timeout)
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
-        };
-        let api = http(Some(self.timeout))?;
-        let long = http(Some(self.sync_timeout))?;
-        // Download URLs point at storage, not at CoreClaw: they never get the api-key.
-        let download = transport::http_client(Default::default(), None, self.connect_timeout)
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Client {
-            inner: Arc::new(Inner {
-                api: coreclaw_api::Client::new_with_client(&self.base_url, api),
-                long: coreclaw_api::Client::new_with_client(&self.base_url, long),
-                download,
-                base_url: self.base_url,
-                retry: self.retry,
-                wait: self.wait,
-            }),
-        })
     }
 }
 
 pub(crate) struct Inner {
     pub(crate) api: coreclaw_api::Client,
     pub(crate) long: coreclaw_api::Client,
-    pub(crate) download: reqwest::Client,
+    /// For download links: they point at storage, so no request hook and never the api-key.
+    pub(crate) http: reqwest::Client,
+    pub(crate) runtime: Runtime,
     pub(crate) base_url: String,
-    pub(crate) retry: RetryPolicy,
     pub(crate) wait: WaitOptions,
 }
 
@@ -235,15 +201,10 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client from `CORECLAW_API_KEY` and, optionally, `CORECLAW_BASE_URL`.
+    /// A client from `CORECLAW_API_KEY` and, optionally, `CORECLAW_BASE_URL` and
+    /// `CORECLAW_TIMEOUT` (seconds).
     pub fn from_env() -> Result<Client, Error> {
-        let key = std::env::var("CORECLAW_API_KEY")
-            .map_err(|_| Error::Config("CORECLAW_API_KEY is not set".into()))?;
-        let mut builder = Client::builder().api_key(key);
-        if let Ok(url) = std::env::var("CORECLAW_BASE_URL") {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+        ClientBuilder::from_env()?.build()
     }
 
     /// The base URL in use.
@@ -251,40 +212,25 @@ impl Client {
         &self.inner.base_url
     }
 
-    /// Runs an idempotent request with the retry policy.
-    pub(crate) async fn read<R: Reply, F, Fut>(
+    /// Runs one request with the retry policy: `Safety::Creates` for a request that creates
+    /// something (a run), retried only when the service certainly did nothing, so a retry never
+    /// pays twice.
+    pub(crate) async fn send<R: Reply, F, Fut>(
         &self,
         what: &str,
+        safety: Safety,
         request: F,
     ) -> Result<R::Data, Error>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = response::Sent<R>>,
+        Fut: std::future::Future<Output = envelope::Sent<R>>,
     {
-        transport::retry::retry(&self.inner.retry, what, || async {
-            response::open(request().await).await
-        })
-        .await
-    }
-
-    /// Runs a request that creates something (a run): retried only when the service certainly did
-    /// nothing (a rate limit, or a connection that was never made), so a retry never pays twice.
-    pub(crate) async fn create<R: Reply, F, Fut>(
-        &self,
-        what: &str,
-        request: F,
-    ) -> Result<R::Data, Error>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = response::Sent<R>>,
-    {
-        transport::retry::retry_if(
-            &self.inner.retry,
-            what,
-            || async { response::open(request().await).await },
-            Error::nothing_was_done,
-        )
-        .await
+        self.inner
+            .runtime
+            .call(what, safety, || async {
+                envelope::open(request().await).await
+            })
+            .await
     }
 
     /// Searches the Worker store (no API key needed).
@@ -296,7 +242,7 @@ impl Client {
         }
         let limit = std::num::NonZeroU64::new(limit.max(1)).unwrap_or(std::num::NonZeroU64::MIN);
         let data: types::StoreSearchData = self
-            .read("searching the store", || {
+            .send("searching the store", Safety::Idempotent, || {
                 self.inner
                     .api
                     .search_store()
@@ -319,7 +265,7 @@ impl Client {
     /// Reads a Worker's live contract: exact version, readme, system defaults and input fields.
     pub async fn worker(&self, slug: &str) -> Result<Worker, Error> {
         let data = self
-            .read("reading the Worker", || {
+            .send("reading the Worker", Safety::Idempotent, || {
                 self.inner.api.get_scraper().slug(slug).send()
             })
             .await?;
@@ -329,7 +275,7 @@ impl Client {
     /// Account balance (exact decimal), traffic and its expiry.
     pub async fn account(&self) -> Result<Account, Error> {
         let data: types::AccountInfoData = self
-            .read("reading the account", || {
+            .send("reading the account", Safety::Idempotent, || {
                 self.inner
                     .api
                     .get_account_info()
@@ -394,44 +340,47 @@ impl Client {
             callback_url: callback_url.to_string(),
         };
         let data: types::RunSlugData = self
-            .create("running the task", || {
+            .send("running the task", Safety::Creates, || {
                 self.inner.api.run_task().body(body.clone()).send()
             })
             .await?;
         Ok(self.run(data.run_slug))
     }
 
-    /// Run history, newest first, as a stream; filter by Worker and status (`None`: all).
+    /// Run history, newest first, as a stream (50 a page, the most CoreClaw allows); filter by
+    /// Worker and status (`None`: all). Owns a client handle: it can be spawned.
     pub fn runs(
         &self,
         worker: Option<&str>,
         status: Option<RunStatus>,
-    ) -> BoxStream<'_, Result<RunRecord, Error>> {
+    ) -> Paged<RunRecord, Error, u64> {
+        let client = self.clone();
         let worker = worker.map(str::to_string);
-        transport::paging::items(50, 0, move |page, size| {
-            let worker = worker.clone();
+        let status = types::RunListRequestStatus::try_from(status.map(|s| s.code()).unwrap_or(0))
+            .map_err(|e| e.to_string());
+        Paged::numbered("page_size", MAX_HISTORY_PAGE, move |page, size| {
+            let client = client.clone();
+            let body = status.clone().map(|status| types::RunListRequest {
+                page: None,
+                page_index: std::num::NonZeroU64::new(page).unwrap_or(std::num::NonZeroU64::MIN),
+                page_size: std::num::NonZeroU64::new(u64::from(size))
+                    .unwrap_or(std::num::NonZeroU64::MIN),
+                scraper_slug: worker.clone(),
+                status: Some(status),
+            });
             async move {
-                let body = types::RunListRequest {
-                    page: None,
-                    page_index: std::num::NonZeroU64::new(page)
-                        .unwrap_or(std::num::NonZeroU64::MIN),
-                    page_size: std::num::NonZeroU64::new(size).unwrap_or(std::num::NonZeroU64::MIN),
-                    scraper_slug: worker,
-                    status: Some(
-                        types::RunListRequestStatus::try_from(
-                            status.map(|s| s.code()).unwrap_or(0),
-                        )
-                        .map_err(|e| Error::Config(format!("status filter: {e}")))?,
-                    ),
-                };
-                let data: types::RunListData = self
-                    .read("listing runs", || {
-                        self.inner.api.list_runs().body(body.clone()).send()
+                let body = body.map_err(|e| Error::InvalidArgument(format!("status: {e}")))?;
+                let data: types::RunListData = client
+                    .send("listing runs", Safety::Idempotent, || {
+                        client.inner.api.list_runs().body(body.clone()).send()
                     })
                     .await?;
-                Ok(data.list.into_iter().map(RunRecord::from).collect())
+                Ok(Fetched {
+                    items: data.list.into_iter().map(RunRecord::from).collect(),
+                    next: (),
+                    total: u64::try_from(data.count).ok(),
+                })
             }
         })
-        .boxed()
     }
 }

@@ -4,10 +4,11 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use clawkit_runtime::Safety;
+use clawkit_runtime::download::DownloadError;
 use coreclaw_api::types;
-use futures::StreamExt;
 use rust_decimal::Decimal;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWrite;
 
 pub use coreclaw_api::enums::{LogLevel, RunStatus};
 
@@ -188,8 +189,8 @@ impl<'a> Start<'a> {
     async fn send(self) -> Result<Run, Error> {
         if self.input.scraper_slug != self.worker.slug || self.input.version != self.worker.version
         {
-            return Err(Error::Config(format!(
-                "this input was built for Worker {} {}, not {} {}",
+            return Err(Error::InvalidArgument(format!(
+                "input: it was built for Worker {} {}, not {} {}",
                 self.input.scraper_slug, self.input.version, self.worker.slug, self.worker.version
             )));
         }
@@ -200,7 +201,11 @@ impl<'a> Start<'a> {
             "input": self.input.to_json(),
             "callback_url": self.callback_url,
         }))
-        .map_err(|e| Error::Config(format!("the start request does not fit the spec: {e}")))?;
+        .map_err(|e| {
+            Error::InvalidArgument(format!(
+                "input: the start request does not fit the spec: {e}"
+            ))
+        })?;
         let api = if self.is_async {
             &self.client.inner.api
         } else {
@@ -208,7 +213,7 @@ impl<'a> Start<'a> {
         };
         let data: types::RunSlugData = self
             .client
-            .create("starting a run", || {
+            .send("starting a run", Safety::Creates, || {
                 api.start_run().body(body.clone()).send()
             })
             .await?;
@@ -253,7 +258,7 @@ impl Run {
         let api = &self.client.inner.api;
         let data = self
             .client
-            .read("reading the run", || {
+            .send("reading the run", Safety::Idempotent, || {
                 api.get_run().body(slug_body(&self.slug)).send()
             })
             .await?;
@@ -332,7 +337,7 @@ impl Run {
         let api = &self.client.inner.api;
         // Not retried after a broken connection: the abort may have happened. A rate limit is.
         self.client
-            .create("aborting the run", || {
+            .send("aborting the run", Safety::Creates, || {
                 api.abort_run().body(slug_body(&self.slug)).send()
             })
             .await
@@ -347,7 +352,9 @@ impl Run {
         };
         let data: types::RunSlugData = self
             .client
-            .create("rerunning", || api.rerun().body(body.clone()).send())
+            .send("rerunning", Safety::Creates, || {
+                api.rerun().body(body.clone()).send()
+            })
             .await?;
         let mut run = Run::new(self.client.clone(), data.run_slug);
         run.started = Some(Instant::now());
@@ -359,7 +366,7 @@ impl Run {
         let api = &self.client.inner.api;
         let data: types::RunLogsData = self
             .client
-            .read("reading the log", || {
+            .send("reading the log", Safety::Idempotent, || {
                 api.get_run_log().body(slug_body(&self.slug)).send()
             })
             .await?;
@@ -392,40 +399,10 @@ pub(crate) async fn download<W: AsyncWrite + Unpin>(
     url: &str,
     writer: &mut W,
 ) -> Result<u64, Error> {
-    let response = client
-        .inner
-        .download
-        .get(url)
-        .send()
+    clawkit_runtime::download::download(&client.inner.http, url, writer)
         .await
-        .map_err(|e| Error::Http {
-            status: None,
-            not_sent: e.is_connect(),
-            message: e.without_url().to_string(),
-        })?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(Error::Http {
-            status: Some(status.as_u16()),
-            message: format!("downloading {}", response.url().path()),
-            not_sent: false,
-        });
-    }
-    let mut body = response.bytes_stream();
-    let mut written = 0u64;
-    while let Some(chunk) = body.next().await {
-        // The exchange failed part-way: no usable status, and trying again may work.
-        let chunk = chunk.map_err(|e| Error::Http {
-            status: None,
-            message: format!(
-                "the download broke off after {written} bytes (HTTP {status}): {}",
-                e.without_url()
-            ),
-            not_sent: false,
-        })?;
-        writer.write_all(&chunk).await?;
-        written += chunk.len() as u64;
-    }
-    writer.flush().await?;
-    Ok(written)
+        .map_err(|e| match e {
+            DownloadError::Transport(t) => Error::Transport(t),
+            DownloadError::Io(e) => Error::Io(e),
+        })
 }

@@ -1,0 +1,93 @@
+//! The client builder every vendor shares: base URL, timeouts, retries and credentials in a
+//! [`ClientConfig`] (from code or from `<PREFIX>_*` environment variables), plus each vendor's own
+//! settings.
+
+use std::time::Duration;
+
+use clawkit_runtime::{ClientConfig, ConfigError, RetryPolicy};
+
+/// What a vendor module tells the shared builder.
+pub trait Service {
+    /// The vendor's client.
+    type Client;
+    /// The vendor's error.
+    type Error: From<ConfigError>;
+    /// The vendor's own settings.
+    type Options: Default + Clone + std::fmt::Debug;
+    /// Its environment prefix, e.g. `CORECLAW` for `CORECLAW_API_KEY`.
+    const ENV_PREFIX: &'static str;
+    /// Builds the client.
+    fn build(config: ClientConfig, options: Self::Options) -> Result<Self::Client, Self::Error>;
+}
+
+/// Settings for a vendor's client; `Debug` never shows a secret.
+pub struct ClientBuilder<S: Service> {
+    pub(crate) config: ClientConfig,
+    pub(crate) options: S::Options,
+}
+
+impl<S: Service> Clone for ClientBuilder<S> {
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            options: self.options.clone(),
+        }
+    }
+}
+
+impl<S: Service> std::fmt::Debug for ClientBuilder<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<S: Service> Default for ClientBuilder<S> {
+    fn default() -> Self {
+        Self::from_config(ClientConfig::for_prefix(S::ENV_PREFIX))
+    }
+}
+
+impl<S: Service> ClientBuilder<S> {
+    /// Starts from settings made elsewhere (the CLI's, a config file's).
+    pub fn from_config(config: ClientConfig) -> Self {
+        Self {
+            config,
+            options: S::Options::default(),
+        }
+    }
+
+    /// Starts from the vendor's `<PREFIX>_*` environment variables (see
+    /// [`ClientConfig::from_env`]).
+    pub fn from_env() -> Result<Self, S::Error> {
+        Ok(Self::from_config(ClientConfig::from_env(S::ENV_PREFIX)?))
+    }
+
+    /// Changes the shared settings.
+    pub fn config(mut self, f: impl FnOnce(ClientConfig) -> ClientConfig) -> Self {
+        self.config = f(self.config);
+        self
+    }
+
+    /// The API's base URL (default: the vendor's production URL).
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.config(|c| c.base_url(url))
+    }
+
+    /// Timeout of one ordinary request (the vendor's default otherwise).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.config(|c| c.timeout(timeout))
+    }
+
+    /// How failed requests are retried (default: 1, 2, 4, 8, 16 s with jitter).
+    pub fn retry(self, policy: RetryPolicy) -> Self {
+        self.config(|c| c.retry(policy))
+    }
+
+    /// Builds the client. No request is made.
+    pub fn build(self) -> Result<S::Client, S::Error> {
+        S::build(self.config, self.options)
+    }
+}

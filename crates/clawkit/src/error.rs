@@ -1,0 +1,96 @@
+//! The top-level [`Error`] (one variant per vendor) and what every vendor's error shares.
+
+use clawkit_runtime::{Classify, ConfigError, ErrorKind, Verdict};
+
+#[cfg(feature = "bazhuayu")]
+use crate::bazhuayu;
+#[cfg(feature = "coreclaw")]
+use crate::coreclaw;
+
+/// Any clawkit error: one variant per vendor, each able to say its [`ErrorKind`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// From CoreClaw.
+    #[cfg(feature = "coreclaw")]
+    #[error(transparent)]
+    Coreclaw(#[from] coreclaw::Error),
+    /// From Bazhuayu.
+    #[cfg(feature = "bazhuayu")]
+    #[error(transparent)]
+    Bazhuayu(#[from] bazhuayu::Error),
+    /// Settings that cannot be used (before any vendor client exists).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl Error {
+    /// What kind of failure this is, the same for every vendor.
+    pub fn kind(&self) -> ErrorKind {
+        self.verdict().kind
+    }
+
+    /// Whether the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        self.verdict().transient
+    }
+}
+
+impl Classify for Error {
+    fn verdict(&self) -> Verdict {
+        match self {
+            #[cfg(feature = "coreclaw")]
+            Error::Coreclaw(e) => e.verdict(),
+            #[cfg(feature = "bazhuayu")]
+            Error::Bazhuayu(e) => e.verdict(),
+            Error::Config(_) => Verdict::of(ErrorKind::Config),
+        }
+    }
+}
+
+/// What every vendor error has: [`Classify`]'s answers as inherent methods (no import needed),
+/// and the runtime's errors as the vendor's (a body of the wrong shape is its `Decode`, a paging
+/// mistake or a request refused before sending its `InvalidArgument`).
+macro_rules! vendor_error {
+    ($error:ty) => {
+        impl $error {
+            /// What kind of failure this is, the same for every vendor.
+            pub fn kind(&self) -> clawkit_runtime::ErrorKind {
+                clawkit_runtime::Classify::verdict(self).kind
+            }
+
+            /// Whether the same request may succeed later.
+            pub fn is_retryable(&self) -> bool {
+                clawkit_runtime::Classify::verdict(self).transient
+            }
+
+            /// Whether the request certainly did nothing (never sent, or refused by a rate limit),
+            /// so repeating even a request that creates something cannot do it twice.
+            pub fn nothing_was_done(&self) -> bool {
+                clawkit_runtime::Classify::verdict(self).not_processed
+            }
+        }
+
+        impl From<clawkit_runtime::DecodeError> for $error {
+            fn from(e: clawkit_runtime::DecodeError) -> Self {
+                Self::Decode {
+                    path: e.path,
+                    message: e.message,
+                }
+            }
+        }
+
+        impl From<clawkit_runtime::PagingError> for $error {
+            fn from(e: clawkit_runtime::PagingError) -> Self {
+                Self::InvalidArgument(e.to_string())
+            }
+        }
+
+        impl From<clawkit_runtime::reply::InvalidRequest> for $error {
+            fn from(e: clawkit_runtime::reply::InvalidRequest) -> Self {
+                Self::InvalidArgument(e.0)
+            }
+        }
+    };
+}
+pub(crate) use vendor_error;
