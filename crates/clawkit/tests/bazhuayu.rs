@@ -418,3 +418,39 @@ async fn a_broken_stream_names_the_offset_to_resume_from() {
         "resumes exactly after the last row received"
     );
 }
+
+/// Rows keep the service's field order; a stream asks for 1000 rows a request by default and
+/// can be spawned; an unknown task is `NotFound` naming the task, not a broken stream.
+#[tokio::test]
+async fn rows_keep_their_order_and_an_unknown_task_is_not_a_broken_stream() {
+    let sb = sandbox(Duration::from_secs(60)).await;
+    let client = client(&sb);
+    let rows = tokio::spawn(client.data_by_offset(SMALL).try_collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rows.len(), 2_500);
+    let keys: Vec<&str> = rows[0].keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["词条", "简介", "序号"],
+        "the service's order, not sorted"
+    );
+    let requests = sb.bazhuayu_stats().requests.load(Ordering::Relaxed);
+    assert_eq!(requests, 4, "three pages of 1000 and one empty page");
+
+    let err = client
+        .data_by_offset("no-such-task")
+        .next()
+        .await
+        .unwrap()
+        .unwrap_err();
+    match &err {
+        Error::NotFound { description } => {
+            assert!(description.contains("no-such-task"), "{err}");
+            assert!(description.contains("Client::tasks"), "{err}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains("resume"), "{err}");
+}

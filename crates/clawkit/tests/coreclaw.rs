@@ -478,3 +478,67 @@ async fn decoding_into_the_wrong_type_names_the_item_and_field() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Streams ask for the largest page CoreClaw allows (1000), keep the Worker's field order, own
+/// their client handle (they can be spawned), and a page size out of range is an
+/// `InvalidArgument` naming the field.
+#[tokio::test]
+async fn streams_use_the_largest_page_keep_field_order_and_can_be_spawned() {
+    let sb = sandbox(20).await;
+    let client = client(&sb);
+    let load = client.worker(LOAD).await.unwrap();
+    let (run, _) = client
+        .call(&load, load.input().set("count", 2_345).build().unwrap())
+        .await
+        .unwrap();
+    // a rule that never fires, to count the result requests
+    sb.add_fault(
+        FaultRule::new(FaultKind::Latency { ms: 0 })
+            .vendor(Vendor::Coreclaw)
+            .route("/api/v1/run/result/list"),
+    );
+    let items = tokio::spawn(run.items().try_collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(items.len(), 2_345);
+    assert_eq!(
+        sb.faults()[0].seen,
+        4,
+        "three pages of 1000 and one to confirm the end (not 25 of 100)"
+    );
+    let amazon = client.worker(AMAZON).await.unwrap();
+    let (run_a, _) = client
+        .call(
+            &amazon,
+            amazon.input().set("urls", [url(0)]).build().unwrap(),
+        )
+        .await
+        .unwrap();
+    let first = run_a.items().next().await.unwrap().unwrap();
+    let keys: Vec<&str> = first.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "__coreclaw_data_id__",
+            "url",
+            "asin",
+            "title",
+            "price",
+            "currency",
+            "rating",
+            "reviews",
+            "in_stock"
+        ],
+        "the Worker's order, not sorted"
+    );
+
+    let err = run.items_from(0, 0).next().await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("page_size: expected 1 to 1000, got 0"),
+        "{err}"
+    );
+    assert_eq!(err.kind(), clawkit::ErrorKind::InvalidInput);
+}
