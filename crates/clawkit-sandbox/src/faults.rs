@@ -205,18 +205,62 @@ impl FaultPlan {
     }
 }
 
-/// The body a vendor sends with a rate-limit or unavailable answer.
-fn error_body(vendor: Vendor, status: StatusCode) -> serde_json::Value {
-    let limited = status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::OK;
-    match vendor {
-        Vendor::Coreclaw if limited => json!({
-            "code": 4290, "message": "Too many requests, please try again later", "data": null
-        }),
-        Vendor::Coreclaw => {
-            json!({"code": 5000, "message": "Network error, try again", "data": null})
+/// A fault that answers in the route's place with an error: the vendor chooses the body (see
+/// [`crate::vendor::Api::fault_response`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorFault {
+    /// [`FaultKind::Http429`]: HTTP 429 with a `Retry-After` header.
+    Http429 {
+        /// Seconds in the `Retry-After` header.
+        retry_after_secs: u64,
+    },
+    /// [`FaultKind::Code4290`]: the vendor's in-band rate limit (HTTP 429 where it has none).
+    Code4290,
+    /// [`FaultKind::Http503`].
+    Http503,
+}
+
+impl ErrorFault {
+    /// The error fault `kind` is, if it is one.
+    pub fn of(kind: &FaultKind) -> Option<Self> {
+        match *kind {
+            FaultKind::Http429 { retry_after_secs } => Some(Self::Http429 { retry_after_secs }),
+            FaultKind::Code4290 => Some(Self::Code4290),
+            FaultKind::Http503 => Some(Self::Http503),
+            _ => None,
         }
-        _ if limited => json!({"error": "rate_limited", "message": "Too many requests"}),
-        _ => json!({"error": "service_unavailable", "message": "Service temporarily unavailable"}),
+    }
+
+    /// Whether it is a rate limit (429 or 4290) rather than an unavailable service.
+    pub fn is_rate_limit(self) -> bool {
+        !matches!(self, Self::Http503)
+    }
+
+    /// The answer with `status` and the JSON `body`, plus `Retry-After` for [`ErrorFault::Http429`].
+    pub fn respond(self, status: StatusCode, body: serde_json::Value) -> Response {
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Self::Http429 { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+
+    /// The answer of a vendor the sandbox does not serve yet: 429 (for both rate limits) or 503
+    /// with a generic body.
+    pub fn generic_response(self) -> Response {
+        if self.is_rate_limit() {
+            self.respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "rate_limited", "message": "Too many requests"}),
+            )
+        } else {
+            self.respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "service_unavailable", "message": "Service temporarily unavailable"}),
+            )
+        }
     }
 }
 
@@ -243,36 +287,14 @@ pub async fn apply(State(shared): State<Arc<Shared>>, request: Request, next: Ne
     };
     let mut body_fault = None;
     for fault in faults {
+        if let Some(error) = ErrorFault::of(&fault) {
+            tracing::debug!(%path, ?error, "fault: error answer");
+            return match shared.api(vendor) {
+                Some(api) => api.fault_response(error),
+                None => error.generic_response(),
+            };
+        }
         match fault {
-            FaultKind::Http429 { retry_after_secs } => {
-                tracing::debug!(%path, "fault: 429");
-                let mut response = (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    axum::Json(error_body(vendor, StatusCode::TOO_MANY_REQUESTS)),
-                )
-                    .into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-                return response;
-            }
-            FaultKind::Code4290 => {
-                tracing::debug!(%path, "fault: code 4290");
-                let status = if vendor == Vendor::Coreclaw {
-                    StatusCode::OK
-                } else {
-                    StatusCode::TOO_MANY_REQUESTS
-                };
-                return (status, axum::Json(error_body(vendor, StatusCode::OK))).into_response();
-            }
-            FaultKind::Http503 => {
-                tracing::debug!(%path, "fault: 503");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    axum::Json(error_body(vendor, StatusCode::SERVICE_UNAVAILABLE)),
-                )
-                    .into_response();
-            }
             FaultKind::Latency { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
             other => body_fault = Some(other),
         }
@@ -403,6 +425,35 @@ mod tests {
             }
         );
         assert_eq!(rule.vendor, Some(Vendor::Coreclaw));
+    }
+
+    #[tokio::test]
+    async fn vendors_not_served_yet_answer_the_generic_bodies() {
+        let answer = |fault: ErrorFault| async move {
+            let response = fault.generic_response();
+            let status = response.status().as_u16();
+            let retry = response.headers().get(header::RETRY_AFTER).cloned();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            (
+                status,
+                retry,
+                body["error"].as_str().unwrap_or_default().to_string(),
+            )
+        };
+        let (status, retry, error) = answer(ErrorFault::Http429 {
+            retry_after_secs: 5,
+        })
+        .await;
+        assert_eq!((status, error.as_str()), (429, "rate_limited"));
+        assert_eq!(retry, Some(HeaderValue::from(5u64)));
+        let (status, retry, error) = answer(ErrorFault::Code4290).await;
+        assert_eq!((status, retry, error.as_str()), (429, None, "rate_limited"));
+        let (status, _, error) = answer(ErrorFault::Http503).await;
+        assert_eq!((status, error.as_str()), (503, "service_unavailable"));
+        assert_eq!(ErrorFault::of(&FaultKind::ResetMidBody), None);
     }
 
     #[test]

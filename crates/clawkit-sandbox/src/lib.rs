@@ -15,6 +15,9 @@
 //! # }
 //! ```
 //!
+//! Each vendor's module implements [`vendor::Api`] once: its public and protected routes, its
+//! credential check and its own error bodies; the router nests each under its prefix.
+//!
 //! Faults (429, 4290, 503, latency, a reset mid-body, truncated JSON, a slow body) are set from the
 //! builder or at run time with `POST /_sandbox/faults`; see [`faults`].
 
@@ -24,6 +27,7 @@ pub mod bazhuayu;
 pub mod coreclaw;
 pub mod faults;
 pub mod store;
+pub mod vendor;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -40,6 +44,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultKind, FaultRule};
+use vendor::Api;
 
 /// The CoreClaw api-key the sandbox accepts unless the builder sets another.
 pub const CORECLAW_API_KEY: &str = "sandbox-key";
@@ -81,6 +86,18 @@ impl Vendor {
         }
     }
 
+    /// The prefix of the environment variables a client of this vendor reads, e.g. `CORECLAW`
+    /// for `CORECLAW_API_KEY` (as in the clawkit facade and the `claw` command line).
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Vendor::Coreclaw => "CORECLAW",
+            Vendor::Bazhuayu => "BAZHUAYU",
+            Vendor::OpenclawDevops => "OPENCLAW_DEVOPS",
+            Vendor::OpenclawFulfillment => "OPENCLAW_FULFILLMENT",
+            Vendor::Botswin => "BOTSWIN",
+        }
+    }
+
     /// Whether the sandbox serves this vendor's API yet.
     pub fn served(self) -> bool {
         matches!(self, Vendor::Coreclaw | Vendor::Bazhuayu)
@@ -94,6 +111,15 @@ pub struct Shared {
     pub latency: Duration,
     /// The fault rules in force.
     pub faults: Mutex<faults::FaultPlan>,
+    /// The vendors served, each under its prefix.
+    pub vendors: Vec<Arc<dyn Api>>,
+}
+
+impl Shared {
+    /// The served vendor `vendor`, if it is served.
+    pub fn api(&self, vendor: Vendor) -> Option<&Arc<dyn Api>> {
+        self.vendors.iter().find(|api| api.vendor() == vendor)
+    }
 }
 
 /// Settings for a sandbox; see [`Sandbox::builder`].
@@ -182,10 +208,6 @@ impl SandboxBuilder {
         for rule in self.faults {
             plan.add(rule);
         }
-        let shared = Arc::new(Shared {
-            latency: self.latency,
-            faults: Mutex::new(plan),
-        });
         let coreclaw = coreclaw::CoreClaw::new(coreclaw::Config {
             seed: self.seed,
             run_duration: self.run_duration,
@@ -194,7 +216,12 @@ impl SandboxBuilder {
             base_url: format!("{root}{}", Vendor::Coreclaw.prefix()),
         });
         let bazhuayu = bazhuayu::Bazhuayu::new(self.seed, self.bazhuayu_token_ttl);
-        let app = router(shared.clone(), coreclaw, bazhuayu.clone());
+        let shared = Arc::new(Shared {
+            latency: self.latency,
+            faults: Mutex::new(plan),
+            vendors: vec![coreclaw, bazhuayu.clone()],
+        });
+        let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
@@ -216,11 +243,9 @@ impl SandboxBuilder {
     }
 }
 
-fn router(
-    shared: Arc<Shared>,
-    coreclaw: Arc<coreclaw::CoreClaw>,
-    bazhuayu: Arc<bazhuayu::Bazhuayu>,
-) -> Router {
+/// Every served vendor nested under its prefix, the control routes, and the fault middleware over
+/// all of them.
+fn router(shared: Arc<Shared>) -> Router {
     let control = Router::new()
         .route("/_sandbox/health", get(health))
         .route(
@@ -228,9 +253,12 @@ fn router(
             get(list_faults).post(add_faults).delete(clear_faults),
         )
         .with_state(shared.clone());
-    Router::new()
-        .nest(Vendor::Coreclaw.prefix(), coreclaw::router(coreclaw))
-        .nest(Vendor::Bazhuayu.prefix(), bazhuayu::router(bazhuayu))
+    shared
+        .vendors
+        .iter()
+        .fold(Router::new(), |app, api| {
+            app.nest(api.vendor().prefix(), vendor::router(api.clone()))
+        })
         .merge(control)
         .layer(axum::middleware::from_fn_with_state(shared, faults::apply))
 }
@@ -331,14 +359,36 @@ impl Sandbox {
             ));
         }
         out.push_str("credentials:\n");
-        out.push_str(&format!(
-            "  CoreClaw   header api-key: {CORECLAW_API_KEY}\n"
-        ));
+        for api in &self.shared.vendors {
+            let vendor = api.vendor();
+            for c in api.credentials() {
+                out.push_str(&format!(
+                    "  {:<10} {}: {}   ({}_{})\n",
+                    format!("{vendor:?}"),
+                    c.how,
+                    c.value,
+                    vendor.env_prefix(),
+                    c.env
+                ));
+            }
+        }
         out.push_str(&format!(
             "health: {0}/_sandbox/health   faults: {0}/_sandbox/faults\n",
             self.url()
         ));
         out
+    }
+
+    /// The credentials the sandbox accepts for `vendor`, as client settings: (`API_KEY`,
+    /// `sandbox-key`) means `CORECLAW_API_KEY=sandbox-key`. Empty for a vendor not served yet.
+    pub fn credentials(&self, vendor: Vendor) -> Vec<(&'static str, String)> {
+        self.shared
+            .vendors
+            .iter()
+            .filter(|api| api.vendor() == vendor)
+            .flat_map(|api| api.credentials())
+            .map(|c| (c.env, c.value))
+            .collect()
     }
 
     /// Bazhuayu's counters: token requests, refresh-token reuse, 429s, requests served.

@@ -6,247 +6,156 @@
 //! Responses are built from the generated `coreclaw-api` types, so the sandbox and the client
 //! cannot disagree silently.
 
+mod billing;
 pub mod catalog;
+mod envelope;
 pub mod export;
+mod launch;
+mod logs;
+mod request;
 mod routes;
 pub mod runs;
+mod state;
 pub mod validate;
+mod webhook;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use coreclaw_api::enums::StatusCode as Code;
-use serde::Serialize;
-use serde_json::json;
 
-use crate::store::{Ids, unix_now};
-use catalog::{TaskTemplate, Worker};
-use export::Export;
-use runs::{Account, Run};
+use crate::Vendor;
+use crate::faults::ErrorFault;
+use crate::vendor::{self, Api, Credential};
 
-/// Settings of the CoreClaw part.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Seed for slugs and items.
-    pub seed: u64,
-    /// Run time from start to final status.
-    pub run_duration: Duration,
-    /// Starting balance in micro-USD.
-    pub initial_balance_micros: i64,
-    /// The api-key accepted.
-    pub api_key: String,
-    /// This vendor's public base URL (for download and log URLs).
-    pub base_url: String,
-}
+pub use envelope::{ApiError, ok};
+pub use state::{Config, CoreClaw, Inner};
 
-/// Mutable state.
-#[derive(Debug)]
-pub struct Inner {
-    /// Runs by slug.
-    pub runs: HashMap<String, Run>,
-    /// Run slugs, oldest first.
-    pub order: Vec<String>,
-    /// The account.
-    pub account: Account,
-    /// Export files by id.
-    pub exports: HashMap<String, Export>,
-}
-
-/// The CoreClaw sandbox.
-#[derive(Debug)]
-pub struct CoreClaw {
-    /// Settings.
-    pub config: Config,
-    /// Seeded Workers.
-    pub workers: Vec<Worker>,
-    /// Saved task templates.
-    pub tasks: Vec<TaskTemplate>,
-    /// Slug source.
-    pub ids: Ids,
-    /// Runs, account, exports.
-    pub inner: Mutex<Inner>,
-    /// Client for completion webhooks.
-    pub http: reqwest::Client,
-}
-
-impl CoreClaw {
-    /// A fresh CoreClaw with the seeded catalog.
-    pub fn new(config: Config) -> Arc<Self> {
-        let now = unix_now();
-        let cc = Arc::new(Self {
-            ids: Ids::new(config.seed),
-            inner: Mutex::new(Inner {
-                runs: HashMap::new(),
-                order: Vec::new(),
-                account: Account {
-                    balance_micros: config.initial_balance_micros,
-                    traffic: 100 * 1024 * 1024 * 1024,
-                    traffic_expiration_at: now + 30 * 24 * 3600,
-                },
-                exports: HashMap::new(),
-            }),
-            workers: catalog::workers(),
-            tasks: catalog::tasks(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap_or_default(),
-            config,
-        });
-        cc.seed_history();
-        cc
+/// CoreClaw: the catalog and result pages are public, `/api/v1/*` needs the `api-key` header.
+impl Api for CoreClaw {
+    fn vendor(&self) -> Vendor {
+        Vendor::Coreclaw
     }
 
-    /// Runs named in CoreClaw's own guide and spec examples, so that their examples work against
-    /// the sandbox: the guide's finished Amazon run (20 results, usage 0.06), the spec's finished
-    /// and failed News Scraper runs, and a long run to abort.
-    fn seed_history(&self) {
-        let day = Duration::from_secs(24 * 3600);
-        let urls: Vec<serde_json::Value> = (0..20)
-            .map(|i| json!({"url": format!("https://www.amazon.com/dp/B0CHHSF{i:03}")}))
-            .collect();
-        let seeded = [
-            (
-                "01KSFDS8XWTJME33C08XMCR6B9",
-                catalog::AMAZON_WORKER,
-                json!({"urls": urls}),
-                Duration::from_secs(6),
-                true,
+    fn public_routes(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/api/store", get(routes::store))
+            .route("/api/scraper", get(routes::scraper))
+            .route("/_sandbox/exports/{file}", get(routes::download))
+            .route("/_sandbox/logs/{slug}", get(routes::all_logs))
+            .with_state(self)
+    }
+
+    fn protected_routes(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/api/v1/scraper/run", post(routes::start_run))
+            .route("/api/v1/task/run", post(routes::run_task))
+            .route("/api/v1/rerun", post(routes::rerun))
+            .route("/api/v1/run/detail", post(routes::run_detail))
+            .route("/api/v1/run/list", post(routes::run_list))
+            .route("/api/v1/run/result/list", post(routes::result_list))
+            .route("/api/v1/run/result/export", post(routes::result_export))
+            .route("/api/v1/run/last/log", post(routes::run_log))
+            .route("/api/v1/scraper/abort", post(routes::abort))
+            .route(
+                "/api/v1/account/info",
+                post(routes::account).get(routes::account),
+            )
+            .with_state(self)
+    }
+
+    /// The `api-key` header must be the configured key; otherwise 20001 (HTTP 401).
+    fn authorize(&self, request: &Request) -> Result<(), Response> {
+        let given = request
+            .headers()
+            .get("api-key")
+            .and_then(|v| v.to_str().ok());
+        let refused = match given {
+            Some(key) if key == self.config.api_key => return Ok(()),
+            Some(_) => ApiError::new(Code::InvalidApiKey, "Invalid API key"),
+            None => ApiError::new(
+                Code::InvalidApiKey,
+                "Invalid API key: the api-key header is missing",
             ),
-            (
-                "01KS2A1M515HG7PZX9STTB0KPH",
-                "01KJXYJ7KCHXM0PDZHQD5293XE",
-                json!({"startURLs": [{"url": "https://example.com"}], "max_articles": 4}),
-                Duration::from_secs(6),
-                true,
-            ),
-            (
-                "01KKGH9VYJ6YRDZBJKPEX2JPXC",
-                "01KJXYJ7KCHXM0PDZHQD5293XE",
-                json!({"startURLs": [{"url": "https://example.com/sandbox:fail"}], "max_articles": 1}),
-                Duration::from_secs(27),
-                true,
-            ),
-            (
-                "01KJYA4S1QQ1PMDVVRP7XH72C51",
-                catalog::LOAD_WORKER,
-                json!({"count": 1000}),
-                day,
-                false,
-            ),
-        ];
-        let now = std::time::Instant::now();
-        let now_unix = unix_now();
-        let mut inner = self.lock();
-        for (slug, worker, custom, duration, finished) in seeded {
-            let Some(worker) = self.worker(worker) else {
-                continue;
-            };
-            let system = validate::System::defaults(worker);
-            let custom = custom.as_object().cloned().unwrap_or_default();
-            let age = if finished { duration * 2 } else { duration / 5 };
-            let mut run = Run::new(
-                slug.to_string(),
-                crate::store::hash_str(self.config.seed, slug),
-                worker,
-                custom,
-                system,
-                duration,
-                None,
-                now_unix - age.as_secs() as i64,
-            );
-            run.created = now.checked_sub(age).unwrap_or(now);
-            run.charged = true;
-            inner.order.push(slug.to_string());
-            inner.runs.insert(slug.to_string(), run);
+        };
+        Err(refused.into_response())
+    }
+
+    /// 4290 envelopes for the rate limits (HTTP 429, or in-band with HTTP 200 for 4290), 5000
+    /// with HTTP 503.
+    fn fault_response(&self, fault: ErrorFault) -> Response {
+        match fault {
+            ErrorFault::Http429 { .. } => {
+                fault.respond(StatusCode::TOO_MANY_REQUESTS, envelope::rate_limited())
+            }
+            ErrorFault::Code4290 => fault.respond(StatusCode::OK, envelope::rate_limited()),
+            ErrorFault::Http503 => {
+                fault.respond(StatusCode::SERVICE_UNAVAILABLE, envelope::unavailable())
+            }
         }
     }
 
-    /// Locks the state (a poisoned lock is recovered: the state stays usable).
-    pub fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A Worker by slug.
-    pub fn worker(&self, slug: &str) -> Option<&Worker> {
-        self.workers.iter().find(|w| w.slug == slug)
+    fn credentials(&self) -> Vec<Credential> {
+        vec![Credential {
+            how: "header api-key",
+            env: "API_KEY",
+            value: self.config.api_key.clone(),
+        }]
     }
 }
 
-/// An error answer: the envelope `{code, message, data: null}` with its HTTP status.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Envelope code.
-    pub code: Code,
-    /// Message.
-    pub message: String,
-}
-
-impl ApiError {
-    /// An error with the HTTP status CoreClaw pairs with `code`.
-    pub fn new(code: Code, message: impl Into<String>) -> Self {
-        let status = match code {
-            Code::InvalidParams | Code::InsufficientBalance | Code::InsufficientTraffic => {
-                StatusCode::BAD_REQUEST
-            }
-            Code::InvalidApiKey | Code::ApiKeyExpired | Code::Unauthorized => {
-                StatusCode::UNAUTHORIZED
-            }
-            Code::WorkerNotFound | Code::TaskNotFound | Code::RunNotFound | Code::NotFound => {
-                StatusCode::NOT_FOUND
-            }
-            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// 4000 naming the problems.
-    pub fn invalid(problems: &[String]) -> Self {
-        Self::new(
-            Code::InvalidParams,
-            format!("Invalid request parameters: {}", problems.join("; ")),
-        )
-    }
-
-    /// 70001 for a run slug.
-    pub fn no_run(slug: &str) -> Self {
-        Self::new(
-            Code::RunNotFound,
-            format!("Run record does not exist: {slug}"),
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = coreclaw_api::types::ApiError {
-            code: Some(self.code.code()),
-            message: self.message,
-            data: None,
-        };
-        let mut value = serde_json::to_value(body).unwrap_or_else(|_| json!({}));
-        value["data"] = serde_json::Value::Null;
-        (self.status, axum::Json(value)).into_response()
-    }
-}
-
-/// A success envelope around `data`.
-pub fn ok<T: Serialize>(data: T) -> Response {
-    axum::Json(json!({"code": 0, "message": "success", "data": data})).into_response()
-}
-
-/// The router of `/coreclaw`.
+/// The router of `/coreclaw` (its routes relative to the prefix, `/api/v1/*` behind the api-key).
 pub fn router(state: Arc<CoreClaw>) -> Router {
-    routes::router(state)
+    vendor::router(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::vendor::testing::parts;
+
+    #[tokio::test]
+    async fn fault_bodies_are_coreclaws_envelopes() {
+        let cc = CoreClaw::new(Config {
+            seed: 1,
+            run_duration: std::time::Duration::from_secs(1),
+            initial_balance_micros: 0,
+            api_key: "k".into(),
+            base_url: "http://127.0.0.1:1/coreclaw".into(),
+        });
+        let limited = json!({"code": 4290, "message": "Too many requests, please try again later", "data": null});
+        let (status, retry, body) = parts(cc.fault_response(ErrorFault::Http429 {
+            retry_after_secs: 7,
+        }))
+        .await;
+        assert_eq!(
+            (status, retry.as_deref(), &body),
+            (StatusCode::TOO_MANY_REQUESTS, Some("7"), &limited)
+        );
+        let (status, retry, body) = parts(cc.fault_response(ErrorFault::Code4290)).await;
+        assert_eq!((status, retry, &body), (StatusCode::OK, None, &limited));
+        let (status, retry, body) = parts(cc.fault_response(ErrorFault::Http503)).await;
+        assert_eq!(
+            (status, retry, body),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                json!({"code": 5000, "message": "Network error, try again", "data": null})
+            )
+        );
+        // The key order on the wire is the envelope's: code, message, data.
+        let bytes = axum::body::to_bytes(
+            cc.fault_response(ErrorFault::Code4290).into_body(),
+            usize::MAX,
+        )
+        .await
+        .unwrap();
+        assert!(bytes.starts_with(br#"{"code":4290,"message":"#));
+    }
 }

@@ -1,136 +1,41 @@
-//! The CoreClaw routes.
+//! The CoreClaw route handlers; [`super::CoreClaw`]'s [`crate::vendor::Api`] lists them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use coreclaw_api::enums::{LogLevel, RunStatus, StatusCode as Code};
+use coreclaw_api::enums::StatusCode as Code;
 use coreclaw_api::types;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
+use super::billing::settle;
 use super::catalog::type_of;
 use super::export::{Export, Format};
-use super::runs::{Run, usd};
+use super::launch::launch;
+use super::logs::log_entries;
+use super::request::{
+    body_json, object, positive_int, required_callback, required_str, run_slug_of,
+};
+use super::runs::usd;
 use super::validate::{self, Refusal, StartRequest};
 use super::{ApiError, CoreClaw, ok};
-use crate::store::{hash_str, unix_millis, unix_now};
 
 type Shared = State<Arc<CoreClaw>>;
 type Answer = Result<Response, ApiError>;
 
-/// How long a synchronous run may hold the request (the guide: up to 5 minutes).
-const SYNC_LIMIT: Duration = Duration::from_secs(300);
 /// The largest result page.
 const MAX_RESULT_PAGE: u64 = 1_000;
 
-pub fn router(state: Arc<CoreClaw>) -> Router {
-    let authed = Router::new()
-        .route("/scraper/run", post(start_run))
-        .route("/task/run", post(run_task))
-        .route("/rerun", post(rerun))
-        .route("/run/detail", post(run_detail))
-        .route("/run/list", post(run_list))
-        .route("/run/result/list", post(result_list))
-        .route("/run/result/export", post(result_export))
-        .route("/run/last/log", post(run_log))
-        .route("/scraper/abort", post(abort))
-        .route("/account/info", post(account).get(account))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            require_key,
-        ));
-    Router::new()
-        .route("/api/store", get(store))
-        .route("/api/scraper", get(scraper))
-        .nest("/api/v1", authed)
-        .route("/_sandbox/exports/{file}", get(download))
-        .route("/_sandbox/logs/{slug}", get(all_logs))
-        .with_state(state)
-}
-
-async fn require_key(State(cc): Shared, request: Request, next: Next) -> Response {
-    let given = request
-        .headers()
-        .get("api-key")
-        .and_then(|v| v.to_str().ok());
-    match given {
-        Some(key) if key == cc.config.api_key => next.run(request).await,
-        Some(_) => ApiError::new(Code::InvalidApiKey, "Invalid API key").into_response(),
-        None => ApiError::new(
-            Code::InvalidApiKey,
-            "Invalid API key: the api-key header is missing",
-        )
-        .into_response(),
-    }
-}
-
-/// Parses a JSON body; an empty body is `{}`.
-fn body_json(body: &Bytes) -> Result<Value, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(json!({}));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid(&[format!("request body: JSON syntax error: {e}")]))
-}
-
-fn object(value: &Value) -> Result<&Map<String, Value>, ApiError> {
-    value.as_object().ok_or_else(|| {
-        ApiError::invalid(&[format!(
-            "request body: expected a JSON object, got {}",
-            type_of(value)
-        )])
-    })
-}
-
-/// A required string field. An empty slug is simply one that names nothing (404 later).
-fn required_str(body: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
-    match body.get(key) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(ApiError::invalid(&[format!(
-            "{key}: expected string, got {}",
-            type_of(v)
-        )])),
-        None => Err(ApiError::invalid(&[format!("{key}: required")])),
-    }
-}
-
-fn positive_int(
-    body: &Map<String, Value>,
-    keys: &[&str],
-    problems: &mut Vec<String>,
-) -> Option<u64> {
-    let Some((key, value)) = keys.iter().find_map(|k| body.get(*k).map(|v| (*k, v))) else {
-        problems.push(format!("{}: required", keys[0]));
-        return None;
-    };
-    let whole = value.as_u64().or_else(|| {
-        // Integers beyond u64 arrive as floats: still integers, just too many pages.
-        value
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && *f >= 1.0)
-            .map(|_| u64::MAX)
-    });
-    match whole {
-        Some(n) if n >= 1 => Some(n),
-        _ => {
-            problems.push(format!(
-                "{key}: expected an integer of at least 1, got {value}"
-            ));
-            None
-        }
-    }
-}
-
 // ---- public: store and Worker detail --------------------------------------------------------
 
-async fn store(State(cc): Shared, Query(query): Query<HashMap<String, String>>) -> Answer {
+pub(super) async fn store(
+    State(cc): Shared,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
     let mut problems = Vec::new();
     let search = match query.get("search").map(|s| s.trim()) {
         Some(s) if !s.is_empty() => s.to_lowercase(),
@@ -183,7 +88,10 @@ async fn store(State(cc): Shared, Query(query): Query<HashMap<String, String>>) 
     Ok(ok(types::StoreSearchData { scraper }))
 }
 
-async fn scraper(State(cc): Shared, Query(query): Query<HashMap<String, String>>) -> Answer {
+pub(super) async fn scraper(
+    State(cc): Shared,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
     let slug = match query.get("slug") {
         Some(s) if !s.is_empty() => s,
         _ => return Err(ApiError::invalid(&["slug: required".to_string()])),
@@ -223,127 +131,7 @@ async fn scraper(State(cc): Shared, Query(query): Query<HashMap<String, String>>
     Ok(ok(data))
 }
 
-// ---- runs -----------------------------------------------------------------------------------
-
-/// Registers a run, schedules its completion, and waits for it when asked to (sync mode).
-async fn launch(cc: &Arc<CoreClaw>, request: StartRequest) -> Answer {
-    let worker = cc
-        .worker(&request.worker)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
-        .clone();
-    let slug = cc.ids.next();
-    let run = Run::new(
-        slug.clone(),
-        hash_str(cc.config.seed, &slug),
-        &worker,
-        request.custom,
-        request.system,
-        cc.config.run_duration,
-        request.callback_url,
-        unix_now(),
-    );
-    let end = run.natural_end();
-    {
-        let mut inner = cc.lock();
-        if inner.account.balance_micros < worker.price_micros.max(1) {
-            return Err(ApiError::new(
-                Code::InsufficientBalance,
-                format!(
-                    "Balance is not enough: {} USD",
-                    usd(inner.account.balance_micros)
-                ),
-            ));
-        }
-        if inner.account.traffic <= 0 {
-            return Err(ApiError::new(
-                Code::InsufficientTraffic,
-                "Account traffic is insufficient. Please purchase a traffic package to enable normal operation.",
-            ));
-        }
-        inner.order.push(slug.clone());
-        inner.runs.insert(slug.clone(), run);
-    }
-    let finisher = cc.clone();
-    let finished_slug = slug.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep_until(end.into()).await;
-        settle(&finisher, &finished_slug);
-    });
-    if !request.is_async {
-        let deadline = tokio::time::Instant::now() + SYNC_LIMIT;
-        tokio::time::sleep_until(tokio::time::Instant::from_std(end).min(deadline)).await;
-        let inner = cc.lock();
-        if let Some(run) = inner.runs.get(&slug) {
-            let record = run.record(Instant::now());
-            return Ok(ok(json!({
-                "run_slug": slug,
-                "status": record.status,
-                "results": record.results,
-                "usage": record.usage,
-            })));
-        }
-    }
-    Ok(ok(types::RunSlugData { run_slug: slug }))
-}
-
-/// Charges a run that reached its final status (once) and sends its completion webhook.
-pub fn settle(cc: &Arc<CoreClaw>, slug: &str) {
-    let now = Instant::now();
-    let event = {
-        let mut guard = cc.lock();
-        let inner = &mut *guard;
-        let Some(run) = inner.runs.get_mut(slug) else {
-            return;
-        };
-        let snap = run.at(now);
-        if !snap.is_final() || run.charged {
-            return;
-        }
-        run.charged = true;
-        let usage = run.usage_micros(snap.produced);
-        inner.account.balance_micros -= usage;
-        inner.account.traffic -= run.bytes_per_item.saturating_mul(snap.produced as i64);
-        run.callback_url.clone().map(|url| {
-            (
-                url,
-                types::RunCompletedEvent {
-                    run_slug: slug.to_string(),
-                    status: snap.status,
-                    results: snap.produced as i64,
-                    usage: usd(usage),
-                },
-            )
-        })
-    };
-    if let Some((url, event)) = event {
-        let cc = cc.clone();
-        let slug = slug.to_string();
-        tokio::spawn(async move { deliver(cc, slug, url, event).await });
-    }
-}
-
-/// POSTs the completion event, retrying with backoff until the endpoint answers 200.
-async fn deliver(cc: Arc<CoreClaw>, slug: String, url: String, event: types::RunCompletedEvent) {
-    let mut delay = Duration::from_millis(250);
-    for attempt in 1..=4 {
-        let outcome = match cc.http.post(&url).json(&event).send().await {
-            Ok(r) => r.status().as_u16().to_string(),
-            Err(e) => format!("error: {e}"),
-        };
-        let delivered = outcome == "200";
-        tracing::debug!(%slug, %url, attempt, %outcome, "completion webhook");
-        if let Some(run) = cc.lock().runs.get_mut(&slug) {
-            run.deliveries.push(outcome);
-        }
-        if delivered {
-            return;
-        }
-        tokio::time::sleep(delay).await;
-        delay *= 2;
-    }
-}
-
-async fn start_run(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn start_run(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let request = {
         let inner = cc.lock();
@@ -360,19 +148,7 @@ async fn start_run(State(cc): Shared, body: Bytes) -> Answer {
     }
 }
 
-fn required_callback(body: &Map<String, Value>) -> Result<String, ApiError> {
-    let mut problems = Vec::new();
-    let url = match body.get("callback_url") {
-        None => {
-            problems.push("callback_url: required".to_string());
-            None
-        }
-        Some(v) => validate::check_callback(v, "callback_url", &mut problems),
-    };
-    url.ok_or_else(|| ApiError::invalid(&problems))
-}
-
-async fn run_task(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn run_task(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let body = object(&body)?;
     let task_slug = required_str(body, "task_slug")?;
@@ -410,7 +186,7 @@ async fn run_task(State(cc): Shared, body: Bytes) -> Answer {
     launch(&cc, request).await
 }
 
-async fn rerun(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn rerun(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let body = object(&body)?;
     let run_slug = required_str(body, "run_slug")?;
@@ -432,12 +208,7 @@ async fn rerun(State(cc): Shared, body: Bytes) -> Answer {
     launch(&cc, request).await
 }
 
-fn run_slug_of(body: &Bytes) -> Result<String, ApiError> {
-    let body = body_json(body)?;
-    required_str(object(&body)?, "run_slug")
-}
-
-async fn run_detail(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn run_detail(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
     settle(&cc, &slug);
     let inner = cc.lock();
@@ -448,7 +219,7 @@ async fn run_detail(State(cc): Shared, body: Bytes) -> Answer {
     Ok(ok(run.record(Instant::now())))
 }
 
-async fn run_list(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn run_list(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let body = object(&body)?;
     let mut problems = Vec::new();
@@ -521,7 +292,7 @@ fn results_source(
     ))
 }
 
-async fn result_list(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn result_list(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let body = object(&body)?;
     let slug = required_str(body, "run_slug")?;
@@ -561,7 +332,7 @@ async fn result_list(State(cc): Shared, body: Bytes) -> Answer {
     }))
 }
 
-async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let body = object(&body)?;
     let slug = required_str(body, "run_slug")?;
@@ -635,7 +406,7 @@ async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
     Ok(ok(types::RunResultExportData { download_url }))
 }
 
-async fn download(State(cc): Shared, Path(file): Path<String>) -> Response {
+pub(super) async fn download(State(cc): Shared, Path(file): Path<String>) -> Response {
     let id = file
         .rsplit('_')
         .next()
@@ -660,74 +431,7 @@ async fn download(State(cc): Shared, Path(file): Path<String>) -> Response {
     response
 }
 
-/// The log lines of a run at `now`.
-fn log_entries(run: &Run, now: Instant) -> Vec<types::LogEntry> {
-    let snap = run.at(now);
-    let group = format!("{}", run.hash % 100_000_000_000_000_000);
-    let t0 = run.created_unix * 1000;
-    let mut lines = vec![(
-        LogLevel::Info,
-        format!("SYSTEM: Subtask-[{group}] - Preparing the execution environment."),
-        t0,
-    )];
-    if snap.status != RunStatus::Ready {
-        lines.push((
-            LogLevel::Info,
-            format!("SYSTEM: Subtask-[{group}] - Running..."),
-            snap.started_at.max(run.created_unix) * 1000,
-        ));
-        lines.push((
-            LogLevel::Debug,
-            format!("Produced {} of {} result items", snap.produced, run.planned),
-            if snap.finished_at > 0 {
-                snap.finished_at * 1000
-            } else {
-                unix_millis()
-            },
-        ));
-    }
-    match snap.status {
-        RunStatus::Succeeded => lines.push((
-            LogLevel::Info,
-            "SYSTEM: Run succeeded.".into(),
-            snap.finished_at * 1000,
-        )),
-        RunStatus::Failed => lines.push((
-            LogLevel::Error,
-            run.record(now).err_msg,
-            snap.finished_at * 1000,
-        )),
-        RunStatus::Aborted => lines.push((
-            LogLevel::Warn,
-            "SYSTEM: Run aborted by the user.".into(),
-            snap.finished_at * 1000,
-        )),
-        _ => {}
-    }
-    for outcome in &run.deliveries {
-        let level = if outcome == "200" {
-            LogLevel::Info
-        } else {
-            LogLevel::Warn
-        };
-        lines.push((
-            level,
-            format!("Completion webhook: {outcome}"),
-            unix_millis(),
-        ));
-    }
-    lines
-        .into_iter()
-        .map(|(level, content, timestamp)| types::LogEntry {
-            type_: level,
-            group: group.clone(),
-            content,
-            timestamp,
-        })
-        .collect()
-}
-
-async fn run_log(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn run_log(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
     let inner = cc.lock();
     let run = inner
@@ -742,7 +446,7 @@ async fn run_log(State(cc): Shared, body: Bytes) -> Answer {
     }))
 }
 
-async fn all_logs(State(cc): Shared, Path(slug): Path<String>) -> Response {
+pub(super) async fn all_logs(State(cc): Shared, Path(slug): Path<String>) -> Response {
     let inner = cc.lock();
     let Some(run) = inner.runs.get(&slug) else {
         return (axum::http::StatusCode::NOT_FOUND, "log not found").into_response();
@@ -761,7 +465,7 @@ async fn all_logs(State(cc): Shared, Path(slug): Path<String>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
-async fn abort(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn abort(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
     {
         let mut inner = cc.lock();
@@ -791,7 +495,7 @@ async fn abort(State(cc): Shared, body: Bytes) -> Answer {
 }
 
 /// Account info takes no parameters: an empty body or `{}` (the spec closes the object).
-async fn account(State(cc): Shared, body: Bytes) -> Answer {
+pub(super) async fn account(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let fields = object(&body)?;
     if let Some(key) = fields.keys().next() {

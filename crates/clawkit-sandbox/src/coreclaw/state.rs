@@ -1,0 +1,162 @@
+//! CoreClaw's state: settings, the seeded catalog, runs, the account and export files.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::catalog::{self, TaskTemplate, Worker};
+use super::export::Export;
+use super::runs::{Account, Run};
+use super::validate;
+use crate::store::{Ids, unix_now};
+
+/// Settings of the CoreClaw part.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Seed for slugs and items.
+    pub seed: u64,
+    /// Run time from start to final status.
+    pub run_duration: Duration,
+    /// Starting balance in micro-USD.
+    pub initial_balance_micros: i64,
+    /// The api-key accepted.
+    pub api_key: String,
+    /// This vendor's public base URL (for download and log URLs).
+    pub base_url: String,
+}
+
+/// Mutable state.
+#[derive(Debug)]
+pub struct Inner {
+    /// Runs by slug.
+    pub runs: HashMap<String, Run>,
+    /// Run slugs, oldest first.
+    pub order: Vec<String>,
+    /// The account.
+    pub account: Account,
+    /// Export files by id.
+    pub exports: HashMap<String, Export>,
+}
+
+/// The CoreClaw sandbox.
+#[derive(Debug)]
+pub struct CoreClaw {
+    /// Settings.
+    pub config: Config,
+    /// Seeded Workers.
+    pub workers: Vec<Worker>,
+    /// Saved task templates.
+    pub tasks: Vec<TaskTemplate>,
+    /// Slug source.
+    pub ids: Ids,
+    /// Runs, account, exports.
+    pub inner: Mutex<Inner>,
+    /// Client for completion webhooks.
+    pub http: reqwest::Client,
+}
+
+impl CoreClaw {
+    /// A fresh CoreClaw with the seeded catalog.
+    pub fn new(config: Config) -> Arc<Self> {
+        let now = unix_now();
+        let cc = Arc::new(Self {
+            ids: Ids::new(config.seed),
+            inner: Mutex::new(Inner {
+                runs: HashMap::new(),
+                order: Vec::new(),
+                account: Account {
+                    balance_micros: config.initial_balance_micros,
+                    traffic: 100 * 1024 * 1024 * 1024,
+                    traffic_expiration_at: now + 30 * 24 * 3600,
+                },
+                exports: HashMap::new(),
+            }),
+            workers: catalog::workers(),
+            tasks: catalog::tasks(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
+            config,
+        });
+        cc.seed_history();
+        cc
+    }
+
+    /// Runs named in CoreClaw's own guide and spec examples, so that their examples work against
+    /// the sandbox: the guide's finished Amazon run (20 results, usage 0.06), the spec's finished
+    /// and failed News Scraper runs, and a long run to abort.
+    fn seed_history(&self) {
+        let day = Duration::from_secs(24 * 3600);
+        let urls: Vec<serde_json::Value> = (0..20)
+            .map(|i| json!({"url": format!("https://www.amazon.com/dp/B0CHHSF{i:03}")}))
+            .collect();
+        let seeded = [
+            (
+                "01KSFDS8XWTJME33C08XMCR6B9",
+                catalog::AMAZON_WORKER,
+                json!({"urls": urls}),
+                Duration::from_secs(6),
+                true,
+            ),
+            (
+                "01KS2A1M515HG7PZX9STTB0KPH",
+                "01KJXYJ7KCHXM0PDZHQD5293XE",
+                json!({"startURLs": [{"url": "https://example.com"}], "max_articles": 4}),
+                Duration::from_secs(6),
+                true,
+            ),
+            (
+                "01KKGH9VYJ6YRDZBJKPEX2JPXC",
+                "01KJXYJ7KCHXM0PDZHQD5293XE",
+                json!({"startURLs": [{"url": "https://example.com/sandbox:fail"}], "max_articles": 1}),
+                Duration::from_secs(27),
+                true,
+            ),
+            (
+                "01KJYA4S1QQ1PMDVVRP7XH72C51",
+                catalog::LOAD_WORKER,
+                json!({"count": 1000}),
+                day,
+                false,
+            ),
+        ];
+        let now = std::time::Instant::now();
+        let now_unix = unix_now();
+        let mut inner = self.lock();
+        for (slug, worker, custom, duration, finished) in seeded {
+            let Some(worker) = self.worker(worker) else {
+                continue;
+            };
+            let system = validate::System::defaults(worker);
+            let custom = custom.as_object().cloned().unwrap_or_default();
+            let age = if finished { duration * 2 } else { duration / 5 };
+            let mut run = Run::new(
+                slug.to_string(),
+                crate::store::hash_str(self.config.seed, slug),
+                worker,
+                custom,
+                system,
+                duration,
+                None,
+                now_unix - age.as_secs() as i64,
+            );
+            run.created = now.checked_sub(age).unwrap_or(now);
+            run.charged = true;
+            inner.order.push(slug.to_string());
+            inner.runs.insert(slug.to_string(), run);
+        }
+    }
+
+    /// Locks the state (a poisoned lock is recovered: the state stays usable).
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A Worker by slug.
+    pub fn worker(&self, slug: &str) -> Option<&Worker> {
+        self.workers.iter().find(|w| w.slug == slug)
+    }
+}
