@@ -7,66 +7,20 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use clawkit::coreclaw::{Client, ExportFormat, Run, RunRecord, RunStatus, Worker};
-use clawkit_sandbox::{CORECLAW_API_KEY, Sandbox, Vendor};
-use futures::StreamExt;
+use clawkit_sandbox::Vendor;
+use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::output::{self, json_out, record_json, table};
-use crate::{CoreclawCommand, Failure, Globals, StatusArg};
-
-/// The client, and the embedded sandbox it points at when `--sandbox` is given (kept alive for
-/// the command's duration).
-struct Session {
-    client: Client,
-    _sandbox: Option<Sandbox>,
-}
+use crate::output::{self, Format, RowWriter, json_out, table};
+use crate::{CoreclawCommand, Failure, Globals, StatusArg, session};
 
 /// Public endpoints (store, Worker detail) need no key; the facade still wants one to build.
 const NO_KEY: &str = "anonymous";
 
-async fn session(globals: &Globals, needs_key: bool) -> Result<Session, Failure> {
-    if globals.sandbox {
-        let sandbox = Sandbox::builder()
-            .run_duration(Duration::from_secs(2))
-            .start()
-            .await
-            .map_err(|e| Failure::Other(format!("cannot start the embedded sandbox: {e}"), None))?;
-        let base = sandbox.base_url(Vendor::Coreclaw);
-        eprintln!("claw: using the embedded sandbox at {base} (no account, no charges)");
-        let client = Client::builder()
-            .api_key(CORECLAW_API_KEY)
-            .base_url(base)
-            .build()?;
-        return Ok(Session {
-            client,
-            _sandbox: Some(sandbox),
-        });
-    }
-    let key = match std::env::var("CORECLAW_API_KEY") {
-        Ok(k) if !k.trim().is_empty() => k,
-        _ if !needs_key => NO_KEY.to_string(),
-        _ => {
-            return Err(Failure::Other(
-                "CORECLAW_API_KEY is not set".into(),
-                Some("export CORECLAW_API_KEY=<your key> (CoreClaw console: Settings > API & Integrations), or pass --sandbox to use the embedded sandbox".into()),
-            ));
-        }
-    };
-    let mut builder = Client::builder().api_key(key);
-    if let Some(url) = globals
-        .base_url
-        .clone()
-        .or_else(|| std::env::var("CORECLAW_BASE_URL").ok())
-    {
-        builder = builder.base_url(url);
-    }
-    Ok(Session {
-        client: builder.build()?,
-        _sandbox: None,
-    })
-}
+/// What `--out` may be.
+const OUT_FORMATS: [Format; 3] = [Format::Csv, Format::Json, Format::Jsonl];
 
 fn status_of(arg: StatusArg) -> RunStatus {
     match arg {
@@ -94,31 +48,6 @@ fn pair(arg: &str, flag: &str) -> Result<(String, Value), Failure> {
     }
 }
 
-/// Output kinds by file extension.
-#[derive(Clone, Copy, PartialEq)]
-enum OutKind {
-    Csv,
-    Json,
-    Jsonl,
-}
-
-fn out_kind(path: &Path) -> Result<OutKind, Failure> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => Ok(OutKind::Csv),
-        Some("json") => Ok(OutKind::Json),
-        Some("jsonl") | Some("ndjson") => Ok(OutKind::Jsonl),
-        _ => Err(Failure::Usage(format!(
-            "--out {}: the file must end in .csv, .json or .jsonl",
-            path.display()
-        ))),
-    }
-}
-
 pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Failure> {
     let needs_key = !matches!(
         command,
@@ -128,9 +57,16 @@ pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Fail
     if let CoreclawCommand::Run { out: Some(out), .. } | CoreclawCommand::Results { out, .. } =
         &command
     {
-        out_kind(out)?;
+        Format::of(out, &OUT_FORMATS)?;
     }
-    let session = session(globals, needs_key).await?;
+    let session = session::start::<Client>(globals, Vendor::Coreclaw, |config| {
+        if needs_key || config.given().api_key.is_some() {
+            config
+        } else {
+            config.api_key(NO_KEY)
+        }
+    })
+    .await?;
     let client = &session.client;
     match command {
         CoreclawCommand::Store { search, limit } => store(globals, client, &search, limit).await,
@@ -313,7 +249,7 @@ fn build_input(w: &Worker, request: &RunRequest) -> Result<clawkit::coreclaw::In
     let mut builder = w.input();
     if let Some(path) = &request.input {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::Other(format!("cannot read {}: {e}", path.display()), None))?;
+            .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
         let value: Value = serde_json::from_str(&text).map_err(|e| {
             Failure::Other(
                 format!("{} is not JSON: {e}", path.display()),
@@ -454,6 +390,26 @@ async fn ask(question: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// A run record as JSON.
+fn record_json(r: &RunRecord) -> Value {
+    json!({
+        "run_slug": r.slug,
+        "status": r.status.code(),
+        "status_name": r.status.description(),
+        "err_msg": r.err_msg,
+        "worker_slug": r.worker_slug,
+        "worker_title": r.worker_title,
+        "results": r.results,
+        "usage": r.usage.to_string(),
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "duration": r.duration,
+        "origin": r.origin,
+        "traffic": r.traffic,
+        "version": r.version,
+    })
+}
+
 fn print_record(r: &RunRecord) {
     println!("run          {}", r.slug);
     println!(
@@ -500,56 +456,50 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for Counting<'_, W> {
     }
 }
 
-/// Writes a run's results to `out` (format by extension); returns the items written.
+/// Writes a run's results to `out` (format by extension); returns the items written. CSV and
+/// JSON are CoreClaw's own export files, streamed; JSON Lines is written from the item stream.
 async fn save(
     globals: &Globals,
     run: &Run,
     record: &RunRecord,
     out: &Path,
 ) -> Result<u64, Failure> {
-    let kind = out_kind(out)?;
+    let format = Format::of(out, &OUT_FORMATS)?;
     let hidden = globals.json || !std::io::stderr().is_terminal();
+    if format == Format::Jsonl {
+        let bar = output::bar(Some(record.results), hidden, "downloading");
+        let mut writer = RowWriter::create(out, format).await?;
+        let mut pages = run.items().try_chunks(1000);
+        while let Some(items) = pages.next().await {
+            let items = items.map_err(|e| e.1)?;
+            writer.write(&items).await?;
+            bar.inc(items.len() as u64);
+        }
+        bar.finish_and_clear();
+        return writer.finish().await;
+    }
+    let fail = |e: std::io::Error| Failure::io(format!("writing {}", out.display()), e);
     let file = tokio::fs::File::create(out)
         .await
-        .map_err(|e| Failure::Other(format!("cannot create {}: {e}", out.display()), None))?;
+        .map_err(|e| Failure::io(format!("cannot create {}", out.display()), e))?;
     let mut file = tokio::io::BufWriter::new(file);
-    let written = match kind {
-        OutKind::Csv | OutKind::Json => {
-            let bar = output::bar(None, hidden, "downloading");
-            let format = if kind == OutKind::Csv {
-                ExportFormat::Csv
-            } else {
-                ExportFormat::Json
-            };
-            run.export(
-                format,
-                &mut Counting {
-                    inner: &mut file,
-                    bar: &bar,
-                },
-            )
-            .await?;
-            bar.finish_and_clear();
-            record.results
-        }
-        OutKind::Jsonl => {
-            let bar = output::bar(Some(record.results), hidden, "downloading");
-            let mut items = run.items_from(1000, 0);
-            let mut n = 0u64;
-            while let Some(item) = items.next().await {
-                let item: Map<String, Value> = item?;
-                let mut line = serde_json::to_vec(&item).unwrap_or_default();
-                line.push(b'\n');
-                file.write_all(&line).await?;
-                n += 1;
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-            n
-        }
+    let bar = output::bar(None, hidden, "downloading");
+    let export = if format == Format::Csv {
+        ExportFormat::Csv
+    } else {
+        ExportFormat::Json
     };
-    file.flush().await?;
-    Ok(written)
+    run.export(
+        export,
+        &mut Counting {
+            inner: &mut file,
+            bar: &bar,
+        },
+    )
+    .await?;
+    bar.finish_and_clear();
+    file.flush().await.map_err(fail)?;
+    Ok(record.results)
 }
 
 fn report_saved(globals: &Globals, record: &RunRecord, out: &Path, items: u64) {
@@ -649,15 +599,5 @@ mod tests {
             pair("a=b=c", "--set").ok(),
             Some(("a".into(), json!("b=c")))
         );
-    }
-
-    #[test]
-    fn output_kind_by_extension() {
-        assert!(out_kind(Path::new("r.csv")).is_ok());
-        assert!(out_kind(Path::new("r.JSONL")).is_ok());
-        assert!(matches!(
-            out_kind(Path::new("r.xlsx")),
-            Err(Failure::Usage(_))
-        ));
     }
 }

@@ -5,13 +5,17 @@
 
 mod bazhuayu;
 mod coreclaw;
+mod failure;
 mod output;
+mod session;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+pub use failure::Failure;
 
 /// Run claw automation platforms from the command line (CoreClaw first).
 #[derive(Parser)]
@@ -20,7 +24,7 @@ struct Cli {
     /// Start the embedded sandbox and point the command at it (no account, no charges).
     #[arg(long, global = true)]
     sandbox: bool,
-    /// API base URL (default: the vendor's production URL, or CORECLAW_BASE_URL).
+    /// API base URL (default: the vendor's production URL, or <VENDOR>_BASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     base_url: Option<String>,
     /// Machine-readable JSON on stdout.
@@ -173,7 +177,7 @@ pub enum BazhuayuCommand {
         /// Task group id.
         group: i64,
     },
-    /// All of a task's data by offset (does not change what is exported): .jsonl or .csv.
+    /// All of a task's data by offset (does not change what is exported): .jsonl, .csv or .json.
     Data {
         /// Task id.
         task: String,
@@ -201,40 +205,6 @@ pub enum BazhuayuCommand {
         /// Task id.
         task: String,
     },
-}
-
-/// How a command ends.
-pub enum Failure {
-    /// 1: the API or the input refused.
-    Api(clawkit::coreclaw::Error),
-    /// 1: Bazhuayu refused.
-    Bazhuayu(clawkit::bazhuayu::Error),
-    /// 1: anything else that went wrong, with a hint.
-    Other(String, Option<String>),
-    /// 2: the command line is wrong.
-    Usage(String),
-    /// 3: the run ended without success.
-    RunFailed(String),
-    /// 130: interrupted.
-    Interrupted,
-}
-
-impl From<clawkit::coreclaw::Error> for Failure {
-    fn from(e: clawkit::coreclaw::Error) -> Self {
-        Failure::Api(e)
-    }
-}
-
-impl From<clawkit::bazhuayu::Error> for Failure {
-    fn from(e: clawkit::bazhuayu::Error) -> Self {
-        Failure::Bazhuayu(e)
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
-        Failure::Other(e.to_string(), None)
-    }
 }
 
 /// Global options every command sees.
@@ -285,7 +255,7 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => output::report(failure),
+        Err(failure) => failure.report(),
     }
 }
 

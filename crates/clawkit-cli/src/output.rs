@@ -1,73 +1,146 @@
-//! What `claw` prints: tables, JSON, progress on stderr, and one-line errors with a hint.
+//! What `claw` prints: tables, JSON, files of rows (CSV, JSON, JSON Lines), and progress on
+//! stderr. The same writers serve every vendor's commands.
 
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clawkit::coreclaw::{Error, RunRecord};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
+use tokio::io::{AsyncWriteExt, BufWriter};
 
 use crate::Failure;
 
-/// Prints the failure as one line plus a hint, and returns its exit code.
-pub fn report(failure: Failure) -> ExitCode {
-    let (message, hint, code) = match failure {
-        Failure::Api(e) => {
-            let hint = hint_for(&e);
-            (e.to_string(), hint, 1)
+/// A file format, chosen by the output file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.csv`: a header row from the first row's fields, in the vendor's order.
+    Csv,
+    /// `.json`: one JSON array.
+    Json,
+    /// `.jsonl` or `.ndjson`: one JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format of `path`, if it is one of `allowed` (a usage error naming them otherwise).
+    pub fn of(path: &Path, allowed: &[Format]) -> Result<Format, Failure> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let format = match ext.as_deref() {
+            Some("csv") => Some(Format::Csv),
+            Some("json") => Some(Format::Json),
+            Some("jsonl") | Some("ndjson") => Some(Format::Jsonl),
+            _ => None,
+        };
+        match format {
+            Some(f) if allowed.contains(&f) => Ok(f),
+            _ => Err(Failure::Usage(format!(
+                "--out {}: the file must end in {}",
+                path.display(),
+                allowed
+                    .iter()
+                    .map(|f| match f {
+                        Format::Csv => ".csv",
+                        Format::Json => ".json",
+                        Format::Jsonl => ".jsonl",
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
         }
-        Failure::Bazhuayu(e) => {
-            let hint = bazhuayu_hint(&e);
-            (e.to_string(), hint, 1)
-        }
-        Failure::Other(message, hint) => (message, hint, 1),
-        Failure::Usage(message) => (message, Some("see `claw --help`".to_string()), 2),
-        Failure::RunFailed(message) => (message, None, 3),
-        Failure::Interrupted => ("interrupted".to_string(), None, 130),
-    };
-    eprintln!("error: {message}");
-    if let Some(hint) = hint {
-        eprintln!("hint: {hint}");
     }
-    ExitCode::from(code)
 }
 
-fn hint_for(e: &Error) -> Option<String> {
-    Some(match e {
-        Error::InvalidInput(problems) => format!(
-            "see the Worker's fields with `claw coreclaw worker {}`, or a skeleton input with `--example`",
-            problems.worker
-        ),
-        Error::InvalidParams { .. } => "check the input against `claw coreclaw worker SLUG`".into(),
-        Error::InvalidApiKey { .. } | Error::ApiKeyExpired { .. } => {
-            "set CORECLAW_API_KEY to a valid key (CoreClaw console: Settings > API & Integrations), or pass --sandbox".into()
-        }
-        Error::InsufficientBalance { .. } => "top up the account; `claw coreclaw account` shows the balance".into(),
-        Error::WorkerNotFound { .. } => "find Workers with `claw coreclaw store KEYWORD`".into(),
-        Error::RunNotFound { .. } => "list runs with `claw coreclaw runs`".into(),
-        Error::RateLimited { .. } => "CoreClaw is rate limiting: wait a moment and try again".into(),
-        Error::Timeout { run_slug: Some(slug), .. } => format!("the run goes on: `claw coreclaw status {slug}`"),
-        Error::Http { .. } | Error::Timeout { .. } => "check the network and --base-url, then try again".into(),
-        Error::Config(_) => "set CORECLAW_API_KEY, or pass --sandbox to use the embedded sandbox".into(),
-        _ => return None,
-    })
+/// Writes JSON objects (result items, data rows) to a file as CSV, a JSON array or JSON Lines,
+/// keeping the vendor's field order. Rows are encoded a batch at a time.
+pub struct RowWriter {
+    path: PathBuf,
+    format: Format,
+    file: BufWriter<tokio::fs::File>,
+    columns: Option<Vec<String>>,
+    rows: u64,
 }
 
-fn bazhuayu_hint(e: &clawkit::bazhuayu::Error) -> Option<String> {
-    use clawkit::bazhuayu::Error as B;
-    Some(match e {
-        B::InvalidGrant { .. } | B::Config(_) => {
-            "set BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD, or pass --sandbox to use the embedded sandbox".into()
+impl RowWriter {
+    /// Creates (or truncates) `path`.
+    pub async fn create(path: &Path, format: Format) -> Result<Self, Failure> {
+        let file = tokio::fs::File::create(path)
+            .await
+            .map_err(|e| Failure::io(format!("cannot create {}", path.display()), e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            format,
+            file: BufWriter::new(file),
+            columns: None,
+            rows: 0,
+        })
+    }
+
+    fn fail(path: &Path) -> impl Fn(String) -> Failure + '_ {
+        move |e| Failure::io(format!("writing {}", path.display()), e)
+    }
+
+    /// Appends `rows`.
+    pub async fn write(&mut self, rows: &[Map<String, Value>]) -> Result<(), Failure> {
+        let fail = Self::fail(&self.path);
+        let mut bytes = Vec::new();
+        match self.format {
+            Format::Csv => {
+                let mut encoder = csv::Writer::from_writer(Vec::new());
+                for row in rows {
+                    if self.columns.is_none() {
+                        let c: Vec<String> = row.keys().cloned().collect();
+                        encoder.write_record(&c).map_err(|e| fail(e.to_string()))?;
+                        self.columns = Some(c);
+                    }
+                    let columns = self.columns.as_deref().unwrap_or_default();
+                    let cells = columns.iter().map(|c| match row.get(c) {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Null) | None => String::new(),
+                        Some(v) => v.to_string(),
+                    });
+                    encoder
+                        .write_record(cells)
+                        .map_err(|e| fail(e.to_string()))?;
+                }
+                bytes = encoder.into_inner().map_err(|e| fail(e.to_string()))?;
+            }
+            Format::Json | Format::Jsonl => {
+                for (i, row) in rows.iter().enumerate() {
+                    if self.format == Format::Json {
+                        let first = self.rows + i as u64 == 0;
+                        bytes.extend_from_slice(if first { b"[\n" } else { b",\n" });
+                    }
+                    serde_json::to_writer(&mut bytes, row).map_err(|e| fail(e.to_string()))?;
+                    if self.format == Format::Jsonl {
+                        bytes.push(b'\n');
+                    }
+                }
+            }
         }
-        B::Forbidden { .. } => "the account's plan does not include this API (DataAPI: flagship plan; start/stop: paid add-on)".into(),
-        B::BadRequest { .. } | B::NotFound { .. } => "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`".into(),
-        B::Stream { resume_offset, .. } => format!("run again to start over; the rows before offset {resume_offset} were written"),
-        B::Sink { .. } => "the batch was not marked exported: run the export again".into(),
-        B::QuotaExceeded { .. } | B::ServiceUnavailable { .. } | B::Http { .. } | B::Timeout(_) => {
-            "try again in a moment".into()
+        self.file
+            .write_all(&bytes)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        self.rows += rows.len() as u64;
+        Ok(())
+    }
+
+    /// Ends the file (closes a JSON array) and flushes it; returns the rows written.
+    pub async fn finish(mut self) -> Result<u64, Failure> {
+        let fail = Self::fail(&self.path);
+        if self.format == Format::Json {
+            let end: &[u8] = if self.rows == 0 { b"[]\n" } else { b"\n]\n" };
+            self.file
+                .write_all(end)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
         }
-        _ => return None,
-    })
+        self.file.flush().await.map_err(|e| fail(e.to_string()))?;
+        Ok(self.rows)
+    }
 }
 
 /// Prints rows as aligned columns.
@@ -111,26 +184,6 @@ pub fn json_out(value: &Value) {
     );
 }
 
-/// A run record as JSON.
-pub fn record_json(r: &RunRecord) -> Value {
-    json!({
-        "run_slug": r.slug,
-        "status": r.status.code(),
-        "status_name": r.status.description(),
-        "err_msg": r.err_msg,
-        "worker_slug": r.worker_slug,
-        "worker_title": r.worker_title,
-        "results": r.results,
-        "usage": r.usage.to_string(),
-        "started_at": r.started_at,
-        "finished_at": r.finished_at,
-        "duration": r.duration,
-        "origin": r.origin,
-        "traffic": r.traffic,
-        "version": r.version,
-    })
-}
-
 /// A spinner on stderr; hidden when stderr is not a terminal or output is JSON.
 pub fn spinner(hidden: bool) -> ProgressBar {
     let target = if hidden {
@@ -166,13 +219,88 @@ pub fn bar(total: Option<u64>, hidden: bool, what: &str) -> ProgressBar {
 }
 
 /// Gives a bar started without a total its total (once, from the first page or batch).
-pub fn set_total(bar: &ProgressBar, total: i64, what: &str, unit: &str) {
-    if bar.length().is_none() {
-        bar.set_length(u64::try_from(total).unwrap_or(0));
+pub fn set_total(bar: &ProgressBar, total: Option<u64>, what: &str, unit: &str) {
+    if let Some(total) = total
+        && bar.length().is_none()
+    {
+        bar.set_length(total);
         let template = format!("{what} {{bar:30}} {{pos}}/{{len}} {unit} [{{elapsed}}]");
         bar.set_style(
             ProgressStyle::with_template(&template)
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn formats_by_extension() {
+        let all = [Format::Csv, Format::Json, Format::Jsonl];
+        assert_eq!(Format::of(Path::new("r.CSV"), &all).ok(), Some(Format::Csv));
+        assert_eq!(
+            Format::of(Path::new("r.ndjson"), &all).ok(),
+            Some(Format::Jsonl)
+        );
+        assert!(matches!(
+            Format::of(Path::new("r.xlsx"), &all),
+            Err(Failure::Usage(_))
+        ));
+        assert!(matches!(
+            Format::of(Path::new("r.csv"), &[Format::Jsonl]),
+            Err(Failure::Usage(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn rows_keep_the_vendor_field_order_in_every_format() {
+        let dir = std::env::temp_dir().join(format!("claw-rows-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rows = [
+            row(json!({"词条": "深圳视界", "简介": "a, \"b\"", "序号": "0"})),
+            row(json!({"词条": "八爪鱼", "简介": null, "序号": "1"})),
+        ];
+        for (name, format) in [
+            ("r.csv", Format::Csv),
+            ("r.json", Format::Json),
+            ("r.jsonl", Format::Jsonl),
+        ] {
+            let path = dir.join(name);
+            let mut w = RowWriter::create(&path, format).await.unwrap();
+            w.write(&rows[..1]).await.unwrap();
+            w.write(&rows[1..]).await.unwrap();
+            assert_eq!(w.finish().await.unwrap(), 2);
+            let text = std::fs::read_to_string(&path).unwrap();
+            match format {
+                Format::Csv => assert_eq!(
+                    text,
+                    "词条,简介,序号\n深圳视界,\"a, \"\"b\"\"\",0\n八爪鱼,,1\n"
+                ),
+                Format::Json => {
+                    let v: Vec<Map<String, Value>> = serde_json::from_str(&text).unwrap();
+                    assert_eq!(v[1].keys().collect::<Vec<_>>(), ["词条", "简介", "序号"]);
+                }
+                Format::Jsonl => {
+                    assert_eq!(text.lines().count(), 2);
+                    assert!(text.starts_with(r#"{"词条":"深圳视界","简介""#), "{text}");
+                }
+            }
+        }
+        let empty = dir.join("e.json");
+        RowWriter::create(&empty, Format::Json)
+            .await
+            .unwrap()
+            .finish()
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&empty).unwrap(), "[]\n");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -416,6 +416,11 @@ async fn bazhuayu_groups_tasks_data_export_clear() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 2_501, "header and every row");
+    assert!(
+        text.starts_with("词条,简介,序号\n"),
+        "the service's field order, not sorted: {}",
+        text.lines().next().unwrap_or_default()
+    );
     assert!(text.lines().nth(2).unwrap().contains("八爪鱼"));
 
     let jsonl = dir.join("export.jsonl");

@@ -6,10 +6,8 @@ use std::time::Duration;
 
 use clawkit_runtime::{ClientConfig, ConfigError, RetryPolicy};
 
-/// What a vendor module tells the shared builder.
-pub trait Service {
-    /// The vendor's client.
-    type Client;
+/// What a vendor's client tells the shared builder.
+pub trait Service: Sized {
     /// The vendor's error.
     type Error: From<ConfigError>;
     /// The vendor's own settings.
@@ -17,7 +15,7 @@ pub trait Service {
     /// Its environment prefix, e.g. `CORECLAW` for `CORECLAW_API_KEY`.
     const ENV_PREFIX: &'static str;
     /// Builds the client.
-    fn build(config: ClientConfig, options: Self::Options) -> Result<Self::Client, Self::Error>;
+    fn build(config: ClientConfig, options: Self::Options) -> Result<Self, Self::Error>;
 }
 
 /// Settings for a vendor's client; `Debug` never shows a secret.
@@ -87,7 +85,15 @@ impl<S: Service> ClientBuilder<S> {
     }
 
     /// Builds the client. No request is made.
-    pub fn build(self) -> Result<S::Client, S::Error> {
+    pub fn build(self) -> Result<S, S::Error> {
         S::build(self.config, self.options)
     }
+}
+
+/// How every vendor's client shows itself: its base URL, never its credentials.
+pub(crate) fn debug_client(f: &mut std::fmt::Formatter<'_>, base_url: &str) -> std::fmt::Result {
+    f.debug_struct("Client")
+        .field("base_url", &base_url)
+        .field("credentials", &"[redacted]")
+        .finish_non_exhaustive()
 }

@@ -154,27 +154,26 @@ impl Error {
 
 impl Classify for Error {
     fn verdict(&self) -> Verdict {
-        use ErrorKind as K;
         let kind = match self {
-            Error::QuotaExceeded { retry_after, .. } => {
-                return Verdict::of(K::RateLimit).retry_after(*retry_after);
-            }
-            Error::ServiceUnavailable { .. } => return Verdict::of(K::Server),
-            Error::Api { status, .. } => return Verdict::from_status(*status),
             Error::Transport(t) => return t.verdict(),
             // A broken stream is as retryable as what broke it: resume from the offset.
             Error::Stream { source, .. } => return source.verdict(),
+            Error::Api { status, .. } => return Verdict::from_status(*status),
+            Error::QuotaExceeded { retry_after, .. } => {
+                return Verdict::of(ErrorKind::RateLimit).retry_after(*retry_after);
+            }
+            Error::ServiceUnavailable { .. } => return Verdict::of(ErrorKind::Server),
             Error::InvalidGrant { .. } | Error::Unauthorized { .. } | Error::Forbidden { .. } => {
-                K::Auth
+                ErrorKind::Auth
             }
             Error::UnsupportedGrantType { .. }
             | Error::BadRequest { .. }
             | Error::MethodNotAllowed { .. }
-            | Error::InvalidArgument(_) => K::InvalidInput,
-            Error::NotFound { .. } => K::NotFound,
-            Error::Decode { .. } => K::Transport,
-            Error::Sink { .. } => K::Other,
-            Error::Config(_) => K::Config,
+            | Error::InvalidArgument(_) => ErrorKind::InvalidInput,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Decode { .. } => ErrorKind::Transport,
+            Error::Sink { .. } => ErrorKind::Other,
+            Error::Config(_) => ErrorKind::Config,
         };
         Verdict::of(kind).final_()
     }

@@ -51,34 +51,6 @@ pub const DEFAULT_BASE_URL: &str = "https://dataapi.bazhuayu.com";
 /// The most rows one request may ask for (`size`).
 const MAX_SIZE: u32 = 1000;
 
-/// A task group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskGroup {
-    /// `taskGroupId`.
-    pub id: i64,
-    /// `taskGroupName`.
-    pub name: String,
-}
-
-/// A task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Task {
-    /// `taskId` (a GUID).
-    pub id: String,
-    /// `taskName`.
-    pub name: String,
-    /// `creationUserId`.
-    pub creation_user_id: String,
-}
-
-/// A task's run status (paid add-on API).
-pub use bazhuayu_api::types::TaskRunStatus;
-
-/// Bazhuayu, for the shared [`crate::ClientBuilder`]: OAuth password grant, the 20 requests/s
-/// bucket, a 60 s request timeout, `BAZHUAYU_*` environment variables.
-#[derive(Debug, Clone, Copy)]
-pub struct Bazhuayu;
-
 /// Bazhuayu's own settings.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -95,15 +67,9 @@ impl Default for Options {
     }
 }
 
-/// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
-pub type ClientBuilder = crate::ClientBuilder<Bazhuayu>;
-
-impl crate::client::Service for Bazhuayu {
-    type Client = Client;
-    type Error = Error;
-    type Options = Options;
-    const ENV_PREFIX: &'static str = "BAZHUAYU";
-
+/// Bazhuayu for the shared [`crate::ClientBuilder`]: OAuth password grant, the 20 requests/s
+/// bucket, a 60 s request timeout, `BAZHUAYU_*` environment variables.
+impl crate::client::Service for Client {
     fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
         let given = config.given();
         let (Some(username), Some(password)) = (given.username.clone(), given.password.clone())
@@ -136,6 +102,10 @@ impl crate::client::Service for Bazhuayu {
             }),
         })
     }
+
+    const ENV_PREFIX: &'static str = "BAZHUAYU";
+    type Options = Options;
+    type Error = Error;
 }
 
 impl ClientBuilder {
@@ -158,6 +128,9 @@ struct Inner {
     base_url: String,
 }
 
+/// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
+pub type ClientBuilder = crate::ClientBuilder<Client>;
+
 /// A Bazhuayu client. Cheap to clone: clones share the token, the rate limiter and the
 /// connection pool.
 #[derive(Clone)]
@@ -167,10 +140,7 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url)
-            .field("credentials", &"[redacted]")
-            .finish_non_exhaustive()
+        crate::client::debug_client(f, &self.inner.base_url)
     }
 }
 
@@ -366,3 +336,26 @@ impl Client {
         ExportNew::new(self.clone(), task)
     }
 }
+
+/// A task group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskGroup {
+    /// `taskGroupId`.
+    pub id: i64,
+    /// `taskGroupName`.
+    pub name: String,
+}
+
+/// A task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// `taskId` (a GUID).
+    pub id: String,
+    /// `taskName`.
+    pub name: String,
+    /// `creationUserId`.
+    pub creation_user_id: String,
+}
+
+/// A task's run status (paid add-on API).
+pub use bazhuayu_api::types::TaskRunStatus;

@@ -163,6 +163,43 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+crate::error::vendor_error!(Error);
+
+impl Classify for Error {
+    fn verdict(&self) -> Verdict {
+        use ErrorKind as K;
+        let kind = match self {
+            Error::RateLimited { retry_after, .. } => {
+                return Verdict::of(K::RateLimit).retry_after(*retry_after);
+            }
+            Error::Internal { .. } => return Verdict::of(K::Server),
+            Error::Transport(t) => return t.verdict(),
+            Error::Api { http_status, .. } => return Verdict::from_status(*http_status).final_(),
+            Error::InvalidParams { .. } | Error::InvalidInput(_) | Error::InvalidArgument(_) => {
+                K::InvalidInput
+            }
+            Error::Unauthorized { .. }
+            | Error::UserDisabled { .. }
+            | Error::InvalidApiKey { .. }
+            | Error::ApiKeyExpired { .. } => K::Auth,
+            Error::NotFound { .. }
+            | Error::UserNotFound { .. }
+            | Error::WorkerNotFound { .. }
+            | Error::TaskNotFound { .. }
+            | Error::RunNotFound { .. } => K::NotFound,
+            Error::InsufficientBalance { .. } | Error::InsufficientTraffic { .. } => K::Quota,
+            Error::WorkerVersionUnavailable { .. } | Error::AbortFailed { .. } => K::Conflict,
+            Error::WorkerExecutionFailed { .. } => K::Server,
+            // Waiting again is the caller's decision: the error keeps the run slug.
+            Error::Timeout { .. } => K::Timeout,
+            Error::Decode { .. } => K::Transport,
+            Error::Config(_) => K::Config,
+            Error::Io(_) => K::Other,
+        };
+        Verdict::of(kind).final_()
+    }
+}
+
 impl Error {
     /// The error for an envelope `code` with its message and HTTP status.
     pub fn from_code(
@@ -235,43 +272,6 @@ impl Error {
         }
     }
 }
-
-impl Classify for Error {
-    fn verdict(&self) -> Verdict {
-        use ErrorKind as K;
-        let kind = match self {
-            Error::RateLimited { retry_after, .. } => {
-                return Verdict::of(K::RateLimit).retry_after(*retry_after);
-            }
-            Error::Internal { .. } => return Verdict::of(K::Server),
-            Error::Transport(t) => return t.verdict(),
-            Error::Api { http_status, .. } => return Verdict::from_status(*http_status).final_(),
-            Error::InvalidParams { .. } | Error::InvalidInput(_) | Error::InvalidArgument(_) => {
-                K::InvalidInput
-            }
-            Error::Unauthorized { .. }
-            | Error::UserDisabled { .. }
-            | Error::InvalidApiKey { .. }
-            | Error::ApiKeyExpired { .. } => K::Auth,
-            Error::NotFound { .. }
-            | Error::UserNotFound { .. }
-            | Error::WorkerNotFound { .. }
-            | Error::TaskNotFound { .. }
-            | Error::RunNotFound { .. } => K::NotFound,
-            Error::InsufficientBalance { .. } | Error::InsufficientTraffic { .. } => K::Quota,
-            Error::WorkerVersionUnavailable { .. } | Error::AbortFailed { .. } => K::Conflict,
-            Error::WorkerExecutionFailed { .. } => K::Server,
-            // Waiting again is the caller's decision: the error keeps the run slug.
-            Error::Timeout { .. } => K::Timeout,
-            Error::Decode { .. } => K::Transport,
-            Error::Config(_) => K::Config,
-            Error::Io(_) => K::Other,
-        };
-        Verdict::of(kind).final_()
-    }
-}
-
-crate::error::vendor_error!(Error);
 
 #[cfg(test)]
 mod tests {

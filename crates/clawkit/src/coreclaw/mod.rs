@@ -90,11 +90,6 @@ pub struct Account {
     pub traffic_expires_at: Option<i64>,
 }
 
-/// CoreClaw, for the shared [`crate::ClientBuilder`]: the `api-key` header, a 30 s request
-/// timeout, `CORECLAW_*` environment variables.
-#[derive(Debug, Clone, Copy)]
-pub struct CoreClaw;
-
 /// CoreClaw's own settings.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -111,11 +106,9 @@ impl Default for Options {
     }
 }
 
-/// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
-pub type ClientBuilder = crate::ClientBuilder<CoreClaw>;
-
-impl crate::client::Service for CoreClaw {
-    type Client = Client;
+/// CoreClaw for the shared [`crate::ClientBuilder`]: the `api-key` header, a 30 s request
+/// timeout, `CORECLAW_*` environment variables.
+impl crate::client::Service for Client {
     type Error = Error;
     type Options = Options;
     const ENV_PREFIX: &'static str = "CORECLAW";
@@ -180,6 +173,9 @@ pub(crate) struct Inner {
     pub(crate) wait: WaitOptions,
 }
 
+/// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
+pub type ClientBuilder = crate::ClientBuilder<Client>;
+
 /// A CoreClaw client. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
 pub struct Client {
@@ -188,10 +184,7 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url)
-            .field("api_key", &"[redacted]")
-            .finish_non_exhaustive()
+        crate::client::debug_client(f, &self.inner.base_url)
     }
 }
 

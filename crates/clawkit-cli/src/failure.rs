@@ -1,0 +1,219 @@
+//! How a command ends when it does not succeed: one failure type for every vendor, one hint
+//! table, and the documented exit codes (0 ok, 1 API or input error, 2 usage error, 3 run failed
+//! or aborted, 130 interrupted). An error is one line plus a hint, never a backtrace.
+
+use std::process::ExitCode;
+
+use clawkit::{ConfigError, ErrorKind};
+
+/// How a command ends.
+#[derive(Debug)]
+pub enum Failure {
+    /// 1: a vendor or the input refused.
+    Api(clawkit::Error),
+    /// 1: anything else that went wrong, with a hint.
+    Other(String, Option<String>),
+    /// 2: the command line is wrong.
+    Usage(String),
+    /// 3: the run ended without success.
+    RunFailed(String),
+    /// 130: interrupted.
+    Interrupted,
+}
+
+impl<E: Into<clawkit::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Api(e.into())
+    }
+}
+
+impl Failure {
+    /// A local I/O failure (a file that cannot be read or written), naming what was done.
+    pub fn io(what: impl std::fmt::Display, e: impl std::fmt::Display) -> Self {
+        Failure::Other(format!("{what}: {e}"), None)
+    }
+
+    /// Prints the failure as one line plus a hint, and returns its exit code.
+    pub fn report(self) -> ExitCode {
+        let (message, hint, code) = match self {
+            Failure::Api(e) => match missing_credentials(&e) {
+                Some((message, hint)) => (message, Some(hint), 1),
+                None => {
+                    let hint = hint(&e);
+                    (e.to_string(), hint, 1)
+                }
+            },
+            Failure::Other(message, hint) => (message, hint, 1),
+            Failure::Usage(message) => (message, Some("see `claw --help`".to_string()), 2),
+            Failure::RunFailed(message) => (message, None, 3),
+            Failure::Interrupted => ("interrupted".to_string(), None, 130),
+        };
+        eprintln!("error: {message}");
+        if let Some(hint) = hint {
+            eprintln!("hint: {hint}");
+        }
+        ExitCode::from(code)
+    }
+}
+
+/// Which vendor an error came from, as the command line names it.
+fn vendor(e: &clawkit::Error) -> &'static str {
+    match e {
+        clawkit::Error::Coreclaw(_) => "coreclaw",
+        clawkit::Error::Bazhuayu(_) => "bazhuayu",
+        _ => "",
+    }
+}
+
+/// The settings error inside a vendor's error, if it is one.
+fn config_error(e: &clawkit::Error) -> Option<&ConfigError> {
+    match e {
+        clawkit::Error::Coreclaw(clawkit::coreclaw::Error::Config(c))
+        | clawkit::Error::Bazhuayu(clawkit::bazhuayu::Error::Config(c))
+        | clawkit::Error::Config(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// Credentials not given: "X is not set", and both ways out.
+fn missing_credentials(e: &clawkit::Error) -> Option<(String, String)> {
+    let Some(ConfigError::Missing { env, .. }) = config_error(e) else {
+        return None;
+    };
+    let verb = if env.contains(" and ") { "are" } else { "is" };
+    Some((
+        format!("{env} {verb} not set"),
+        format!(
+            "export {env}{}, or pass --sandbox to use the embedded sandbox",
+            match vendor(e) {
+                "coreclaw" => " (CoreClaw console: Settings > API & Integrations)",
+                "bazhuayu" => " (your Bazhuayu account)",
+                _ => "",
+            }
+        ),
+    ))
+}
+
+/// What to do next, by vendor and kind of failure (`""` matches any vendor); the first match wins.
+const HINTS: &[(&str, ErrorKind, &str)] = &[
+    (
+        "coreclaw",
+        ErrorKind::Auth,
+        "set CORECLAW_API_KEY to a valid key (CoreClaw console: Settings > API & Integrations), or pass --sandbox",
+    ),
+    (
+        "coreclaw",
+        ErrorKind::InvalidInput,
+        "check the input against `claw coreclaw worker SLUG`",
+    ),
+    (
+        "coreclaw",
+        ErrorKind::NotFound,
+        "find Workers with `claw coreclaw store KEYWORD` and runs with `claw coreclaw runs`",
+    ),
+    (
+        "coreclaw",
+        ErrorKind::Quota,
+        "top up the account; `claw coreclaw account` shows the balance",
+    ),
+    (
+        "bazhuayu",
+        ErrorKind::Auth,
+        "set BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD, or pass --sandbox to use the embedded sandbox",
+    ),
+    (
+        "bazhuayu",
+        ErrorKind::NotFound,
+        "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`",
+    ),
+    (
+        "bazhuayu",
+        ErrorKind::InvalidInput,
+        "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`",
+    ),
+    (
+        "",
+        ErrorKind::Config,
+        "check the settings (the <VENDOR>_* environment variables and --base-url), or pass --sandbox",
+    ),
+    (
+        "",
+        ErrorKind::RateLimit,
+        "the service is rate limiting: wait a moment and try again",
+    ),
+    (
+        "",
+        ErrorKind::Server,
+        "the service failed: try again in a moment",
+    ),
+    (
+        "",
+        ErrorKind::Transport,
+        "check the network and --base-url, then try again",
+    ),
+    (
+        "",
+        ErrorKind::Timeout,
+        "check the network and --base-url, then try again",
+    ),
+];
+
+/// The hint for an error: a few that know more than their kind, then the table.
+fn hint(e: &clawkit::Error) -> Option<String> {
+    use clawkit::bazhuayu::Error as B;
+    use clawkit::coreclaw::Error as C;
+    let specific = match e {
+        clawkit::Error::Coreclaw(C::InvalidInput(problems)) => Some(format!(
+            "see the Worker's fields with `claw coreclaw worker {}`, or a skeleton input with `--example`",
+            problems.worker
+        )),
+        clawkit::Error::Coreclaw(C::Timeout {
+            run_slug: Some(slug),
+            ..
+        }) => Some(format!("the run goes on: `claw coreclaw status {slug}`")),
+        clawkit::Error::Bazhuayu(B::Forbidden { .. }) => Some(
+            "the account's plan does not include this API (DataAPI: flagship plan; start/stop: paid add-on)"
+                .into(),
+        ),
+        clawkit::Error::Bazhuayu(B::Stream { resume_offset, .. }) => Some(format!(
+            "run again to start over; the rows before offset {resume_offset} were written"
+        )),
+        clawkit::Error::Bazhuayu(B::Sink { .. }) => {
+            Some("the batch was not marked exported: run the export again".into())
+        }
+        _ => None,
+    };
+    specific.or_else(|| {
+        let (vendor, kind) = (vendor(e), e.kind());
+        HINTS
+            .iter()
+            .find(|(v, k, _)| (v.is_empty() || *v == vendor) && *k == kind)
+            .map(|(_, _, hint)| hint.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_every_vendor_gets_a_hint_where_one_helps() {
+        let not_found = clawkit::Error::from(clawkit::bazhuayu::Error::NotFound {
+            description: "no task x".into(),
+        });
+        assert!(hint(&not_found).unwrap().contains("claw bazhuayu tasks"));
+        let limited =
+            clawkit::Error::from(clawkit::coreclaw::Error::from_code(4290, "", 429, None));
+        assert!(hint(&limited).unwrap().contains("rate limiting"));
+        let missing = clawkit::Error::from(clawkit::coreclaw::Error::Config(
+            clawkit::ClientConfig::for_prefix("CORECLAW").missing(
+                "API key",
+                "api_key",
+                &["API_KEY"],
+            ),
+        ));
+        let (message, hint) = missing_credentials(&missing).unwrap();
+        assert_eq!(message, "CORECLAW_API_KEY is not set");
+        assert!(hint.contains("--sandbox"));
+    }
+}
