@@ -157,11 +157,9 @@ where
                 let mut got = request.await?;
                 // A server that sends more than a page is cut back to the page: positions stay exact.
                 got.items.truncate(size64 as usize);
-                let fresh = if skip < got.items.len() {
-                    got.items.split_off(skip)
-                } else {
-                    Vec::new()
-                };
+                let skip = skip.min(got.items.len());
+                got.items.drain(..skip);
+                let fresh = got.items;
                 Ok(Page {
                     next: Some(delivered + fresh.len() as u64),
                     items: fresh,
