@@ -36,6 +36,13 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The input is checked by [`InputBuilder`]; how it checks (type names, suggestions, the
+//! validator, memory sizes) is not API:
+//!
+//! ```compile_fail
+//! let _ = clawkit::coreclaw::input::suggestions("URL", ["urls"]);
+//! ```
 
 mod envelope;
 pub mod error;
