@@ -47,8 +47,8 @@ pub const ENV_SUFFIXES: [&str; 8] = [
 /// ```
 /// use clawkit_runtime::ClientConfig;
 ///
-/// let config = ClientConfig::for_prefix("CORECLAW").api_key("sandbox-key");
-/// assert_eq!(config.base_url_or("https://openapi.coreclaw.com").unwrap(), "https://openapi.coreclaw.com");
+/// let config = ClientConfig::for_prefix("ACME").api_key("sandbox-key");
+/// assert_eq!(config.base_url_or("https://api.acme.example").unwrap(), "https://api.acme.example");
 /// assert!(!format!("{config:?}").contains("sandbox-key"));
 /// ```
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ impl ClientConfig {
     }
 
     /// [`ClientConfig::from_env`] with another source of variables (`name` is the whole variable
-    /// name, e.g. `CORECLAW_API_KEY`): the embedded sandbox's credentials, a file, a test.
+    /// name, e.g. `ACME_API_KEY`): the embedded sandbox's credentials, a file, a test.
     pub fn from_vars(
         prefix: &str,
         lookup: impl Fn(&str) -> Option<String>,
@@ -189,7 +189,7 @@ impl ClientConfig {
         self.timeout.unwrap_or(default)
     }
 
-    /// The environment variable that sets `suffix` (e.g. `CORECLAW_API_KEY`), for messages.
+    /// The environment variable that sets `suffix` (e.g. `ACME_API_KEY`), for messages.
     pub fn env_name(&self, suffix: &str) -> String {
         match &self.prefix {
             Some(p) => format!("{p}_{suffix}"),
@@ -267,14 +267,14 @@ mod tests {
     #[test]
     fn reads_the_prefixed_variables_and_skips_empty_ones() {
         let c = ClientConfig::from_vars(
-            "BAZHUAYU",
+            "ACME",
             vars(&[
-                ("BAZHUAYU_USERNAME", "me"),
-                ("BAZHUAYU_PASSWORD", "pw"),
-                ("BAZHUAYU_API_KEY", "  "),
-                ("BAZHUAYU_BASE_URL", "http://127.0.0.1:1/bazhuayu"),
-                ("BAZHUAYU_TIMEOUT", "2.5"),
-                ("CORECLAW_API_KEY", "not mine"),
+                ("ACME_USERNAME", "me"),
+                ("ACME_PASSWORD", "pw"),
+                ("ACME_API_KEY", "  "),
+                ("ACME_BASE_URL", "http://127.0.0.1:1/acme"),
+                ("ACME_TIMEOUT", "2.5"),
+                ("OTHER_API_KEY", "not mine"),
             ]),
         )
         .unwrap();
@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(c.timeout_or(Duration::ZERO), Duration::from_millis(2500));
         assert_eq!(
             c.base_url_or("https://x").unwrap(),
-            "http://127.0.0.1:1/bazhuayu"
+            "http://127.0.0.1:1/acme"
         );
         assert!(!format!("{c:?}").contains("pw\""));
     }
@@ -296,7 +296,7 @@ mod tests {
             e.to_string(),
             "X_TIMEOUT: expected a number of seconds above 0, got `soon`"
         );
-        let c = ClientConfig::for_prefix("CORECLAW").base_url("not a url");
+        let c = ClientConfig::for_prefix("ACME").base_url("not a url");
         assert!(
             c.base_url_or("https://x")
                 .unwrap_err()
@@ -310,10 +310,10 @@ mod tests {
                 .to_string()
                 .contains("http or https")
         );
-        let m = ClientConfig::for_prefix("CORECLAW").missing("API key", "api_key", &["API_KEY"]);
+        let m = ClientConfig::for_prefix("ACME").missing("API key", "api_key", &["API_KEY"]);
         assert_eq!(
             m.to_string(),
-            "no API key: call .api_key(..) or set CORECLAW_API_KEY"
+            "no API key: call .api_key(..) or set ACME_API_KEY"
         );
     }
 }
