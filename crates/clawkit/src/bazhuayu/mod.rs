@@ -209,7 +209,7 @@ async fn open<R: Reply>(sent: Sent<R>) -> Result<R::Data, Error> {
             head.status,
             reply.error(),
             reply.description(),
-            None,
+            head.retry_after(),
         )),
         Answer::Documented(head, e) => Err(Error::from_status(
             head.status,
