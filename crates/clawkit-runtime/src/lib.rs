@@ -291,14 +291,15 @@ impl Runtime {
             Auth::Token(_) => request.try_clone(),
             _ => None,
         };
-        let sent_auth = request.headers().get(AUTHORIZATION).cloned();
         let response = self.send(http, request).await?;
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        let (Auth::Token(source), Some(mut again), Some(sent)) =
-            (&self.shared.auth, replay, sent_auth)
-        else {
+        // The replay is a copy of the request: its Authorization is the token that was refused.
+        let (Auth::Token(source), Some(mut again)) = (&self.shared.auth, replay) else {
+            return Ok(response);
+        };
+        let Some(sent) = again.headers().get(AUTHORIZATION).cloned() else {
             return Ok(response);
         };
         tracing::debug!(

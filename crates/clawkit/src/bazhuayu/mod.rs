@@ -225,7 +225,14 @@ async fn open<R: Reply>(sent: Sent<R>) -> Result<R::Data, Error> {
 fn size(n: u32) -> Result<std::num::NonZeroU32, Error> {
     std::num::NonZeroU32::new(n)
         .filter(|n| n.get() <= MAX_SIZE)
-        .ok_or_else(|| Error::InvalidArgument(format!("size: expected 1 to {MAX_SIZE}, got {n}")))
+        .ok_or_else(|| {
+            clawkit_runtime::PagingError::PageSize {
+                field: "size",
+                got: n,
+                max: MAX_SIZE,
+            }
+            .into()
+        })
 }
 
 impl Client {
