@@ -416,8 +416,10 @@ pub mod types {
         ///项目描述.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        ///项目标识符(大写,如 ECOM); prefixes task keys (ECOM-1).
-        pub key: ::std::string::String,
+        /**项目标识符(大写,如 ECOM); prefixes task keys (ECOM-1). Upper case is the seed's; that digits may
+follow the first letter is inferred (keys like `APP2`).
+*/
+        pub key: CreateProjectRequestKey,
         ///初始成员列表 — user IDs; they join with role `member`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub members: ::std::vec::Vec<::std::string::String>,
@@ -432,6 +434,64 @@ pub mod types {
     impl CreateProjectRequest {
         pub fn builder() -> builder::CreateProjectRequest {
             Default::default()
+        }
+    }
+    /**项目标识符(大写,如 ECOM); prefixes task keys (ECOM-1). Upper case is the seed's; that digits may
+follow the first letter is inferred (keys like `APP2`).
+*/
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateProjectRequestKey(::std::string::String);
+    impl ::std::ops::Deref for CreateProjectRequestKey {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateProjectRequestKey> for ::std::string::String {
+        fn from(value: CreateProjectRequestKey) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateProjectRequestKey {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Z][A-Z0-9]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Z][A-Z0-9]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateProjectRequestKey {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateProjectRequestKey {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateProjectRequestKey {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`CreateTaskRequest`
@@ -486,8 +546,9 @@ pub mod types {
         pub full_name: ::std::string::String,
         ///密码(最少 8 字符,包含大小写字母和数字).
         pub password: CreateUserRequestPassword,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub role: ::std::option::Option<Role>,
+        ///角色,默认 developer.
+        #[serde(default = "defaults::create_user_request_role")]
+        pub role: Role,
         ///用户名(3-20 字符,字母数字下划线).
         pub username: CreateUserRequestUsername,
     }
@@ -628,7 +689,7 @@ pub mod types {
         pub active: bool,
         ///订阅的事件列表.
         pub events: ::std::vec::Vec<WebhookEventType>,
-        ///签名密钥 — key of the `X-OpenClaw-Signature` HMAC on each delivery.
+        ///签名密钥 — key of the `X-OpenClaw-Signature` HMAC on each delivery (see the callback).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secret: ::std::option::Option<::std::string::String>,
         ///回调 URL.
@@ -666,7 +727,8 @@ pub mod types {
     /**Inferred: the seed gives no deployment response. A deployment job most likely echoes the request
 (application, environment, version, strategy, approvers) with its id (`dep_…`), status and
 timestamps; a rollback is a deployment with `rollbackOf` and `reason` set. `status` is a plain
-string (most likely pending_approval, queued, in_progress, succeeded, failed, rolled_back).
+string: `pending_approval` (a prod deployment until its approvers approve), `queued`,
+`in_progress`, then `succeeded` or `failed`; a deployment later rolled back becomes `rolled_back`.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Deployment {
@@ -692,6 +754,9 @@ string (most likely pending_approval, queued, in_progress, succeeded, failed, ro
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub previous_version: ::std::option::Option<::std::string::String>,
+        ///Rollout progress in percent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub progress: ::std::option::Option<i64>,
         ///For a rollback, the reason given.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
@@ -1451,6 +1516,17 @@ most likely echoes it back.
             Default::default()
         }
     }
+    ///Inferred: a project's tasks, wrapped like `UserList` (see GET /projects/{projectId}/tasks).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TaskList {
+        pub data: ::std::vec::Vec<Task>,
+        pub pagination: Pagination,
+    }
+    impl TaskList {
+        pub fn builder() -> builder::TaskList {
+            Default::default()
+        }
+    }
     ///优先级.
     #[derive(
         ::serde::Deserialize,
@@ -1716,8 +1792,18 @@ the failed cases and a link to the full (HTML) report.
         pub browsers: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub environment: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "finishedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub finished_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parallel: ::std::option::Option<i64>,
+        ///Share of the suite's cases run so far, in percent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub progress: ::std::option::Option<i64>,
         #[serde(
             rename = "queuedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1731,6 +1817,11 @@ the failed cases and a link to the full (HTML) report.
         pub report_url: ::std::option::Option<::std::string::String>,
         #[serde(rename = "runId")]
         pub run_id: ::std::string::String,
+        #[serde(
+            rename = "startedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Run status (most likely queued, running, passed, failed).
         pub status: ::std::string::String,
         #[serde(rename = "suiteId")]
@@ -1853,8 +1944,11 @@ the failed cases and a link to the full (HTML) report.
             Default::default()
         }
     }
-    /**更新用户请求体: the create-user fields, all optional, without `password` (the seed: "所有字段均为可选
-(除 password 外)").
+    /**Inferred: 更新用户请求体. The seed's sentence "与创建用户相同的字段结构,所有字段均为可选(除 password 外)"
+reads two ways: "every field optional except password (which is then required)" or "every field
+optional, password excepted (not part of an update)". Its example sends no password, so the second
+reading is taken: the create-user fields, all optional, without `password`; a password is not
+changed through this operation. An omitted field keeps its value.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateUserRequest {
@@ -2224,6 +2318,16 @@ deployment.failed (部署失败), test.failed (测试失败).
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///Inferred: the caller's subscriptions (see GET /webhooks).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct WebhookList {
+        pub data: ::std::vec::Vec<Webhook>,
+    }
+    impl WebhookList {
+        pub fn builder() -> builder::WebhookList {
+            Default::default()
         }
     }
     /// Types for composing complex structures.
@@ -3754,7 +3858,10 @@ deployment.failed (部署失败), test.failed (测试失败).
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            key: ::std::result::Result<
+                super::CreateProjectRequestKey,
+                ::std::string::String,
+            >,
             members: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -3796,7 +3903,7 @@ deployment.failed (部署失败), test.failed (测试失败).
             }
             pub fn key<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateProjectRequestKey>,
                 T::Error: ::std::fmt::Display,
             {
                 self.key = value
@@ -4074,10 +4181,7 @@ deployment.failed (部署失败), test.failed (测试失败).
                 super::CreateUserRequestPassword,
                 ::std::string::String,
             >,
-            role: ::std::result::Result<
-                ::std::option::Option<super::Role>,
-                ::std::string::String,
-            >,
+            role: ::std::result::Result<super::Role, ::std::string::String>,
             username: ::std::result::Result<
                 super::CreateUserRequestUsername,
                 ::std::string::String,
@@ -4090,7 +4194,7 @@ deployment.failed (部署失败), test.failed (测试失败).
                     email: Err("no value supplied for email".to_string()),
                     full_name: Err("no value supplied for full_name".to_string()),
                     password: Err("no value supplied for password".to_string()),
-                    role: Ok(Default::default()),
+                    role: Ok(super::defaults::create_user_request_role()),
                     username: Err("no value supplied for username".to_string()),
                 }
             }
@@ -4146,7 +4250,7 @@ deployment.failed (部署失败), test.failed (测试失败).
             }
             pub fn role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Role>>,
+                T: ::std::convert::TryInto<super::Role>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role = value
@@ -4504,6 +4608,10 @@ deployment.failed (部署失败), test.failed (测试失败).
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            progress: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             reason: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4535,6 +4643,7 @@ deployment.failed (部署失败), test.failed (测试失败).
                     environment: Err("no value supplied for environment".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     previous_version: Ok(Default::default()),
+                    progress: Ok(Default::default()),
                     reason: Ok(Default::default()),
                     rollback_of: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
@@ -4631,6 +4740,18 @@ deployment.failed (部署失败), test.failed (测试失败).
                     });
                 self
             }
+            pub fn progress<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.progress = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for progress: {e}")
+                    });
+                self
+            }
             pub fn reason<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4721,6 +4842,7 @@ deployment.failed (部署失败), test.failed (测试失败).
                     environment: value.environment?,
                     id: value.id?,
                     previous_version: value.previous_version?,
+                    progress: value.progress?,
                     reason: value.reason?,
                     rollback_of: value.rollback_of?,
                     status: value.status?,
@@ -4740,6 +4862,7 @@ deployment.failed (部署失败), test.failed (测试失败).
                     environment: Ok(value.environment),
                     id: Ok(value.id),
                     previous_version: Ok(value.previous_version),
+                    progress: Ok(value.progress),
                     reason: Ok(value.reason),
                     rollback_of: Ok(value.rollback_of),
                     status: Ok(value.status),
@@ -5945,6 +6068,67 @@ deployment.failed (部署失败), test.failed (测试失败).
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TaskList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Task>,
+                ::std::string::String,
+            >,
+            pagination: ::std::result::Result<super::Pagination, ::std::string::String>,
+        }
+        impl ::std::default::Default for TaskList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    pagination: Err("no value supplied for pagination".to_string()),
+                }
+            }
+        }
+        impl TaskList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Task>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn pagination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Pagination>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pagination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pagination: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TaskList> for super::TaskList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TaskList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    pagination: value.pagination?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TaskList> for TaskList {
+            fn from(value: super::TaskList) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    pagination: Ok(value.pagination),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TestCaseResult {
             browser: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6261,7 +6445,15 @@ deployment.failed (部署失败), test.failed (测试失败).
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            finished_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
             parallel: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            progress: ::std::result::Result<
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
@@ -6274,6 +6466,10 @@ deployment.failed (部署失败), test.failed (测试失败).
                 ::std::string::String,
             >,
             run_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            started_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
             suite_id: ::std::result::Result<
                 ::std::string::String,
@@ -6289,10 +6485,13 @@ deployment.failed (部署失败), test.failed (测试失败).
                 Self {
                     browsers: Ok(Default::default()),
                     environment: Ok(Default::default()),
+                    finished_at: Ok(Default::default()),
                     parallel: Ok(Default::default()),
+                    progress: Ok(Default::default()),
                     queued_at: Ok(Default::default()),
                     report_url: Ok(Default::default()),
                     run_id: Err("no value supplied for run_id".to_string()),
+                    started_at: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
                     suite_id: Err("no value supplied for suite_id".to_string()),
                     triggered_by: Ok(Default::default()),
@@ -6324,6 +6523,20 @@ deployment.failed (部署失败), test.failed (测试失败).
                     });
                 self
             }
+            pub fn finished_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.finished_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for finished_at: {e}")
+                    });
+                self
+            }
             pub fn parallel<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -6333,6 +6546,18 @@ deployment.failed (部署失败), test.failed (测试失败).
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for parallel: {e}")
+                    });
+                self
+            }
+            pub fn progress<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.progress = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for progress: {e}")
                     });
                 self
             }
@@ -6371,6 +6596,20 @@ deployment.failed (部署失败), test.failed (测试失败).
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for run_id: {e}")
+                    });
+                self
+            }
+            pub fn started_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_at: {e}")
                     });
                 self
             }
@@ -6419,10 +6658,13 @@ deployment.failed (部署失败), test.failed (测试失败).
                 Ok(Self {
                     browsers: value.browsers?,
                     environment: value.environment?,
+                    finished_at: value.finished_at?,
                     parallel: value.parallel?,
+                    progress: value.progress?,
                     queued_at: value.queued_at?,
                     report_url: value.report_url?,
                     run_id: value.run_id?,
+                    started_at: value.started_at?,
                     status: value.status?,
                     suite_id: value.suite_id?,
                     triggered_by: value.triggered_by?,
@@ -6434,10 +6676,13 @@ deployment.failed (部署失败), test.failed (测试失败).
                 Self {
                     browsers: Ok(value.browsers),
                     environment: Ok(value.environment),
+                    finished_at: Ok(value.finished_at),
                     parallel: Ok(value.parallel),
+                    progress: Ok(value.progress),
                     queued_at: Ok(value.queued_at),
                     report_url: Ok(value.report_url),
                     run_id: Ok(value.run_id),
+                    started_at: Ok(value.started_at),
                     status: Ok(value.status),
                     suite_id: Ok(value.suite_id),
                     triggered_by: Ok(value.triggered_by),
@@ -7616,6 +7861,47 @@ deployment.failed (部署失败), test.failed (测试失败).
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct WebhookList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Webhook>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl WebhookList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Webhook>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookList> for super::WebhookList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::WebhookList> for WebhookList {
+            fn from(value: super::WebhookList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
     }
     /// Generation of default values for serde.
     pub mod defaults {
@@ -7630,6 +7916,9 @@ deployment.failed (部署失败), test.failed (测试失败).
             >>::Error: ::std::fmt::Debug,
         {
             T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
+        }
+        pub(super) fn create_user_request_role() -> super::Role {
+            super::Role::Developer
         }
         pub(super) fn run_test_suite_request_browsers() -> ::std::vec::Vec<
             ::std::string::String,
@@ -7685,8 +7974,47 @@ by small sample arrays (said so where it happens).
 
 Every error response uses the seed's single error envelope `ErrorResponse`; the seed's error table
 (400/401/403/404/409/422/429/500/503) is attached to each operation where the status can occur.
-Every response carries the seed's rate-limit headers (`X-RateLimit-Limit`, `X-RateLimit-Remaining`,
-`X-RateLimit-Reset`), and 429/503 also `Retry-After`.
+Every response carries the seed's four rate-limit headers (`X-RateLimit-Limit`,
+`X-RateLimit-Remaining`, `X-RateLimit-Reset` and `Retry-After`: "所有 API 响应都包含以下限流相关的 HTTP 头").
+
+## Authentication (JWT Bearer Token / OAuth 2.0)
+`POST /auth/token` is an OAuth 2.0 token endpoint (RFC 6749) for two grants: `client_credentials`
+(§4.4: the API key `client_id` and its `client_secret`) and `password` (§4.3, the resource-owner grant:
+`username` and `password` as well as the client's id and secret). Its answer has the RFC's §5.1 fields
+(`access_token`, `token_type: Bearer`, `expires_in`, `refresh_token`, `scope`) plus `issued_at`. Two
+differences from the RFC, both from the seed: the request body is JSON, not form-encoded, and a refresh
+is its own endpoint, `POST /auth/refresh` with `{"refresh_token": ...}`, instead of
+`grant_type=refresh_token`. Access tokens are JWTs (`eyJhbGciOiJIUzI1NiIs...`, HS256) meant to live
+about an hour (`expires_in: 3600`); refresh tokens 7 to 30 days. Inferred: a refresh token is single-use
+(each refresh answers a new one and the old one is refused), the usual rotation for refresh tokens.
+
+## Rate limits (限流策略)
+A token-bucket algorithm (令牌桶算法) per account, with per-tier quotas:
+
+| tier (用户等级) | requests/minute | requests/hour | concurrent connections |
+|---|---|---|---|
+| Free | 60 | 1,000 | 5 |
+| Pro | 300 | 10,000 | 20 |
+| Enterprise | 1,000 | 50,000 | 100 |
+
+`X-RateLimit-Limit` is the per-minute limit, `X-RateLimit-Remaining` the requests left in the
+bucket, `X-RateLimit-Reset` (Unix seconds) and `Retry-After` (seconds) when to come back. A request over
+any of the three limits answers 429 `RATE_LIMITED`. The seed's advice: back off exponentially, watch
+`X-RateLimit-Remaining` and slow down before it runs out, prefer webhooks to polling.
+Inferred (the seed gives the headers but not how they count a bucket): the minute bucket holds
+`X-RateLimit-Limit` tokens and refills continuously at Limit/60 per second; `X-RateLimit-Reset` is
+when it will be full again and `Retry-After` the seconds until the next request would be accepted
+(0 while tokens are left). The hourly bucket and the concurrency limit show only in a 429's
+`Retry-After` and `details`.
+
+## Roles (权限模型)
+RBAC with seven roles; a call the caller's role does not allow answers 403 `FORBIDDEN`. The seed names
+each role's area; which operation belongs to which area is inferred as follows: every role may read
+(GET); `admin` may do everything and is the only role that manages users (POST/PUT/DELETE /users);
+projects are written by `product_manager` (and `admin`); tasks by `product_manager`, `architect`,
+`developer` and `tester`; agents are activated by any role but `viewer`; pipelines are triggered by
+`devops` and `developer`; deployments and rollbacks are `devops`' only (so a tester cannot deploy);
+test suites are run by `tester`, `developer` and `devops`; webhooks are managed by `devops`.
 
 Where the seed is silent (a response body, a status code, a field, a whole operation) the node is
 marked `x-clawkit-inferred: true` and its description starts with `Inferred:` and says why. Request
@@ -7899,10 +8227,14 @@ let response = client.delete_user()
 Sends a `GET` request to `/projects`
 
 Arguments:
+- `page`: Inferred (paged like GET /users, whose `pagination` object the list carries): 页码(从 1 开始).
+- `page_size`: Inferred (as for GET /users): 每页数量(最大 100).
 - `role`: 按用户角色筛选:owner, member.
 - `status`: 项目状态筛选 (the seed lists no values; it shows `active`).
 ```ignore
 let response = client.list_projects()
+    .page(page)
+    .page_size(page_size)
     .role(role)
     .status(status)
     .send()
@@ -7946,6 +8278,31 @@ let response = client.get_project()
     pub fn get_project(&self) -> builder::GetProject<'_> {
         builder::GetProject::new(self)
     }
+    /**获取任务列表
+
+Inferred: the seed creates tasks under a project but shows no listing; most likely the project's
+tasks, paged and wrapped like GET /users (`data` plus `pagination`), filterable by status.
+
+
+Sends a `GET` request to `/projects/{projectId}/tasks`
+
+Arguments:
+- `project_id`: 项目 ID (`prj_…`).
+- `page`: Inferred (paged like GET /users, whose `pagination` object the list carries): 页码(从 1 开始).
+- `page_size`: Inferred (as for GET /users): 每页数量(最大 100).
+- `status`: Inferred: only tasks with this status.
+```ignore
+let response = client.list_tasks()
+    .project_id(project_id)
+    .page(page)
+    .page_size(page_size)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_tasks(&self) -> builder::ListTasks<'_> {
+        builder::ListTasks::new(self)
+    }
     /**创建任务
 
 在项目下创建新任务 (story, task, bug or epic). New tasks start in status `todo`.
@@ -7965,9 +8322,34 @@ let response = client.create_task()
     pub fn create_task(&self) -> builder::CreateTask<'_> {
         builder::CreateTask::new(self)
     }
+    /**获取任务详情
+
+Inferred: the seed has no read of a single task, but every other resource has one and
+`task.updated` webhooks name tasks by id; a `Task` by id.
+
+
+Sends a `GET` request to `/tasks/{taskId}`
+
+Arguments:
+- `task_id`: 任务 ID (`task_…`).
+```ignore
+let response = client.get_task()
+    .task_id(task_id)
+    .send()
+    .await;
+```*/
+    pub fn get_task(&self) -> builder::GetTask<'_> {
+        builder::GetTask::new(self)
+    }
     /**更新任务状态
 
 更新任务状态(流转) through todo → in_progress → review → testing → done, with an optional note.
+Inferred (the seed lists the statuses in this order but no rules): a task moves one step forward,
+or back to any earlier status (review or testing sends work back); setting the status it already
+has is a no-op answering the task. Any other move (a skip forward, such as todo → done) answers
+409 `CONFLICT` with `details.from`, `details.to` and `details.allowed`. A status that is not one of
+the five answers 422 `VALIDATION_ERROR`.
+
 
 Sends a `PUT` request to `/tasks/{taskId}/status`
 
@@ -8093,6 +8475,26 @@ let response = client.create_deployment()
     pub fn create_deployment(&self) -> builder::CreateDeployment<'_> {
         builder::CreateDeployment::new(self)
     }
+    /**获取部署详情
+
+Inferred: the seed creates deployments but shows no read; a deployment is a long job, so its
+status must be readable: the `Deployment` by id, polled until `succeeded`, `failed` or
+`rolled_back` (the `deployment.success` / `deployment.failed` webhooks announce the same).
+
+
+Sends a `GET` request to `/deployments/{deploymentId}`
+
+Arguments:
+- `deployment_id`: 当前部署 ID (`dep_…`, prefix inferred).
+```ignore
+let response = client.get_deployment()
+    .deployment_id(deployment_id)
+    .send()
+    .await;
+```*/
+    pub fn get_deployment(&self) -> builder::GetDeployment<'_> {
+        builder::GetDeployment::new(self)
+    }
     /**回滚部署
 
 回滚到之前的部署版本 (`targetVersion`, default the previous version), giving a reason.
@@ -8131,6 +8533,25 @@ let response = client.run_test_suite()
     pub fn run_test_suite(&self) -> builder::RunTestSuite<'_> {
         builder::RunTestSuite::new(self)
     }
+    /**获取测试执行状态
+
+Inferred: the seed gives only the report; while a run is queued or running its status and
+progress must be readable to know when the report is final. The `TestRun` by id.
+
+
+Sends a `GET` request to `/tests/runs/{runId}`
+
+Arguments:
+- `run_id`: 测试执行 ID (`run_…`, prefix inferred), from POST /tests/suites/{suiteId}/run.
+```ignore
+let response = client.get_test_run()
+    .run_id(run_id)
+    .send()
+    .await;
+```*/
+    pub fn get_test_run(&self) -> builder::GetTestRun<'_> {
+        builder::GetTestRun::new(self)
+    }
     /**获取测试报告
 
 获取测试执行报告.
@@ -8148,6 +8569,22 @@ let response = client.get_test_report()
     pub fn get_test_report(&self) -> builder::GetTestReport<'_> {
         builder::GetTestReport::new(self)
     }
+    /**获取 Webhook 列表
+
+Inferred: the seed only creates subscriptions; listing them is needed to manage them. Every
+subscription of the caller's account, secrets not included.
+
+
+Sends a `GET` request to `/webhooks`
+
+```ignore
+let response = client.list_webhooks()
+    .send()
+    .await;
+```*/
+    pub fn list_webhooks(&self) -> builder::ListWebhooks<'_> {
+        builder::ListWebhooks::new(self)
+    }
     /**创建 Webhook
 
 创建新的 Webhook 订阅. The service then POSTs a `WebhookEvent` to `url` for each subscribed event
@@ -8164,6 +8601,25 @@ let response = client.create_webhook()
 ```*/
     pub fn create_webhook(&self) -> builder::CreateWebhook<'_> {
         builder::CreateWebhook::new(self)
+    }
+    /**删除 Webhook
+
+Inferred: the seed only creates subscriptions; removing one stops its deliveries. 204 like
+DELETE /users/{userId}.
+
+
+Sends a `DELETE` request to `/webhooks/{webhookId}`
+
+Arguments:
+- `webhook_id`: Webhook ID (`wh_…`, prefix inferred).
+```ignore
+let response = client.delete_webhook()
+    .webhook_id(webhook_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_webhook(&self) -> builder::DeleteWebhook<'_> {
+        builder::DeleteWebhook::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -9174,6 +9630,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListProjects<'a> {
         client: &'a super::Client,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        page_size: Result<Option<::std::num::NonZeroU64>, String>,
         role: Result<Option<types::ProjectMemberRole>, String>,
         status: Result<Option<::std::string::String>, String>,
     }
@@ -9181,9 +9639,37 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                page: Ok(None),
+                page_size: Ok(None),
                 role: Ok(None),
                 status: Ok(None),
             }
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
+                        .to_string()
+                });
+            self
         }
         pub fn role<V>(mut self, value: V) -> Self
         where
@@ -9214,7 +9700,9 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ProjectList>, Error<types::ErrorResponse>> {
-            let Self { client, role, status } = self;
+            let Self { client, page, page_size, role, status } = self;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
             let role = role.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
             let url = format!("{}/projects", client.baseurl,);
@@ -9234,6 +9722,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
                 .query(&progenitor_client::QueryParam::new("role", &role))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .headers(header_map)
@@ -9535,6 +10025,171 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::list_tasks`]
+
+[`Client::list_tasks`]: super::Client::list_tasks*/
+    #[derive(Debug, Clone)]
+    pub struct ListTasks<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        page_size: Result<Option<::std::num::NonZeroU64>, String>,
+        status: Result<Option<types::TaskStatus>, String>,
+    }
+    impl<'a> ListTasks<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+                page: Ok(None),
+                page_size: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TaskStatus>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `TaskStatus` for status failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/projects/{projectId}/tasks`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TaskList>, Error<types::ErrorResponse>> {
+            let Self { client, project_id, page, page_size, status } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/projects/{}/tasks", client.baseurl, encode_path(& project_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_tasks",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::create_task`]
 
 [`Client::create_task`]: super::Client::create_task*/
@@ -9660,6 +10315,122 @@ pub mod builder {
                     )
                 }
                 422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_task`]
+
+[`Client::get_task`]: super::Client::get_task*/
+    #[derive(Debug, Clone)]
+    pub struct GetTask<'a> {
+        client: &'a super::Client,
+        task_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                task_id: Err("task_id was not initialized".to_string()),
+            }
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tasks/{taskId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Task>, Error<types::ErrorResponse>> {
+            let Self { client, task_id } = self;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tasks/{}", client.baseurl, encode_path(& task_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -10648,6 +11419,123 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_deployment`]
+
+[`Client::get_deployment`]: super::Client::get_deployment*/
+    #[derive(Debug, Clone)]
+    pub struct GetDeployment<'a> {
+        client: &'a super::Client,
+        deployment_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetDeployment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+            }
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for deployment_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/deployments/{deploymentId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Deployment>, Error<types::ErrorResponse>> {
+            let Self { client, deployment_id } = self;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/deployments/{}", client.baseurl, encode_path(& deployment_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_deployment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::rollback_deployment`]
 
 [`Client::rollback_deployment`]: super::Client::rollback_deployment*/
@@ -10971,6 +11859,122 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_test_run`]
+
+[`Client::get_test_run`]: super::Client::get_test_run*/
+    #[derive(Debug, Clone)]
+    pub struct GetTestRun<'a> {
+        client: &'a super::Client,
+        run_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetTestRun<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                run_id: Err("run_id was not initialized".to_string()),
+            }
+        }
+        pub fn run_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tests/runs/{runId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TestRun>, Error<types::ErrorResponse>> {
+            let Self { client, run_id } = self;
+            let run_id = run_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tests/runs/{}", client.baseurl, encode_path(& run_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_test_run",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_test_report`]
 
 [`Client::get_test_report`]: super::Client::get_test_report*/
@@ -11050,6 +12054,89 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_webhooks`]
+
+[`Client::list_webhooks`]: super::Client::list_webhooks*/
+    #[derive(Debug, Clone)]
+    pub struct ListWebhooks<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListWebhooks<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/webhooks`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookList>, Error<types::ErrorResponse>> {
+            let Self { client } = self;
+            let url = format!("{}/webhooks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_webhooks",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -11183,6 +12270,115 @@ pub mod builder {
                     )
                 }
                 422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_webhook`]
+
+[`Client::delete_webhook`]: super::Client::delete_webhook*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteWebhook<'a> {
+        client: &'a super::Client,
+        webhook_id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteWebhook<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                webhook_id: Err("webhook_id was not initialized".to_string()),
+            }
+        }
+        pub fn webhook_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.webhook_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for webhook_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/webhooks/{webhookId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+            let Self { client, webhook_id } = self;
+            let webhook_id = webhook_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/webhooks/{}", client.baseurl, encode_path(& webhook_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_webhook",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
