@@ -11,13 +11,16 @@
 //!   sent twice);
 //! - **a signer** ([`Signer`]) that sees method, URL and body bytes, with the server's clock
 //!   ([`Clock`], skew learned from `Date`);
-//! - **limits** ([`RateLimit`] for a documented bucket, [`Pacer`] for rate-limit headers);
+//! - **limits** ([`RateLimit`] for a documented bucket, [`Pacer`] for rate-limit headers,
+//!   [`WriteSpacing`] between writes, a cap on requests in flight);
 //! - **retries** ([`retry::retry`], [`Safety`]): exponential backoff on failures the vendor's
 //!   error calls transient ([`Classify`]), never repeating blindly a request that may have created
 //!   something;
 //! - **paging** ([`Paged`]): page numbers, returned offsets or cursors, resumable;
 //! - **downloads** ([`download::download`]) to any `AsyncWrite`;
-//! - **config** ([`ClientConfig`], `from_env(prefix)`), shared by the library and the CLI.
+//! - **config** ([`ClientConfig`], `from_env(prefix)`), shared by the library and the CLI;
+//! - **webhooks received** ([`webhook`]): HMAC signatures against several secrets, a timestamp
+//!   tolerance, de-duplication by delivery id.
 //!
 //! Errors: [`TransportError`] is the one transport error (it keeps reqwest's error as its source,
 //! without the URL); vendor errors wrap it and say their [`ErrorKind`].
@@ -50,6 +53,7 @@ pub mod reply;
 pub mod retry;
 pub mod sign;
 pub mod token;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -63,7 +67,7 @@ pub use error::{
     BodyFault, Classify, ConfigError, DecodeError, ErrorKind, TransportError, TransportKind,
     Verdict,
 };
-pub use limit::{Pacer, RateLimit, RateLimitHeaders};
+pub use limit::{Pacer, RateLimit, RateLimitHeaders, WriteSpacing};
 pub use paging::{Fetched, Page, Paged, PagingError};
 pub use retry::{RetryPolicy, Safety};
 pub use sign::{SignError, Signer};
@@ -131,6 +135,8 @@ struct Shared {
     signer: Option<SignerBox>,
     limit: Option<RateLimit>,
     pacer: Option<Pacer>,
+    writes: Option<WriteSpacing>,
+    connections: Option<Arc<tokio::sync::Semaphore>>,
     clock: Clock,
     retry: RetryPolicy,
 }
@@ -181,6 +187,19 @@ impl RuntimeBuilder {
     /// Paces requests by the rate-limit headers the service sends.
     pub fn pace_by(mut self, headers: RateLimitHeaders) -> Self {
         self.shared.pacer = Some(Pacer::new(headers));
+        self
+    }
+
+    /// Writes (POST, PUT, PATCH, DELETE) at least `gap` apart, for every clone.
+    pub fn space_writes(mut self, gap: Duration) -> Self {
+        self.shared.writes = Some(WriteSpacing::new(gap));
+        self
+    }
+
+    /// At most `n` requests in flight at once, for every clone (a service's concurrent-connection
+    /// limit). A request waits for a free slot; it holds it until its answer's headers arrive.
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.shared.connections = Some(Arc::new(tokio::sync::Semaphore::new(n.max(1))));
         self
     }
 
@@ -243,6 +262,9 @@ impl Runtime {
         }
         if let Some(pacer) = &self.shared.pacer {
             pacer.wait().await;
+        }
+        if let Some(writes) = &self.shared.writes {
+            writes.wait(request.method()).await;
         }
         if let Some(timeout) = self.timeout
             && request.timeout().is_none()
@@ -328,6 +350,11 @@ impl Runtime {
         http: &reqwest::Client,
         request: reqwest::Request,
     ) -> reqwest::Result<reqwest::Response> {
+        // Closed only if the runtime is dropped mid-request: then there is nothing left to protect.
+        let _slot = match &self.shared.connections {
+            Some(slots) => slots.clone().acquire_owned().await.ok(),
+            None => None,
+        };
         let sent = SystemTime::now();
         let response = http.execute(request).await?;
         if let Some(pacer) = &self.shared.pacer {

@@ -39,6 +39,47 @@ impl RateLimit {
     }
 }
 
+/// Writes (anything but GET, HEAD and OPTIONS) at least `gap` apart, for every clone: GitHub's
+/// advice for secondary limits, and a way never to burst a service's write quota.
+#[derive(Debug)]
+pub struct WriteSpacing {
+    gap: Duration,
+    next: Mutex<Option<Instant>>,
+}
+
+impl WriteSpacing {
+    /// Writes at least `gap` apart.
+    pub fn new(gap: Duration) -> Self {
+        Self {
+            gap,
+            next: Mutex::new(None),
+        }
+    }
+
+    /// How long a request with `method` must wait, reserving its slot.
+    pub fn delay(&self, method: &reqwest::Method, now: Instant) -> Duration {
+        if matches!(
+            *method,
+            reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::OPTIONS
+        ) {
+            return Duration::ZERO;
+        }
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = next.map_or(now, |n| n.max(now));
+        *next = Some(slot + self.gap);
+        slot - now
+    }
+
+    /// Waits for the slot of a request with `method`.
+    pub async fn wait(&self, method: &reqwest::Method) {
+        let delay = self.delay(method, Instant::now());
+        if !delay.is_zero() {
+            tracing::trace!(?delay, "spacing writes");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
 /// How a service's rate-limit reset header counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResetIn {
@@ -59,6 +100,9 @@ pub struct RateLimitHeaders {
     pub reset: HeaderName,
     /// How the reset counts.
     pub reset_in: ResetIn,
+    /// For a token bucket: the time in which the whole `limit` refills (continuously). `None`
+    /// for a fixed window, whose budget comes back only at the reset.
+    pub refill: Option<Duration>,
 }
 
 impl RateLimitHeaders {
@@ -69,7 +113,16 @@ impl RateLimitHeaders {
             remaining: HeaderName::from_static("x-ratelimit-remaining"),
             reset: HeaderName::from_static("x-ratelimit-reset"),
             reset_in: ResetIn::EpochSeconds,
+            refill: None,
         }
+    }
+
+    /// The same headers over a token bucket that refills its whole limit in `period` (e.g. a
+    /// per-minute limit: 60 s). A low budget is then paced at the refill rate, which is what the
+    /// bucket sustains, rather than spread over the time to a full bucket.
+    pub fn refilled_over(mut self, period: Duration) -> Self {
+        self.refill = Some(period);
+        self
     }
 }
 
@@ -155,7 +208,14 @@ impl Pacer {
             if remaining == 0
                 && let Some(reset) = state.reset_at
             {
-                state.hold_until = Some(state.hold_until.map_or(reset, |h| h.max(reset)));
+                // A bucket has a token again after one refill step; a window only at its reset.
+                let until = match (self.headers.refill, state.limit) {
+                    (Some(period), Some(limit)) if limit > 0 => {
+                        reset.min(now + period / (limit.min(u32::MAX as u64) as u32))
+                    }
+                    _ => reset,
+                };
+                state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
             }
         }
     }
@@ -184,8 +244,12 @@ impl Pacer {
         if !low {
             return Duration::ZERO;
         }
-        // Spread what is left over what is left of the window.
-        let gap = (reset - now) / (remaining as u32).saturating_add(1);
+        let gap = match (self.headers.refill, state.limit) {
+            // A bucket sustains its refill rate: one request per refilled token.
+            (Some(period), Some(limit)) if limit > 0 => period / (limit.min(u32::MAX as u64) as u32),
+            // A window: spread what is left over what is left of it.
+            _ => (reset - now) / (remaining as u32).saturating_add(1),
+        };
         let slot = state.next_slot.map_or(now, |s| s.max(now));
         state.next_slot = Some(slot + gap);
         slot - now
@@ -282,6 +346,59 @@ mod tests {
         p.observe(429, &headers(&[("retry-after", "2".into())]));
         let d = p.delay(Instant::now());
         assert!(d > Duration::from_millis(1900), "{d:?}");
+    }
+
+    #[test]
+    fn writes_are_spaced_and_reads_are_not() {
+        let w = WriteSpacing::new(Duration::from_millis(250));
+        let now = Instant::now();
+        assert_eq!(w.delay(&reqwest::Method::POST, now), Duration::ZERO);
+        assert_eq!(w.delay(&reqwest::Method::GET, now), Duration::ZERO);
+        assert_eq!(w.delay(&reqwest::Method::PUT, now), Duration::from_millis(250));
+        assert_eq!(w.delay(&reqwest::Method::DELETE, now), Duration::from_millis(500));
+        assert_eq!(
+            w.delay(&reqwest::Method::PATCH, now + Duration::from_secs(5)),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn a_low_bucket_is_paced_at_its_refill_rate() {
+        let p = Pacer::new(RateLimitHeaders::x_ratelimit().refilled_over(Duration::from_secs(60)));
+        // 300 a minute: 5 a second. A full bucket costs nothing; a low one goes at 200 ms.
+        p.observe(
+            200,
+            &headers(&[
+                ("x-ratelimit-limit", "300".into()),
+                ("x-ratelimit-remaining", "250".into()),
+                ("x-ratelimit-reset", unix_in(10)),
+            ]),
+        );
+        assert_eq!(p.delay(Instant::now()), Duration::ZERO);
+        p.observe(
+            200,
+            &headers(&[
+                ("x-ratelimit-limit", "300".into()),
+                ("x-ratelimit-remaining", "10".into()),
+                ("x-ratelimit-reset", unix_in(58)),
+            ]),
+        );
+        let now = Instant::now();
+        let gaps: Vec<Duration> = (0..4).map(|_| p.delay(now)).collect();
+        assert_eq!(gaps[0], Duration::ZERO);
+        assert_eq!(gaps[1], Duration::from_millis(200));
+        assert_eq!(gaps[3], Duration::from_millis(600));
+        // Empty: wait for one token, not for the full bucket.
+        p.observe(
+            200,
+            &headers(&[
+                ("x-ratelimit-limit", "300".into()),
+                ("x-ratelimit-remaining", "0".into()),
+                ("x-ratelimit-reset", unix_in(60)),
+            ]),
+        );
+        let d = p.delay(Instant::now());
+        assert!(d <= Duration::from_millis(800), "{d:?}");
     }
 
     #[test]
