@@ -19,6 +19,8 @@
 //! - **paging** ([`Paged`]): page numbers, returned offsets or cursors, resumable;
 //! - **downloads** ([`download::download`]) to any `AsyncWrite`;
 //! - **config** ([`ClientConfig`], `from_env(prefix)`), shared by the library and the CLI;
+//! - **waits** ([`wait`]): polling a long job with a growing interval and a deadline, each new
+//!   snapshot as a stream;
 //! - **webhooks received** ([`webhook`]): HMAC signatures against several secrets, a timestamp
 //!   tolerance, de-duplication by delivery id.
 //!
@@ -53,6 +55,7 @@ pub mod reply;
 pub mod retry;
 pub mod sign;
 pub mod token;
+pub mod wait;
 pub mod webhook;
 
 use std::sync::Arc;

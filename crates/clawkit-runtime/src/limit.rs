@@ -246,7 +246,9 @@ impl Pacer {
         }
         let gap = match (self.headers.refill, state.limit) {
             // A bucket sustains its refill rate: one request per refilled token.
-            (Some(period), Some(limit)) if limit > 0 => period / (limit.min(u32::MAX as u64) as u32),
+            (Some(period), Some(limit)) if limit > 0 => {
+                period / (limit.min(u32::MAX as u64) as u32)
+            }
             // A window: spread what is left over what is left of it.
             _ => (reset - now) / (remaining as u32).saturating_add(1),
         };
@@ -354,8 +356,14 @@ mod tests {
         let now = Instant::now();
         assert_eq!(w.delay(&reqwest::Method::POST, now), Duration::ZERO);
         assert_eq!(w.delay(&reqwest::Method::GET, now), Duration::ZERO);
-        assert_eq!(w.delay(&reqwest::Method::PUT, now), Duration::from_millis(250));
-        assert_eq!(w.delay(&reqwest::Method::DELETE, now), Duration::from_millis(500));
+        assert_eq!(
+            w.delay(&reqwest::Method::PUT, now),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            w.delay(&reqwest::Method::DELETE, now),
+            Duration::from_millis(500)
+        );
         assert_eq!(
             w.delay(&reqwest::Method::PATCH, now + Duration::from_secs(5)),
             Duration::ZERO

@@ -639,7 +639,11 @@ mod tests {
         })
         .prefetch(2);
         assert_eq!(collect(s).await, (0..60).collect::<Vec<_>>());
-        assert_eq!(*most.lock().unwrap(), 3, "the page being read and two ahead");
+        assert_eq!(
+            *most.lock().unwrap(),
+            3,
+            "the page being read and two ahead"
+        );
     }
 
     #[tokio::test]

@@ -68,7 +68,8 @@ pub enum WebhookError {
 
 /// HMAC-SHA256 of the concatenated `parts` keyed with `key`.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
     for part in parts {
         mac.update(part);
     }
@@ -106,7 +107,10 @@ pub struct WebhookVerifier {
 impl std::fmt::Debug for WebhookVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookVerifier")
-            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
+            .field(
+                "secrets",
+                &format_args!("[{} redacted]", self.secrets.len()),
+            )
             .field("tolerance", &self.tolerance)
             .finish()
     }
@@ -278,7 +282,11 @@ mod tests {
 
     #[test]
     fn signature_headers_hold_one_or_more_values() {
-        let h = format!("sha256={} v1=zz sha256={}", "ab".repeat(32), "cd".repeat(32));
+        let h = format!(
+            "sha256={} v1=zz sha256={}",
+            "ab".repeat(32),
+            "cd".repeat(32)
+        );
         assert_eq!(hex_signatures("X", &h, "sha256=").unwrap().len(), 2);
         assert!(matches!(
             hex_signatures("X", "md5=abc", "sha256="),
