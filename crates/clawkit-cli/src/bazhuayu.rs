@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use clawkit::bazhuayu::{Client, JsonlSink};
+use clawkit::bazhuayu::{Client, ClientBuilder, JsonlSink};
 use clawkit_sandbox::Vendor;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -21,7 +21,8 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
         }
         _ => {}
     }
-    let session = session::start::<Client>(globals, Vendor::Bazhuayu, |c| c).await?;
+    let session =
+        session::start::<Client>(globals, Vendor::Bazhuayu, ClientBuilder::from_config).await?;
     let client = &session.client;
     let hidden = globals.json || !std::io::stderr().is_terminal();
     match command {

@@ -60,11 +60,13 @@ pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Fail
         Format::of(out, &OUT_FORMATS)?;
     }
     let session = session::start::<Client>(globals, Vendor::Coreclaw, |config| {
-        if needs_key || config.given().api_key.is_some() {
-            config
-        } else {
-            config.api_key(NO_KEY)
-        }
+        clawkit::coreclaw::ClientBuilder::from_config(
+            if needs_key || config.given().api_key.is_some() {
+                config
+            } else {
+                config.api_key(NO_KEY)
+            },
+        )
     })
     .await?;
     let client = &session.client;

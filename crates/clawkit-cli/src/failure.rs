@@ -61,6 +61,7 @@ fn vendor(e: &clawkit::Error) -> &'static str {
     match e {
         clawkit::Error::Coreclaw(_) => "coreclaw",
         clawkit::Error::Bazhuayu(_) => "bazhuayu",
+        clawkit::Error::Devops(_) => "devops",
         _ => "",
     }
 }
@@ -70,6 +71,7 @@ fn config_error(e: &clawkit::Error) -> Option<&ConfigError> {
     match e {
         clawkit::Error::Coreclaw(clawkit::coreclaw::Error::Config(c))
         | clawkit::Error::Bazhuayu(clawkit::bazhuayu::Error::Config(c))
+        | clawkit::Error::Devops(clawkit::devops::Error::Config(c))
         | clawkit::Error::Config(c) => Some(c),
         _ => None,
     }
@@ -88,6 +90,7 @@ fn missing_credentials(e: &clawkit::Error) -> Option<(String, String)> {
             match vendor(e) {
                 "coreclaw" => " (CoreClaw console: Settings > API & Integrations)",
                 "bazhuayu" => " (your Bazhuayu account)",
+                "devops" => " (the API client's id and secret)",
                 _ => "",
             }
         ),
@@ -130,6 +133,16 @@ const HINTS: &[(&str, ErrorKind, &str)] = &[
         "bazhuayu",
         ErrorKind::InvalidInput,
         "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`",
+    ),
+    (
+        "devops",
+        ErrorKind::Auth,
+        "set OPENCLAW_DEVOPS_CLIENT_ID and OPENCLAW_DEVOPS_CLIENT_SECRET (a 403 means the role lacks the right), or pass --sandbox",
+    ),
+    (
+        "devops",
+        ErrorKind::NotFound,
+        "list ids with `claw devops users`, `claw devops projects` or `claw devops tasks list PROJECT`",
     ),
     (
         "",
@@ -178,6 +191,12 @@ fn hint(e: &clawkit::Error) -> Option<String> {
         clawkit::Error::Bazhuayu(B::Stream { resume_offset, .. }) => Some(format!(
             "run again to start over; the rows before offset {resume_offset} were written"
         )),
+        clawkit::Error::Devops(clawkit::devops::Error::Timeout { what, id, .. }) => Some(format!(
+            "the {what} goes on; look again with its id {id}"
+        )),
+        clawkit::Error::Devops(clawkit::devops::Error::Api(e)) if e.code == clawkit::devops::ErrorCode::Forbidden => {
+            Some("the account's role does not allow this (RBAC); use an account with the right role".into())
+        }
         clawkit::Error::Bazhuayu(B::Sink { .. }) => {
             Some("the batch was not marked exported: run the export again".into())
         }

@@ -5,6 +5,7 @@
 
 mod bazhuayu;
 mod coreclaw;
+mod devops;
 mod failure;
 mod output;
 mod session;
@@ -49,6 +50,9 @@ enum Command {
         #[command(subcommand)]
         command: BazhuayuCommand,
     },
+    /// OpenClaw DevOps v2: users, projects, tasks, agents, pipelines, builds, deployments,
+    /// test runs, webhooks.
+    Devops(devops::DevopsArgs),
     /// Run the sandbox in the foreground (all vendors' local APIs, with fault injection).
     Sandbox {
         /// Port on 127.0.0.1.
@@ -246,6 +250,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Coreclaw { command } => coreclaw::run(&globals, command).await,
             Command::Bazhuayu { command } => bazhuayu::run(&globals, command).await,
+            Command::Devops(args) => devops::run(&globals, args).await,
             Command::Sandbox {
                 port,
                 seed,

@@ -18,12 +18,13 @@ pub struct Session<C> {
     _sandbox: Option<Sandbox>,
 }
 
-/// Starts a session for vendor `S` (served by the sandbox as `vendor`). `adjust` may change the
-/// settings before the client is built (e.g. a placeholder key for public endpoints).
+/// Starts a session for vendor `S` (served by the sandbox as `vendor`). `builder` turns the
+/// settings into the client's builder, changing them or adding the vendor's own options first
+/// (e.g. a placeholder key for public endpoints, a rate-limit tier).
 pub async fn start<S>(
     globals: &Globals,
     vendor: Vendor,
-    adjust: impl FnOnce(ClientConfig) -> ClientConfig,
+    builder: impl FnOnce(ClientConfig) -> ClientBuilder<S>,
 ) -> Result<Session<S>, Failure>
 where
     S: Service,
@@ -55,7 +56,7 @@ where
         }
         (config, None)
     };
-    let client = ClientBuilder::<S>::from_config(adjust(config)).build()?;
+    let client = builder(config).build()?;
     Ok(Session {
         client,
         _sandbox: sandbox,

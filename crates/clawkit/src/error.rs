@@ -6,6 +6,8 @@ use clawkit_runtime::{Classify, ConfigError, ErrorKind, Verdict};
 use crate::bazhuayu;
 #[cfg(feature = "coreclaw")]
 use crate::coreclaw;
+#[cfg(feature = "openclaw-devops")]
+use crate::devops;
 
 /// Any clawkit error: one variant per vendor, each able to say its [`ErrorKind`].
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,10 @@ pub enum Error {
     #[cfg(feature = "bazhuayu")]
     #[error(transparent)]
     Bazhuayu(#[from] bazhuayu::Error),
+    /// From OpenClaw DevOps.
+    #[cfg(feature = "openclaw-devops")]
+    #[error(transparent)]
+    Devops(#[from] devops::Error),
     /// Settings that cannot be used (before any vendor client exists).
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -43,6 +49,8 @@ impl Classify for Error {
             Error::Coreclaw(e) => e.verdict(),
             #[cfg(feature = "bazhuayu")]
             Error::Bazhuayu(e) => e.verdict(),
+            #[cfg(feature = "openclaw-devops")]
+            Error::Devops(e) => e.verdict(),
             Error::Config(_) => Verdict::of(ErrorKind::Config),
         }
     }

@@ -33,6 +33,8 @@ pub mod bazhuayu;
 pub mod client;
 #[cfg(feature = "coreclaw")]
 pub mod coreclaw;
+#[cfg(feature = "openclaw-devops")]
+pub mod devops;
 mod error;
 
 pub use clawkit_runtime as runtime;

@@ -1,0 +1,328 @@
+//! OpenClaw DevOps API v2: users, projects and tasks, AI agents, pipelines and builds,
+//! deployments, test runs and signed webhooks.
+//!
+//! - **Tokens.** `POST /auth/token` with the `client_credentials` grant (or `password`, for a
+//!   user), fetched lazily, renewed before expiry through `/auth/refresh` (whose refresh token
+//!   works once), one renewal in flight however many tasks call; a 401 renews once and replays.
+//! - **Errors.** The service's envelope as [`ApiError`]: its [`ErrorCode`] (unknown codes kept),
+//!   message, the 422 field errors as a list and the `requestId` for support.
+//! - **Rate limits**, the way GitHub documents them: `Retry-After` is obeyed; when
+//!   `X-RateLimit-Remaining` runs low requests are paced at the bucket's refill rate, and at 0
+//!   they wait for the next token; writes are spaced apart; at most the tier's concurrent
+//!   connections are open; the hourly quota is kept client-side. Retries (429, 503, broken
+//!   connections) only where safe: GET, PUT, DELETE, never a POST that creates unless the answer
+//!   proves nothing was done.
+//! - **Lists** are `Stream`s ([`Paged`](crate::Paged)): once the first page gives the total, the
+//!   next pages are read ahead, in order, through the same limits.
+//! - **Waits** ([`Activation::wait`], [`BuildRef::wait`], [`DeploymentRef::wait`],
+//!   [`TestRunRef::wait`]) poll with a growing interval, report progress to a callback or as a
+//!   stream, and keep the id when they time out.
+//! - **Webhooks** ([`webhook`]): typed events for the eight names, signatures checked against
+//!   several secrets at once, a timestamp tolerance, de-duplication by event id.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let sandbox = clawkit_sandbox::Sandbox::builder().devops_job_time(std::time::Duration::from_millis(300)).start().await?;
+//! # let base_url = sandbox.base_url(clawkit_sandbox::Vendor::OpenclawDevops);
+//! use clawkit::devops::{Client, UserFilter, types::Role};
+//! use futures::TryStreamExt;
+//!
+//! let client = Client::builder()
+//!     .client_credentials("sandbox", "sandbox-secret")
+//!     .base_url(&base_url)
+//!     .build()?;
+//! let developers: Vec<_> = client.users(UserFilter::new().role(Role::Developer)).try_collect().await?;
+//! assert!(developers.iter().all(|u| u.role == Role::Developer));
+//!
+//! let build = client.trigger_pipeline("pipe_ecom_main", Default::default()).await?;
+//! let done = build.wait().polling(clawkit::runtime::wait::Polling::fast())
+//!     .on_progress(|b| println!("{} {:?}", b.status, b.current_stage))
+//!     .await?;
+//! assert_eq!(done.status, "success");
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod error;
+mod jobs;
+mod projects;
+mod token;
+mod users;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clawkit_runtime::reply::{self, Answer};
+use clawkit_runtime::wait::Polling;
+use clawkit_runtime::{Auth, ClientConfig, RateLimitHeaders, Runtime, Safety, TokenSource};
+
+pub use error::{ApiError, Error, ErrorCode, FieldError};
+pub use jobs::{Activation, BuildRef, DeploymentRef, TestRunRef, Wait};
+pub use openclaw_devops_api::types;
+pub use projects::{NewProject, NewTask, TaskFilter};
+pub use users::{NewUser, UserFilter, UserUpdate};
+
+use token::{Credentials, DevopsGrant};
+
+/// The service's production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.openclaw-cocode.system/v2";
+
+/// The largest page (`pageSize`).
+pub(crate) const MAX_PAGE_SIZE: u32 = 100;
+
+/// The account's rate-limit tier (用户等级): requests per minute and per hour, and concurrent
+/// connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tier {
+    /// 60 a minute, 1,000 an hour, 5 at once.
+    #[default]
+    Free,
+    /// 300 a minute, 10,000 an hour, 20 at once.
+    Pro,
+    /// 1,000 a minute, 50,000 an hour, 100 at once.
+    Enterprise,
+}
+
+impl Tier {
+    /// Requests per minute.
+    pub fn per_minute(self) -> u32 {
+        match self {
+            Tier::Free => 60,
+            Tier::Pro => 300,
+            Tier::Enterprise => 1000,
+        }
+    }
+
+    /// Requests per hour.
+    pub fn per_hour(self) -> u32 {
+        match self {
+            Tier::Free => 1000,
+            Tier::Pro => 10_000,
+            Tier::Enterprise => 50_000,
+        }
+    }
+
+    /// Concurrent connections.
+    pub fn concurrent(self) -> usize {
+        match self {
+            Tier::Free => 5,
+            Tier::Pro => 20,
+            Tier::Enterprise => 100,
+        }
+    }
+}
+
+impl std::str::FromStr for Tier {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "free" => Ok(Tier::Free),
+            "pro" => Ok(Tier::Pro),
+            "enterprise" => Ok(Tier::Enterprise),
+            other => Err(Error::InvalidArgument(format!(
+                "tier: expected free, pro or enterprise, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The DevOps client's own settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    tier: Tier,
+    prefetch: usize,
+    polling: Polling,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            tier: Tier::default(),
+            prefetch: 2,
+            polling: Polling::default(),
+        }
+    }
+}
+
+/// OpenClaw DevOps for the shared [`crate::ClientBuilder`]: JWT tokens from the client
+/// credentials (or a user's password), pacing by the rate-limit headers and the tier,
+/// `OPENCLAW_DEVOPS_*` environment variables.
+impl crate::client::Service for Client {
+    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+        let given = config.given();
+        let (Some(client_id), Some(client_secret)) =
+            (given.client_id.clone(), given.client_secret.clone())
+        else {
+            return Err(config
+                .missing(
+                    "client credentials",
+                    "client_credentials",
+                    &["CLIENT_ID", "CLIENT_SECRET"],
+                )
+                .into());
+        };
+        let user = given.username.clone().zip(given.password.clone());
+        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+        let http = config.http_client()?;
+        let timeout = config.timeout_or(Duration::from_secs(30));
+        let tier = options.tier;
+        let anonymous = Runtime::builder().timeout(timeout).build();
+        let grant = DevopsGrant {
+            api: openclaw_devops_api::Client::new_with_client(&base_url, http.clone(), anonymous),
+            credentials: Credentials {
+                client_id,
+                client_secret,
+                user,
+            },
+        };
+        let runtime = Runtime::builder()
+            .auth(Auth::Token(TokenSource::new(grant)))
+            .pace_by(RateLimitHeaders::x_ratelimit().refilled_over(Duration::from_secs(60)))
+            // The hourly quota, which the headers do not show: a bucket of the whole hour.
+            .rate_limit(Duration::from_secs(3600) / tier.per_hour(), tier.per_hour())
+            .space_writes(Duration::from_secs(60) / tier.per_minute())
+            .concurrency(tier.concurrent())
+            .retry(config.retry_policy())
+            .timeout(timeout)
+            .build();
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api: openclaw_devops_api::Client::new_with_client(&base_url, http, runtime.clone()),
+                runtime,
+                base_url,
+                options,
+            }),
+        })
+    }
+
+    const ENV_PREFIX: &'static str = "OPENCLAW_DEVOPS";
+    type Options = Options;
+    type Error = Error;
+}
+
+impl ClientBuilder {
+    /// The API client's id (API Key) and secret: the `client_credentials` grant. The secret is
+    /// kept as a secret: never in `Debug`, logs or errors.
+    pub fn client_credentials(
+        self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.config(|c| c.client_credentials(client_id, client_secret))
+    }
+
+    /// Acts as a user: the `password` grant (with the client credentials, which it also needs).
+    pub fn user(self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.config(|c| c.credentials(username, password))
+    }
+
+    /// The account's tier (default Free): sets the concurrency, the hourly quota and the spacing
+    /// of writes. The per-minute budget is read from the answers' headers whatever the tier.
+    pub fn tier(mut self, tier: Tier) -> Self {
+        self.options.tier = tier;
+        self
+    }
+
+    /// Pages read ahead by list streams once the total is known (default 2; 0 reads one page at
+    /// a time and confirms the end with one more request).
+    pub fn prefetch(mut self, pages: usize) -> Self {
+        self.options.prefetch = pages;
+        self
+    }
+
+    /// How waits poll (default every 1 s growing to 10 s, for at most an hour).
+    pub fn polling(mut self, polling: Polling) -> Self {
+        self.options.polling = polling;
+        self
+    }
+}
+
+/// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
+pub type ClientBuilder = crate::ClientBuilder<Client>;
+
+struct Inner {
+    api: openclaw_devops_api::Client,
+    runtime: Runtime,
+    base_url: String,
+    options: Options,
+}
+
+/// An OpenClaw DevOps client. Cheap to clone: clones share the token, the limits and the
+/// connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::client::debug_client(f, &self.inner.base_url)
+    }
+}
+
+type Sent<T> = reply::Sent<T, types::ErrorResponse>;
+
+/// The typed error of an answer that is not the documented success.
+async fn open<T: serde::de::DeserializeOwned>(sent: Sent<T>) -> Result<T, Error> {
+    match reply::answer::<_, _, Error>(sent).await? {
+        Answer::Ok(_, value) => Ok(value),
+        Answer::Documented(head, e) => {
+            // Re-read through the lenient envelope: one path for every error body.
+            let body = serde_json::to_value(&e)
+                .ok()
+                .and_then(|v| serde_json::from_value::<error::Envelope>(v).ok());
+            match body {
+                Some(envelope) => {
+                    Err(ApiError::from_body(head.status, envelope.error, head.retry_after()).into())
+                }
+                None => Err(reply::undocumented::<T, Error>(&head, &[])),
+            }
+        }
+        Answer::Undocumented(head, bytes) => {
+            match serde_json::from_slice::<error::Envelope>(&bytes) {
+                Ok(envelope) => {
+                    Err(ApiError::from_body(head.status, envelope.error, head.retry_after()).into())
+                }
+                Err(_) => Err(reply::undocumented::<T, Error>(&head, &bytes)),
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Settings for a new client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client from `OPENCLAW_DEVOPS_CLIENT_ID` and `OPENCLAW_DEVOPS_CLIENT_SECRET` (and, to act
+    /// as a user, `OPENCLAW_DEVOPS_USERNAME` and `OPENCLAW_DEVOPS_PASSWORD`), optionally
+    /// `OPENCLAW_DEVOPS_BASE_URL` and `OPENCLAW_DEVOPS_TIMEOUT` (seconds).
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// One API call through the runtime (limits, token, retries as `safety` allows).
+    async fn send<T, F, Fut>(&self, what: &str, safety: Safety, request: F) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Sent<T>>,
+    {
+        self.inner
+            .runtime
+            .call(what, safety, || async { open(request().await).await })
+            .await
+    }
+
+    fn api(&self) -> &openclaw_devops_api::Client {
+        &self.inner.api
+    }
+}
+
+/// A page size argument, 1 to 100, as the generated client takes it.
+fn page_number(n: u64) -> std::num::NonZeroU64 {
+    std::num::NonZeroU64::new(n).unwrap_or(std::num::NonZeroU64::MIN)
+}
