@@ -69,6 +69,7 @@ enum DevopsCommand {
         wait: bool,
     },
     /// Starts a deployment (production needs --approver).
+    #[command(disable_version_flag = true)]
     Deploy {
         #[arg(long = "app")]
         application: String,

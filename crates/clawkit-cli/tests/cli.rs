@@ -31,6 +31,8 @@ async fn claw_at(sb: &Sandbox, vendor: Vendor, args: &[&str]) -> Output {
             .env_remove("CORECLAW_BASE_URL")
             .env("BAZHUAYU_USERNAME", "sandbox")
             .env("BAZHUAYU_PASSWORD", "sandbox")
+            .env("OPENCLAW_DEVOPS_CLIENT_ID", "sandbox")
+            .env("OPENCLAW_DEVOPS_CLIENT_SECRET", "sandbox-secret")
             .arg("--base-url")
             .arg(base)
             .args(args)
@@ -516,4 +518,189 @@ async fn bazhuayu_groups_tasks_data_export_clear() {
         stderr(&o)
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `claw` against the sandbox's OpenClaw DevOps.
+async fn claw_devops(sb: &Sandbox, args: &[&str]) -> Output {
+    claw_at(sb, Vendor::OpenclawDevops, args).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn devops_users_jobs_webhooks_and_bad_input() {
+    let sb = Sandbox::builder()
+        .devops_job_time(Duration::from_millis(400))
+        .start()
+        .await
+        .unwrap();
+    let o = claw_devops(
+        &sb,
+        &[
+            "--json",
+            "devops",
+            "users",
+            "list",
+            "--role",
+            "developer",
+            "--limit",
+            "3",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let users = json(&o);
+    assert_eq!(users.as_array().unwrap().len(), 3);
+    assert!(
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["role"] == "developer")
+    );
+
+    let o = claw_devops(
+        &sb,
+        &[
+            "--json",
+            "devops",
+            "pipeline",
+            "trigger",
+            "pipe_ecom_main",
+            "--wait",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["status"], "success");
+
+    let o = claw_devops(
+        &sb,
+        &[
+            "--json",
+            "devops",
+            "tests",
+            "run",
+            "suite_ecom_login_e2e",
+            "--wait",
+        ],
+    )
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "a failed run exits 3: {}",
+        stderr(&o)
+    );
+    assert_eq!(json(&o)["status"], "failed");
+
+    let o = claw_devops(
+        &sb,
+        &[
+            "--json",
+            "devops",
+            "deploy",
+            "--app",
+            "app_ecom_backend",
+            "--env",
+            "prod",
+            "--version",
+            "2.0.0",
+            "--approver",
+            "usr_abc123def456",
+            "--wait",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let deployment = json(&o);
+    assert_eq!(deployment["status"], "succeeded");
+    let id = deployment["id"].as_str().unwrap().to_string();
+    let o = claw_devops(
+        &sb,
+        &[
+            "--json",
+            "devops",
+            "rollback",
+            &id,
+            "--reason",
+            "错误率升高",
+            "--wait",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["rollbackOf"], id.as_str());
+
+    let o = claw_devops(
+        &sb,
+        &[
+            "--json",
+            "devops",
+            "webhooks",
+            "create",
+            "--url",
+            "http://127.0.0.1:9/x",
+            "--event",
+            "build.completed",
+            "--secret",
+            "s3cret",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("s3cret"), "the secret is not echoed");
+    let o = claw_devops(&sb, &["devops", "webhooks", "list"]).await;
+    assert!(
+        stdout(&o).contains("http://127.0.0.1:9/x"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Bad input: prod without approvers is the service's 422 naming the field; a bad enum value
+    // and a missing file are usage errors before any request.
+    let o = claw_devops(
+        &sb,
+        &[
+            "devops",
+            "deploy",
+            "--app",
+            "a",
+            "--env",
+            "prod",
+            "--version",
+            "1",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("approvals"), "{}", stderr(&o));
+    let o = claw_devops(
+        &sb,
+        &["devops", "tasks", "move", "task_ecom001", "finished"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("in_progress"), "{}", stderr(&o));
+    let o = claw_devops(
+        &sb,
+        &[
+            "devops",
+            "agent",
+            "activate",
+            "product",
+            "--task",
+            "task_ecom001",
+            "--input",
+            "/nonexistent.json",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent.json"), "{}", stderr(&o));
+    let o = claw_devops(&sb, &["devops", "users", "get", "usr_nope"]).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("NOT_FOUND") && stderr(&o).contains("requestId"),
+        "{}",
+        stderr(&o)
+    );
 }

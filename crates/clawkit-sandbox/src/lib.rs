@@ -25,6 +25,7 @@
 
 pub mod bazhuayu;
 pub mod coreclaw;
+pub mod devops;
 pub mod faults;
 pub mod store;
 pub mod vendor;
@@ -43,6 +44,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use devops::DevopsTier;
 pub use faults::{FaultKind, FaultRule};
 use vendor::Api;
 
@@ -100,7 +102,10 @@ impl Vendor {
 
     /// Whether the sandbox serves this vendor's API yet.
     pub fn served(self) -> bool {
-        matches!(self, Vendor::Coreclaw | Vendor::Bazhuayu)
+        matches!(
+            self,
+            Vendor::Coreclaw | Vendor::Bazhuayu | Vendor::OpenclawDevops
+        )
     }
 }
 
@@ -133,6 +138,7 @@ pub struct SandboxBuilder {
     initial_balance_micros: i64,
     api_key: String,
     bazhuayu_token_ttl: Duration,
+    devops: devops::Config,
 }
 
 impl Default for SandboxBuilder {
@@ -146,6 +152,7 @@ impl Default for SandboxBuilder {
             initial_balance_micros: 100_000_000,
             api_key: CORECLAW_API_KEY.to_string(),
             bazhuayu_token_ttl: Duration::from_secs(86_399),
+            devops: devops::Config::default(),
         }
     }
 }
@@ -199,6 +206,50 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long an OpenClaw DevOps access token lives (default 3600 s, the seed's `expires_in`;
+    /// short in tests).
+    pub fn devops_token_ttl(mut self, ttl: Duration) -> Self {
+        self.devops.token_ttl = ttl;
+        self
+    }
+
+    /// How many OpenClaw DevOps users exist at start (default 156, the seed's `totalItems`),
+    /// counting the seed's two and the seven role users (never fewer than those nine).
+    pub fn devops_users(mut self, n: usize) -> Self {
+        self.devops.users = n;
+        self
+    }
+
+    /// The OpenClaw DevOps rate-limit tier of `account` (`sandbox` for the client credentials,
+    /// else the username of a password login, `anonymous` for requests without a valid token);
+    /// every account is [`DevopsTier::Pro`] unless set (see also
+    /// [`SandboxBuilder::devops_default_tier`]).
+    pub fn devops_tier(mut self, account: &str, tier: DevopsTier) -> Self {
+        self.devops.tiers.insert(account.to_string(), tier);
+        self
+    }
+
+    /// The OpenClaw DevOps rate-limit tier of every account not given one with
+    /// [`SandboxBuilder::devops_tier`] (default [`DevopsTier::Pro`]).
+    pub fn devops_default_tier(mut self, tier: DevopsTier) -> Self {
+        self.devops.default_tier = tier;
+        self
+    }
+
+    /// How long an OpenClaw DevOps agent activation, build, deployment or test run takes from
+    /// start to its final state (default 4 s; the seeded ones are finished).
+    pub fn devops_job_time(mut self, time: Duration) -> Self {
+        self.devops.job_time = time;
+        self
+    }
+
+    /// The first retry delay of an OpenClaw DevOps webhook delivery (default 1 s), doubling after
+    /// each failed attempt, at most [`devops::MAX_ATTEMPTS`] attempts.
+    pub fn devops_webhook_backoff(mut self, delay: Duration) -> Self {
+        self.devops.webhook_backoff = delay;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving in the background.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
@@ -216,10 +267,14 @@ impl SandboxBuilder {
             base_url: format!("{root}{}", Vendor::Coreclaw.prefix()),
         });
         let bazhuayu = bazhuayu::Bazhuayu::new(self.seed, self.bazhuayu_token_ttl);
+        let devops = devops::Devops::new(devops::Config {
+            seed: self.seed,
+            ..self.devops
+        });
         let shared = Arc::new(Shared {
             latency: self.latency,
             faults: Mutex::new(plan),
-            vendors: vec![coreclaw, bazhuayu.clone()],
+            vendors: vec![coreclaw, bazhuayu.clone(), devops.clone()],
         });
         let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -237,6 +292,7 @@ impl SandboxBuilder {
             addr,
             shared,
             bazhuayu,
+            devops,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -317,6 +373,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     shared: Arc<Shared>,
     bazhuayu: Arc<bazhuayu::Bazhuayu>,
+    devops: Arc<devops::Devops>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -394,6 +451,13 @@ impl Sandbox {
     /// Bazhuayu's counters: token requests, refresh-token reuse, 429s, requests served.
     pub fn bazhuayu_stats(&self) -> &bazhuayu::Stats {
         &self.bazhuayu.stats
+    }
+
+    /// OpenClaw DevOps's counters: token grants, refreshes, refused refresh-token reuses,
+    /// requests served, 429s by window, the most requests in flight per account, webhook
+    /// attempts and acknowledged deliveries.
+    pub fn devops_stats(&self) -> &devops::Stats {
+        &self.devops.stats
     }
 
     /// Adds a fault rule while running.

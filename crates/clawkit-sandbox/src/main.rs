@@ -2,8 +2,29 @@
 
 use std::time::Duration;
 
-use clap::Parser;
-use clawkit_sandbox::Sandbox;
+use clap::{Parser, ValueEnum};
+use clawkit_sandbox::{DevopsTier, Sandbox};
+
+/// An OpenClaw DevOps rate-limit tier, as the command line names it.
+#[derive(Clone, Copy, ValueEnum)]
+enum Tier {
+    /// 60 requests a minute, 1,000 an hour, 5 at once.
+    Free,
+    /// 300 requests a minute, 10,000 an hour, 20 at once.
+    Pro,
+    /// 1,000 requests a minute, 50,000 an hour, 100 at once.
+    Enterprise,
+}
+
+impl From<Tier> for DevopsTier {
+    fn from(tier: Tier) -> Self {
+        match tier {
+            Tier::Free => DevopsTier::Free,
+            Tier::Pro => DevopsTier::Pro,
+            Tier::Enterprise => DevopsTier::Enterprise,
+        }
+    }
+}
 
 /// A local, stateful server of the clawkit vendors' APIs, with fault injection.
 #[derive(Parser)]
@@ -21,6 +42,12 @@ struct Args {
     /// CoreClaw account balance at start, in USD.
     #[arg(long, default_value_t = 100.0)]
     balance: f64,
+    /// The OpenClaw DevOps rate-limit tier of every account.
+    #[arg(long, value_enum, default_value_t = Tier::Pro)]
+    devops_tier: Tier,
+    /// Seconds an OpenClaw DevOps agent activation, build, deployment or test run takes.
+    #[arg(long, default_value_t = 4.0)]
+    devops_job_seconds: f64,
 }
 
 #[tokio::main]
@@ -37,11 +64,17 @@ async fn main() -> std::process::ExitCode {
         eprintln!("error: --run-seconds must be a number of seconds, 0 or more");
         return std::process::ExitCode::from(2);
     }
+    if !(args.devops_job_seconds.is_finite() && args.devops_job_seconds >= 0.0) {
+        eprintln!("error: --devops-job-seconds must be a number of seconds, 0 or more");
+        return std::process::ExitCode::from(2);
+    }
     let sandbox = match Sandbox::builder()
         .port(args.port)
         .seed(args.seed)
         .run_duration(Duration::from_secs_f64(args.run_seconds))
         .initial_balance(args.balance)
+        .devops_default_tier(args.devops_tier.into())
+        .devops_job_time(Duration::from_secs_f64(args.devops_job_seconds))
         .start()
         .await
     {

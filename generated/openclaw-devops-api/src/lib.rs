@@ -2080,6 +2080,78 @@ changed through this operation. An omitted field keeps its value.
             Default::default()
         }
     }
+    ///A field users can be sorted by (see GET /users `sortBy`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserSortField {
+        #[serde(rename = "createdAt")]
+        CreatedAt,
+        #[serde(rename = "username")]
+        Username,
+        #[serde(rename = "email")]
+        Email,
+        #[serde(rename = "fullName")]
+        FullName,
+        #[serde(rename = "lastLoginAt")]
+        LastLoginAt,
+    }
+    impl ::std::fmt::Display for UserSortField {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CreatedAt => f.write_str("createdAt"),
+                Self::Username => f.write_str("username"),
+                Self::Email => f.write_str("email"),
+                Self::FullName => f.write_str("fullName"),
+                Self::LastLoginAt => f.write_str("lastLoginAt"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserSortField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "createdAt" => Ok(Self::CreatedAt),
+                "username" => Ok(Self::Username),
+                "email" => Ok(Self::Email),
+                "fullName" => Ok(Self::FullName),
+                "lastLoginAt" => Ok(Self::LastLoginAt),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserSortField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserSortField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for UserSortField {
+        fn default() -> Self {
+            UserSortField::CreatedAt
+        }
+    }
     /**Account status. `active`, `inactive`, `suspended` are the seed's filter values;
 `pending_verification` is what a newly created account has until its email is verified.
 */
@@ -8129,7 +8201,10 @@ Arguments:
 - `page_size`: 每页数量(最大 100). The minimum of 1 is implied (a page holds at least one item).
 - `role`: 按角色筛选 (one of the RBAC roles).
 - `search`: 搜索关键词(匹配用户名、邮箱、姓名).
-- `sort_by`: 排序字段 (a User field name, e.g. createdAt, username, lastLoginAt).
+- `sort_by`: 排序字段. Inferred: the seed gives only the default (createdAt); the sortable fields are most
+likely the user's own scalar fields, so one of `createdAt`, `username`, `email`, `fullName`,
+`lastLoginAt` (another name answers 400 INVALID_REQUEST).
+
 - `sort_order`: 排序方向:asc, desc.
 - `status`: 按状态筛选:active, inactive, suspended.
 ```ignore
@@ -8887,7 +8962,7 @@ pub mod builder {
         page_size: Result<Option<::std::num::NonZeroU64>, String>,
         role: Result<Option<types::Role>, String>,
         search: Result<Option<::std::string::String>, String>,
-        sort_by: Result<Option<::std::string::String>, String>,
+        sort_by: Result<Option<types::UserSortField>, String>,
         sort_order: Result<Option<types::SortOrder>, String>,
         status: Result<Option<types::UserStatusFilter>, String>,
     }
@@ -8955,14 +9030,13 @@ pub mod builder {
         }
         pub fn sort_by<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::UserSortField>,
         {
             self.sort_by = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_by failed"
-                        .to_string()
+                    "conversion to `UserSortField` for sort_by failed".to_string()
                 });
             self
         }
@@ -9578,6 +9652,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -236,9 +236,9 @@ pub mod operations {
                 Self(self.0.query_param_missing("search"))
             }
         }
-        pub fn sort_by<'a, T>(self, value: T) -> Self
+        pub fn sort_by<T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<types::UserSortField>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("sortBy", value.to_string()))
@@ -693,6 +693,15 @@ pub mod operations {
         }
         pub fn no_content(self) -> Self {
             Self(self.0.status(204u16))
+        }
+        pub fn bad_request(self, value: &types::ErrorResponse) -> Self {
+            Self(
+                self
+                    .0
+                    .status(400u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
         }
         pub fn unauthorized(self, value: &types::ErrorResponse) -> Self {
             Self(

@@ -3,7 +3,7 @@
 use clawkit_runtime::{Fetched, Paged, Safety};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::types::{self, CreatedUser, Role, SortOrder, User, UserStatusFilter};
+use super::types::{self, CreatedUser, Role, SortOrder, User, UserSortField, UserStatusFilter};
 use super::{Client, Error, MAX_PAGE_SIZE, page_number};
 
 /// Which users [`Client::users`] lists, and in which order (the service's defaults: everyone,
@@ -14,7 +14,7 @@ pub struct UserFilter {
     role: Option<Role>,
     status: Option<UserStatusFilter>,
     search: Option<String>,
-    sort_by: Option<String>,
+    sort_by: Option<UserSortField>,
     sort_order: Option<SortOrder>,
 }
 
@@ -42,10 +42,9 @@ impl UserFilter {
         self
     }
 
-    /// Sorted by this field (`createdAt` by default; also `username`, `email`, `fullName`,
-    /// `lastLoginAt`), in this order.
-    pub fn sort(mut self, field: impl Into<String>, order: SortOrder) -> Self {
-        self.sort_by = Some(field.into());
+    /// Sorted by this field (`createdAt` by default), in this order.
+    pub fn sort(mut self, field: UserSortField, order: SortOrder) -> Self {
+        self.sort_by = Some(field);
         self.sort_order = Some(order);
         self
     }
@@ -191,8 +190,8 @@ impl Client {
                         if let Some(search) = &filter.search {
                             q = q.search(search.clone());
                         }
-                        if let Some(by) = &filter.sort_by {
-                            q = q.sort_by(by.clone());
+                        if let Some(by) = filter.sort_by {
+                            q = q.sort_by(by);
                         }
                         if let Some(order) = filter.sort_order {
                             q = q.sort_order(order);

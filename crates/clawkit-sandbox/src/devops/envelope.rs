@@ -1,0 +1,258 @@
+//! The one error envelope of the DevOps API, `{"error": {code, message, details, requestId,
+//! timestamp}}`, with the seed's codes and messages.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::clock::{iso, now_ms};
+use crate::store::mix;
+
+/// A random `u64`, different on every call (std's per-process random hash keys, moved on by a
+/// counter and the clock).
+pub(super) fn random_u64() -> u64 {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
+    hasher.write_i64(now_ms());
+    mix(hasher.finish())
+}
+
+/// `req_` and 12 hex characters, unique in this process.
+pub(super) fn request_id() -> String {
+    static BASE: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let base = *BASE.get_or_init(random_u64);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("req_{:012x}", mix(base ^ n) & 0xffff_ffff_ffff)
+}
+
+/// One failing field of a 422, as the seed shows it: `{field, message, code}`.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct FieldError {
+    /// The field, e.g. `email` or `members[1]`.
+    pub(super) field: String,
+    /// What is wrong, in the seed's language.
+    pub(super) message: String,
+    /// `required`, `invalid_type`, `invalid_format`, `invalid_value`, `min_length`, `max_length`,
+    /// `min_items`, `not_found`.
+    pub(super) code: &'static str,
+}
+
+/// An error answer of the DevOps API.
+#[derive(Debug, Clone)]
+pub(super) struct ApiError {
+    /// HTTP status.
+    pub(super) status: StatusCode,
+    /// `INVALID_REQUEST`, `UNAUTHORIZED`, ...
+    pub(super) code: &'static str,
+    /// Human-readable message.
+    pub(super) message: String,
+    /// `details`.
+    pub(super) details: Map<String, Value>,
+}
+
+/// Builds a `details` object from pairs.
+pub(super) fn details<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+impl ApiError {
+    /// An error with every part given.
+    pub(super) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        details: Map<String, Value>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details,
+        }
+    }
+
+    /// 400 `INVALID_REQUEST` naming a query or path parameter.
+    pub(super) fn parameter(parameter: &str, reason: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "请求参数无效或格式错误",
+            details([
+                ("parameter", json!(parameter)),
+                ("reason", json!(reason.into())),
+            ]),
+        )
+    }
+
+    /// 400 `INVALID_REQUEST` for a body that is not a JSON object.
+    pub(super) fn body(reason: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "请求参数无效或格式错误",
+            details([("reason", json!(reason.into()))]),
+        )
+    }
+
+    /// 401 `UNAUTHORIZED` with `details.reason`.
+    pub(super) fn unauthorized(reason: &str) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "未认证或 Token 无效",
+            details([("reason", json!(reason))]),
+        )
+    }
+
+    /// 403 `FORBIDDEN`.
+    pub(super) fn forbidden(details: Map<String, Value>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", "权限不足", details)
+    }
+
+    /// 404 `NOT_FOUND` with `details {resource, id}`, as the seed's example.
+    pub(super) fn not_found(resource: &str, id: &str) -> Self {
+        let message = match resource {
+            "user" => "用户不存在",
+            "project" => "项目不存在",
+            "task" => "任务不存在",
+            "activation" => "Agent 激活记录不存在",
+            "pipeline" => "流水线不存在",
+            "build" => "构建不存在",
+            "deployment" => "部署不存在",
+            "suite" => "测试套件不存在",
+            "run" => "测试执行不存在",
+            "webhook" => "Webhook 不存在",
+            _ => "资源不存在",
+        };
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            message,
+            details([("resource", json!(resource)), ("id", json!(id))]),
+        )
+    }
+
+    /// 409 `CONFLICT`.
+    pub(super) fn conflict(message: impl Into<String>, details: Map<String, Value>) -> Self {
+        Self::new(StatusCode::CONFLICT, "CONFLICT", message, details)
+    }
+
+    /// 409 `CONFLICT` for a value another resource already has.
+    pub(super) fn duplicate(resource: &str, field: &str, value: &str) -> Self {
+        let what = match field {
+            "email" => "邮箱已被注册",
+            "username" => "用户名已被占用",
+            "key" => "项目标识符已存在",
+            _ => "重复创建",
+        };
+        Self::conflict(
+            format!("资源冲突:{what}"),
+            details([
+                ("resource", json!(resource)),
+                ("field", json!(field)),
+                ("value", json!(value)),
+            ]),
+        )
+    }
+
+    /// 422 `VALIDATION_ERROR` with `details.fields`.
+    pub(super) fn validation(fields: &[FieldError]) -> Self {
+        let fields: Vec<Value> = fields
+            .iter()
+            .map(|f| json!({"field": f.field, "message": f.message, "code": f.code}))
+            .collect();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            "请求数据验证失败",
+            details([("fields", Value::Array(fields))]),
+        )
+    }
+
+    /// 429 `RATE_LIMITED` with `details {limit, window, retryAfter}`.
+    pub(super) fn rate_limited(limit: u64, window: &str, retry_after: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "请求频率超限",
+            details([
+                ("limit", json!(limit)),
+                ("window", json!(window)),
+                ("retryAfter", json!(retry_after)),
+            ]),
+        )
+    }
+
+    /// 503 `SERVICE_UNAVAILABLE` with `details.retryAfter`.
+    pub(super) fn unavailable(retry_after: u64) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "服务暂时不可用",
+            details([("retryAfter", json!(retry_after))]),
+        )
+    }
+
+    /// The envelope, with a fresh request id and timestamp.
+    pub(super) fn body_json(&self) -> Value {
+        json!({
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "details": self.details,
+                "requestId": request_id(),
+                "timestamp": iso(now_ms() / 1000 * 1000),
+            }
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body_json())).into_response()
+    }
+}
+
+/// A JSON answer with `status`.
+pub(super) fn json_answer(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_req_and_12_hex() {
+        let a = request_id();
+        let b = request_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 16);
+        assert!(a.starts_with("req_"));
+        assert!(a[4..].bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn the_envelope_has_the_seeds_fields() {
+        let body = ApiError::not_found("user", "usr_invalid123").body_json();
+        let error = &body["error"];
+        assert_eq!(error["code"], "NOT_FOUND");
+        assert_eq!(error["message"], "用户不存在");
+        assert_eq!(
+            error["details"],
+            json!({"resource": "user", "id": "usr_invalid123"})
+        );
+        assert!(
+            error["timestamp"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
+    }
+}

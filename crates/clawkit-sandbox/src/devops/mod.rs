@@ -1,0 +1,192 @@
+//! OpenClaw DevOps v2 under `/openclaw-devops`, true to specs/openclaw-devops (its
+//! `x-clawkit-inferred` nodes where the seed is silent) and the seed document.
+//!
+//! - Auth: `POST /auth/token` with the client credentials `sandbox` / `sandbox-secret` (account
+//!   `sandbox`, role `admin`), or the `password` grant with the same client and a user: the role
+//!   users `admin`, `product_manager`, `architect`, `developer`, `tester`, `devops` and `viewer`
+//!   (ids `usr_role_<role>`) and the seed's `zhangsan` and `lisi`, all with the password
+//!   `sandbox-secret`. Access tokens are HS256 JWTs (`sub` user id, `name` account, `role`,
+//!   `exp`, `iat`, `jti`) living the configured time (1 hour by default); refresh tokens live
+//!   7 days and work once.
+//! - Rate limits per account and tier (Free 60/min, 1,000/h, 5 at once; Pro 300, 10,000, 20;
+//!   Enterprise 1,000, 50,000, 100), Pro unless the builder says otherwise, and the four
+//!   rate-limit headers on every answer; see `limits`.
+//! - RBAC as the spec reads the seed: every role reads; `admin` writes everything; see `rbac`.
+//! - Resources: every object the seed and the spec's examples name exists at start (users
+//!   `usr_abc123def456` and `usr_xyz789ghi012`, project `prj_ecom2026031401`, task
+//!   `task_ecom001`, activation `act_prod2026031401`, pipelines `pipe_ecom_main` and
+//!   `pipe_ecom_flaky`, build `build_20260314_120501`, deployment `dep_20260314_130001`, suites
+//!   `suite_ecom_login_e2e` and `suite_ecom_smoke`, run `run_20260314_140000`, webhook
+//!   `wh_20260314_0001`), plus generated users up to the configured count (156 by default, the
+//!   seed's `totalItems`).
+//! - Jobs (agent activations, builds, deployments, test runs) reach their final state after the
+//!   configured job time (4 s by default); a deployment of a version ending in `-bad` fails.
+//! - Webhooks are really delivered, signed and retried; see `webhooks`.
+//! - `GET /_sandbox/stats` (not in the spec) shows the counters.
+
+mod agents;
+mod auth;
+mod builds;
+mod clock;
+mod deployments;
+mod envelope;
+mod limits;
+mod projects;
+mod rbac;
+mod request;
+mod seed;
+mod state;
+mod tests_runs;
+mod users;
+mod webhooks;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+
+use crate::Vendor;
+use crate::faults::ErrorFault;
+use crate::vendor::{self, Api, Credential};
+
+pub use auth::{CLIENT_ID, CLIENT_SECRET};
+pub use limits::DevopsTier;
+pub use state::{Config, DEFAULT_USERS, Devops, Stats};
+pub use users::USER_PASSWORD;
+pub use webhooks::MAX_ATTEMPTS;
+
+use envelope::ApiError;
+use limits::Quota;
+
+/// How the role users are described next to the client secret (banner and docs).
+const ROLE_USERS: &str = "POST /auth/token client_secret (also the password grant's password of the users admin|product_manager|architect|developer|tester|devops|viewer)";
+
+/// OpenClaw DevOps: `/auth/*` is public, everything else needs a bearer token.
+impl Api for Devops {
+    fn vendor(&self) -> Vendor {
+        Vendor::OpenclawDevops
+    }
+
+    fn public_routes(self: Arc<Self>) -> Router {
+        let auth = Router::new()
+            .route("/auth/token", post(auth::token))
+            .route("/auth/refresh", post(auth::refresh))
+            .route_layer(from_fn_with_state(self.clone(), limits::public))
+            .with_state(self.clone());
+        let stats = Router::new()
+            .route("/_sandbox/stats", get(stats))
+            .with_state(self);
+        auth.merge(stats)
+    }
+
+    /// Grouped as the spec's tags; the rate-limit middleware wraps them all (a path no route
+    /// matches stays a bare 404).
+    fn protected_routes(self: Arc<Self>) -> Router {
+        let users = Router::new()
+            .route("/users", get(users::list).post(users::create))
+            .route(
+                "/users/{userId}",
+                get(users::get).put(users::update).delete(users::delete),
+            );
+        let projects = Router::new()
+            .route("/projects", get(projects::list).post(projects::create))
+            .route("/projects/{projectId}", get(projects::get))
+            .route(
+                "/projects/{projectId}/tasks",
+                get(projects::list_tasks).post(projects::create_task),
+            )
+            .route("/tasks/{taskId}", get(projects::get_task))
+            .route("/tasks/{taskId}/status", put(projects::update_status));
+        let agents = Router::new()
+            .route("/agents/{agentType}/activate", post(agents::activate))
+            .route(
+                "/agents/activations/{activationId}/progress",
+                get(agents::progress),
+            )
+            .route(
+                "/agents/activations/{activationId}/result",
+                get(agents::result),
+            );
+        let delivery = Router::new()
+            .route("/pipelines/{pipelineId}/trigger", post(builds::trigger))
+            .route("/builds/{buildId}", get(builds::get))
+            .route("/deployments", post(deployments::create))
+            .route("/deployments/{deploymentId}", get(deployments::get))
+            .route(
+                "/deployments/{deploymentId}/rollback",
+                post(deployments::rollback),
+            )
+            .route("/tests/suites/{suiteId}/run", post(tests_runs::run))
+            .route("/tests/runs/{runId}", get(tests_runs::get))
+            .route("/tests/runs/{runId}/report", get(tests_runs::report));
+        let webhooks = Router::new()
+            .route("/webhooks", get(webhooks::list).post(webhooks::create))
+            .route(
+                "/webhooks/{webhookId}",
+                axum::routing::delete(webhooks::delete),
+            );
+        users
+            .merge(projects)
+            .merge(agents)
+            .merge(delivery)
+            .merge(webhooks)
+            .route_layer(from_fn_with_state(self.clone(), limits::protected))
+            .with_state(self)
+    }
+
+    /// The bearer token must be a valid, unexpired JWT of this sandbox: otherwise 401
+    /// `UNAUTHORIZED` with `details.reason` (`missing_token`, `invalid_token`, `token_expired`),
+    /// with the rate-limit headers of the `anonymous` account.
+    fn authorize(&self, request: &Request) -> Result<(), Response> {
+        self.verify(request.headers())
+            .map(|_| ())
+            .map_err(|reason| self.refuse(reason))
+    }
+
+    /// The spec's envelopes: 429 `RATE_LIMITED` (both rate-limit faults) and 503
+    /// `SERVICE_UNAVAILABLE`, with `Retry-After` and fixed rate-limit headers (limit 300, none
+    /// remaining).
+    fn fault_response(&self, fault: ErrorFault) -> Response {
+        let (error, retry_after) = match fault {
+            ErrorFault::Http429 { retry_after_secs } => (
+                ApiError::rate_limited(300, "minute", retry_after_secs),
+                retry_after_secs,
+            ),
+            ErrorFault::Code4290 => (ApiError::rate_limited(300, "minute", 1), 1),
+            ErrorFault::Http503 => (ApiError::unavailable(1), 1),
+        };
+        Quota::fixed(retry_after).on(error.into_response())
+    }
+
+    fn credentials(&self) -> Vec<Credential> {
+        vec![
+            Credential {
+                how: "POST /auth/token client_credentials client_id",
+                env: "CLIENT_ID",
+                value: CLIENT_ID.into(),
+            },
+            Credential {
+                how: ROLE_USERS,
+                env: "CLIENT_SECRET",
+                value: CLIENT_SECRET.into(),
+            },
+        ]
+    }
+}
+
+/// `GET /_sandbox/stats`.
+async fn stats(State(d): State<Arc<Devops>>) -> Response {
+    axum::Json(d.stats.snapshot()).into_response()
+}
+
+/// The router of `/openclaw-devops` (its routes relative to the prefix, all but `/auth/*` behind
+/// a bearer token).
+pub fn router(state: Arc<Devops>) -> Router {
+    vendor::router(state)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+//! The DevOps sandbox's state: settings, counters, the JWT key, and every resource.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::agents::Activation;
+use super::auth::RefreshToken;
+use super::builds::{Build, Pipeline};
+use super::deployments::Deployment;
+use super::envelope::random_u64;
+use super::limits::{DevopsTier, Limiter};
+use super::projects::{Project, Task};
+use super::seed;
+use super::tests_runs::{Suite, TestRun};
+use super::users::User;
+use super::webhooks::Webhook;
+
+/// The seed's `totalItems` of `GET /users`: how many users exist at start by default.
+pub const DEFAULT_USERS: usize = 156;
+
+/// Settings of the DevOps part.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Seed for the generated users and numbers.
+    pub seed: u64,
+    /// Access-token lifetime (default 3600 s).
+    pub token_ttl: Duration,
+    /// Users at start, the seeded ones included (default [`DEFAULT_USERS`]).
+    pub users: usize,
+    /// The tier of every account not in `tiers` (default [`DevopsTier::Pro`]).
+    pub default_tier: DevopsTier,
+    /// Tiers of single accounts.
+    pub tiers: HashMap<String, DevopsTier>,
+    /// Time from start to final state of an agent activation, build, deployment or test run
+    /// (default 4 s).
+    pub job_time: Duration,
+    /// First retry delay of a webhook delivery, doubling after each attempt (default 1 s).
+    pub webhook_backoff: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            token_ttl: Duration::from_secs(3600),
+            users: DEFAULT_USERS,
+            default_tier: DevopsTier::Pro,
+            tiers: HashMap::new(),
+            job_time: Duration::from_secs(4),
+            webhook_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Counters tests and benchmarks read.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Tokens granted by `POST /auth/token`.
+    pub token_grants: AtomicU64,
+    /// Successful refreshes (`POST /auth/refresh`).
+    pub refreshes: AtomicU64,
+    /// Refreshes refused because the refresh token was already used.
+    pub refresh_reuse: AtomicU64,
+    /// Requests let in by the rate limiter (every answer but its own 429s).
+    pub requests: AtomicU64,
+    /// 429s the rate limiter answered, whatever the window.
+    pub rate_limited: AtomicU64,
+    /// 429s answered because the minute bucket was empty.
+    pub rate_limited_minute: AtomicU64,
+    /// 429s answered because the hour bucket was empty.
+    pub rate_limited_hour: AtomicU64,
+    /// 429s answered because too many requests were in flight.
+    pub rate_limited_concurrency: AtomicU64,
+    /// Webhook delivery attempts (each retry counts).
+    pub webhook_attempts: AtomicU64,
+    /// Webhook deliveries acknowledged with a 2xx.
+    pub webhook_acknowledged: AtomicU64,
+    /// The most requests in flight seen, per account.
+    max_in_flight: Mutex<HashMap<String, u64>>,
+}
+
+impl Stats {
+    /// The most requests of `account` seen in flight at once.
+    pub fn max_concurrency(&self, account: &str) -> u64 {
+        self.max_in_flight
+            .lock()
+            .map(|m| m.get(account).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Records `n` requests of `account` in flight.
+    pub(super) fn note_in_flight(&self, account: &str, n: u64) {
+        if let Ok(mut m) = self.max_in_flight.lock() {
+            let max = m.entry(account.to_string()).or_insert(0);
+            *max = (*max).max(n);
+        }
+    }
+
+    /// The counters as JSON (`GET /openclaw-devops/_sandbox/stats`).
+    pub fn snapshot(&self) -> Value {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let max: serde_json::Map<String, Value> = self
+            .max_in_flight
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+            .unwrap_or_default();
+        json!({
+            "tokenGrants": load(&self.token_grants),
+            "refreshes": load(&self.refreshes),
+            "refreshReuse": load(&self.refresh_reuse),
+            "requests": load(&self.requests),
+            "rateLimited": {
+                "total": load(&self.rate_limited),
+                "minute": load(&self.rate_limited_minute),
+                "hour": load(&self.rate_limited_hour),
+                "concurrency": load(&self.rate_limited_concurrency),
+            },
+            "maxConcurrency": max,
+            "webhookAttempts": load(&self.webhook_attempts),
+            "webhookAcknowledged": load(&self.webhook_acknowledged),
+        })
+    }
+}
+
+/// Every resource.
+#[derive(Debug, Default)]
+pub(super) struct Inner {
+    /// Users, soft-deleted ones included.
+    pub(super) users: Vec<User>,
+    /// Refresh tokens.
+    pub(super) refresh: HashMap<String, RefreshToken>,
+    /// Projects.
+    pub(super) projects: Vec<Project>,
+    /// Tasks, oldest first.
+    pub(super) tasks: Vec<Task>,
+    /// Agent activations.
+    pub(super) activations: Vec<Activation>,
+    /// Pipelines.
+    pub(super) pipelines: Vec<Pipeline>,
+    /// Builds.
+    pub(super) builds: Vec<Build>,
+    /// Deployments, oldest first.
+    pub(super) deployments: Vec<Deployment>,
+    /// Test suites.
+    pub(super) suites: Vec<Suite>,
+    /// Test runs.
+    pub(super) runs: Vec<TestRun>,
+    /// Webhook subscriptions, oldest first.
+    pub(super) webhooks: Vec<Webhook>,
+}
+
+/// The HS256 key of the access tokens (not printed).
+pub(super) struct Secret(pub(super) [u8; 32]);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// The OpenClaw DevOps v2 sandbox.
+#[derive(Debug)]
+pub struct Devops {
+    /// Settings.
+    pub(super) config: Config,
+    /// JWT key, drawn at start.
+    pub(super) secret: Secret,
+    /// Random bits drawn at start (ids).
+    pub(super) entropy: u64,
+    /// Resources.
+    pub(super) inner: Mutex<Inner>,
+    /// Rate limits.
+    pub(super) limiter: Limiter,
+    /// Counters.
+    pub stats: Stats,
+    /// Client of webhook deliveries.
+    pub(super) http: reqwest::Client,
+    serial: AtomicU64,
+}
+
+impl Devops {
+    /// A fresh sandbox with the seeded resources.
+    pub fn new(config: Config) -> Arc<Self> {
+        let mut key = [0u8; 32];
+        for chunk in key.chunks_mut(8) {
+            chunk.copy_from_slice(&random_u64().to_le_bytes());
+        }
+        Arc::new(Self {
+            inner: Mutex::new(seed::resources(&config)),
+            limiter: Limiter::new(config.default_tier, config.tiers.clone()),
+            secret: Secret(key),
+            entropy: random_u64(),
+            stats: Stats::default(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            serial: AtomicU64::new(1),
+            config,
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Locks the resources (a poisoned lock is recovered: the state stays usable).
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A number never handed out before by this sandbox.
+    pub(super) fn next_serial(&self) -> u64 {
+        self.serial.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The job time in ms.
+    pub(super) fn job_ms(&self) -> i64 {
+        i64::try_from(self.config.job_time.as_millis()).unwrap_or(i64::MAX / 4)
+    }
+}
