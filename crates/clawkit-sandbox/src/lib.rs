@@ -27,6 +27,7 @@ pub mod bazhuayu;
 pub mod coreclaw;
 pub mod devops;
 pub mod faults;
+pub mod query;
 pub mod store;
 pub mod vendor;
 

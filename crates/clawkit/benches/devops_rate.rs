@@ -12,13 +12,18 @@ use std::time::{Duration, Instant};
 use clawkit::devops::{Client, Tier};
 use clawkit_sandbox::{Sandbox, Vendor};
 
+/// 60 s under `cargo bench`, 5 s when `cargo test` runs it, or `BENCH_SECONDS`.
+fn seconds() -> u64 {
+    match std::env::var("BENCH_SECONDS").map(|v| v.parse()) {
+        Ok(Ok(s)) => s,
+        _ if std::env::args().any(|a| a == "--bench") => 60,
+        _ => 5,
+    }
+}
+
 #[tokio::main]
 async fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if full { 60 } else { 5 });
+    let seconds = seconds();
     let sandbox = Sandbox::builder().start().await.expect("sandbox");
     let client = Client::builder()
         .client_credentials("sandbox", "sandbox-secret")

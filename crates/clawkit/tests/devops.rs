@@ -408,7 +408,8 @@ async fn webhooks_arrive_signed_retried_and_handled_once() {
     let c = client(&sb);
     // The receiver: the old and the new secret (a rotation), the first attempt answered 500.
     let receiver = Arc::new(Receiver::new("whsec_old").also("whsec_new"));
-    let log: Arc<Mutex<Vec<(HeaderMap, Vec<u8>, bool)>>> = Default::default();
+    type Seen = Vec<(HeaderMap, Vec<u8>, bool)>;
+    let log: Arc<Mutex<Seen>> = Default::default();
     let attempts = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let app = {
         let (receiver, log, attempts) = (receiver.clone(), log.clone(), attempts.clone());

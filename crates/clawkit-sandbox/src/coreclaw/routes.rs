@@ -50,16 +50,10 @@ pub(super) async fn store(
     };
     let limit = match query.get("limit") {
         None => 10,
-        Some(l) => match l.parse::<u64>() {
-            Ok(n) if n >= 1 => n,
-            // An integer too large for u64 is still a valid limit: everything.
-            _ if !l.is_empty()
-                && l.bytes().all(|b| b.is_ascii_digit())
-                && !l.trim_start_matches('0').is_empty() =>
-            {
-                u64::MAX
-            }
-            _ => {
+        // An integer too large for u64 is still a valid limit: everything.
+        Some(l) => match crate::query::positive_integer(l) {
+            Some(n) => n,
+            None => {
                 problems.push(format!(
                     "limit: expected an integer of at least 1, got `{l}`"
                 ));

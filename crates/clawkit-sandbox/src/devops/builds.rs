@@ -40,23 +40,20 @@ pub(super) struct Pipeline {
 /// A build.
 #[derive(Debug, Clone)]
 pub(super) struct Build {
-    /// `build_…`.
-    pub(super) id: String,
-    /// Its pipeline.
-    pub(super) pipeline_id: String,
-    /// Who triggered it.
-    pub(super) triggered_by: String,
-    /// Unix ms.
-    pub(super) triggered_ms: i64,
-    /// Time spent queued.
-    pub(super) queued_for_ms: i64,
     /// Each stage's running time (0 for a skipped stage).
     pub(super) stage_ms: [i64; 4],
     /// The test stage is skipped.
     pub(super) skip_tests: bool,
     /// The test stage fails halfway.
     pub(super) fails: bool,
-    /// Size of `app.jar` in bytes.
+    /// `build_…`, triggered at `triggered_ms` (Unix ms) by `triggered_by`, queued for
+    /// `queued_for_ms`; its `app.jar` is `artifact_size` bytes.
+    pub(super) id: String,
+    pub(super) triggered_ms: i64,
+    /// Its pipeline.
+    pub(super) pipeline_id: String,
+    pub(super) queued_for_ms: i64,
+    pub(super) triggered_by: String,
     pub(super) artifact_size: i64,
 }
 

@@ -110,18 +110,24 @@ impl Api for Devops {
                 "/agents/activations/{activationId}/result",
                 get(agents::result),
             );
-        let delivery = Router::new()
-            .route("/pipelines/{pipelineId}/trigger", post(builds::trigger))
-            .route("/builds/{buildId}", get(builds::get))
-            .route("/deployments", post(deployments::create))
-            .route("/deployments/{deploymentId}", get(deployments::get))
-            .route(
+        // Builds, deployments and test runs: the jobs, as a table.
+        let delivery = [
+            ("/pipelines/{pipelineId}/trigger", post(builds::trigger)),
+            ("/builds/{buildId}", get(builds::get)),
+            ("/deployments", post(deployments::create)),
+            ("/deployments/{deploymentId}", get(deployments::get)),
+            (
                 "/deployments/{deploymentId}/rollback",
                 post(deployments::rollback),
-            )
-            .route("/tests/suites/{suiteId}/run", post(tests_runs::run))
-            .route("/tests/runs/{runId}", get(tests_runs::get))
-            .route("/tests/runs/{runId}/report", get(tests_runs::report));
+            ),
+            ("/tests/suites/{suiteId}/run", post(tests_runs::run)),
+            ("/tests/runs/{runId}", get(tests_runs::get)),
+            ("/tests/runs/{runId}/report", get(tests_runs::report)),
+        ]
+        .into_iter()
+        .fold(Router::new(), |router, (path, method)| {
+            router.route(path, method)
+        });
         let webhooks = Router::new()
             .route("/webhooks", get(webhooks::list).post(webhooks::create))
             .route(

@@ -267,17 +267,9 @@ impl Params {
     pub(super) fn page(&self) -> Result<Page, ApiError> {
         let page = match self.get("page") {
             None => 1,
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) if n >= 1 => n,
-                // Larger than any page there is, but a valid page number: an empty page.
-                _ if !v.is_empty()
-                    && v.bytes().all(|b| b.is_ascii_digit())
-                    && !v.trim_start_matches('0').is_empty() =>
-                {
-                    u64::MAX
-                }
-                _ => return Err(ApiError::parameter("page", "页码应为从 1 开始的整数")),
-            },
+            // Larger than any page there is is still a valid page number: an empty page.
+            Some(v) => crate::query::positive_integer(v)
+                .ok_or_else(|| ApiError::parameter("page", "页码应为从 1 开始的整数"))?,
         };
         let size = match self.get("pageSize") {
             None => 20,

@@ -29,6 +29,12 @@ const SORT_FIELDS: [&str; 5] = ["createdAt", "username", "email", "fullName", "l
 /// One user account.
 #[derive(Debug, Clone)]
 pub(super) struct User {
+    /// RBAC role.
+    pub(super) role: Role,
+    /// `active`, `inactive`, `suspended` or `pending_verification`.
+    pub(super) status: &'static str,
+    /// Soft-deleted: gone from every read, kept for the audit log.
+    pub(super) deleted: bool,
     /// `usr_…`.
     pub(super) id: String,
     /// 3-20 letters, digits, underscores.
@@ -37,10 +43,6 @@ pub(super) struct User {
     pub(super) email: String,
     /// 真实姓名.
     pub(super) full_name: String,
-    /// RBAC role.
-    pub(super) role: Role,
-    /// `active`, `inactive`, `suspended` or `pending_verification`.
-    pub(super) status: &'static str,
     /// Avatar URL.
     pub(super) avatar: Option<String>,
     /// 所属部门.
@@ -51,8 +53,6 @@ pub(super) struct User {
     pub(super) last_login_ms: Option<i64>,
     /// The password of the `password` grant.
     pub(super) password: String,
-    /// Soft-deleted: gone from every read, kept for the audit log.
-    pub(super) deleted: bool,
 }
 
 impl User {

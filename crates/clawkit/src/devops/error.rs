@@ -169,6 +169,7 @@ impl ApiError {
 }
 
 /// An error from the OpenClaw DevOps client. Secrets never appear in it.
+#[allow(missing_docs)] // `Decode`'s fields are described on the variant
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -190,21 +191,16 @@ pub enum Error {
     /// A webhook delivery was refused (signature, timestamp or body).
     #[error(transparent)]
     Webhook(#[from] WebhookError),
-    /// The connection failed, the answer broke off or ended early, or an HTTP answer came without
-    /// the service's envelope.
-    #[error(transparent)]
-    Transport(#[from] TransportError),
-    /// A response did not have the documented shape.
-    #[error("cannot decode the response at `{path}`: {message}")]
-    Decode {
-        /// Path of the field that failed.
-        path: String,
-        /// Why.
-        message: String,
-    },
     /// An argument is out of range (nothing was sent).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// An answer that is not the documented shape: `path` names the field, `message` says why.
+    #[error("cannot decode the response at `{path}`: {message}")]
+    Decode { path: String, message: String },
+    /// No usable answer: the connection failed, the answer broke off or ended early, or an HTTP
+    /// answer came without the service's envelope.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     /// The client is set up wrong (credentials not given, a bad base URL).
     #[error("configuration error: {0}")]
     Config(#[from] ConfigError),

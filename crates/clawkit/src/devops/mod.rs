@@ -187,13 +187,15 @@ impl crate::client::Service for Client {
             .retry(config.retry_policy())
             .timeout(timeout)
             .build();
+        let api = openclaw_devops_api::Client::new_with_client(&base_url, http, runtime.clone());
+        let inner = Inner {
+            options,
+            base_url,
+            runtime,
+            api,
+        };
         Ok(Client {
-            inner: Arc::new(Inner {
-                api: openclaw_devops_api::Client::new_with_client(&base_url, http, runtime.clone()),
-                runtime,
-                base_url,
-                options,
-            }),
+            inner: Arc::new(inner),
         })
     }
 
@@ -220,21 +222,23 @@ impl ClientBuilder {
 
     /// The account's tier (default Free): sets the concurrency, the hourly quota and the spacing
     /// of writes. The per-minute budget is read from the answers' headers whatever the tier.
-    pub fn tier(mut self, tier: Tier) -> Self {
-        self.options.tier = tier;
-        self
+    pub fn tier(self, tier: Tier) -> Self {
+        self.options(|o| o.tier = tier)
     }
 
     /// Pages read ahead by list streams once the total is known (default 2; 0 reads one page at
     /// a time and confirms the end with one more request).
-    pub fn prefetch(mut self, pages: usize) -> Self {
-        self.options.prefetch = pages;
-        self
+    pub fn prefetch(self, pages: usize) -> Self {
+        self.options(|o| o.prefetch = pages)
     }
 
     /// How waits poll (default every 1 s growing to 10 s, for at most an hour).
-    pub fn polling(mut self, polling: Polling) -> Self {
-        self.options.polling = polling;
+    pub fn polling(self, polling: Polling) -> Self {
+        self.options(|o| o.polling = polling)
+    }
+
+    fn options(mut self, change: impl FnOnce(&mut Options)) -> Self {
+        change(&mut self.options);
         self
     }
 }
@@ -254,12 +258,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::client::debug_client(f, &self.inner.base_url)
-    }
 }
 
 type Sent<T> = reply::Sent<T, types::ErrorResponse>;
@@ -319,6 +317,13 @@ impl Client {
 
     fn api(&self) -> &openclaw_devops_api::Client {
         &self.inner.api
+    }
+}
+
+/// Shows the base URL, never the credentials.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::client::debug_client(f, &self.inner.base_url)
     }
 }
 

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use clawkit_runtime::{Grant, GrantError, Token};
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use openclaw_devops_api::types::{GrantType, RefreshTokenRequest, TokenRequest, TokenResponse};
 use secrecy::{ExposeSecret, SecretString};
@@ -34,48 +35,52 @@ fn token(answer: TokenResponse) -> Token {
     }
 }
 
+impl DevopsGrant {
+    async fn exchange(&self, refresh: Option<&SecretString>) -> Result<Token, GrantError> {
+        let sent = match refresh {
+            Some(refresh) => {
+                self.api
+                    .refresh_token()
+                    .body(RefreshTokenRequest {
+                        refresh_token: refresh.expose_secret().to_string(),
+                    })
+                    .send()
+                    .await
+            }
+            None => {
+                let c = &self.credentials;
+                let (grant_type, username, password) = match &c.user {
+                    Some((user, password)) => (
+                        GrantType::Password,
+                        Some(user.clone()),
+                        Some(password.expose_secret().to_string()),
+                    ),
+                    None => (GrantType::ClientCredentials, None, None),
+                };
+                self.api
+                    .create_token()
+                    .body(TokenRequest {
+                        grant_type,
+                        client_id: c.client_id.clone(),
+                        client_secret: c.client_secret.expose_secret().to_string(),
+                        username,
+                        password,
+                    })
+                    .send()
+                    .await
+            }
+        };
+        Ok(token(
+            sent.map_err(GrantError::from_generated)?.into_inner(),
+        ))
+    }
+}
+
 impl Grant for DevopsGrant {
     fn obtain<'a>(
         &'a self,
         refresh: Option<&'a SecretString>,
     ) -> BoxFuture<'a, Result<Token, GrantError>> {
-        Box::pin(async move {
-            let sent = match refresh {
-                Some(refresh) => {
-                    self.api
-                        .refresh_token()
-                        .body(RefreshTokenRequest {
-                            refresh_token: refresh.expose_secret().to_string(),
-                        })
-                        .send()
-                        .await
-                }
-                None => {
-                    let c = &self.credentials;
-                    let (grant_type, username, password) = match &c.user {
-                        Some((user, password)) => (
-                            GrantType::Password,
-                            Some(user.clone()),
-                            Some(password.expose_secret().to_string()),
-                        ),
-                        None => (GrantType::ClientCredentials, None, None),
-                    };
-                    self.api
-                        .create_token()
-                        .body(TokenRequest {
-                            grant_type,
-                            client_id: c.client_id.clone(),
-                            client_secret: c.client_secret.expose_secret().to_string(),
-                            username,
-                            password,
-                        })
-                        .send()
-                        .await
-                }
-            };
-            Ok(token(
-                sent.map_err(GrantError::from_generated)?.into_inner(),
-            ))
-        })
+        self.exchange(refresh).boxed()
     }
 }
