@@ -394,7 +394,15 @@ where
                     return Ok(None);
                 };
                 if let Some(e) = walk.bad_size.take() {
-                    return Err(E::from(e));
+                    // Reported like any failure of the first page (through `on_error`).
+                    let failed = Failed {
+                        at: &at,
+                        delivered: walk.delivered,
+                    };
+                    return Err(match &walk.on_error {
+                        Some(f) => f(E::from(e), failed),
+                        None => E::from(e),
+                    });
                 }
                 // What is in flight must start exactly here, or it is stale.
                 if walk.queued.front() != Some(&at) {

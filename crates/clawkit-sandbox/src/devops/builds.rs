@@ -40,21 +40,37 @@ pub(super) struct Pipeline {
 /// A build.
 #[derive(Debug, Clone)]
 pub(super) struct Build {
-    /// Each stage's running time (0 for a skipped stage).
-    pub(super) stage_ms: [i64; 4],
-    /// The test stage is skipped.
-    pub(super) skip_tests: bool,
-    /// The test stage fails halfway.
-    pub(super) fails: bool,
-    /// `build_…`, triggered at `triggered_ms` (Unix ms) by `triggered_by`, queued for
-    /// `queued_for_ms`; its `app.jar` is `artifact_size` bytes.
+    /// `build_…`.
     pub(super) id: String,
-    pub(super) triggered_ms: i64,
-    /// Its pipeline.
-    pub(super) pipeline_id: String,
-    pub(super) queued_for_ms: i64,
-    pub(super) triggered_by: String,
-    pub(super) artifact_size: i64,
+    // Its pipeline and who triggered it; when (Unix ms), how long it queued, each stage's
+    // running time (0 for a skipped stage); whether the test stage is skipped or fails
+    // halfway; the size of `app.jar` in bytes.
+    pipeline_id: String,
+    triggered_by: String,
+    triggered_ms: i64,
+    queued_for_ms: i64,
+    stage_ms: [i64; 4],
+    skip_tests: bool,
+    fails: bool,
+    artifact_size: i64,
+}
+
+impl Build {
+    /// The seed's build `build_20260314_120501` of `pipe_ecom_main`, triggered by `by` at `at`
+    /// (Unix ms) and finished `success` at 12:15:29 (the webhook example's time).
+    pub(super) fn seeded(by: &str, at: i64) -> Build {
+        Build {
+            id: "build_20260314_120501".into(),
+            pipeline_id: "pipe_ecom_main".into(),
+            triggered_by: by.into(),
+            triggered_ms: at,
+            queued_for_ms: 119_000,
+            stage_ms: [15_000, 180_000, 240_000, 74_000],
+            skip_tests: false,
+            fails: false,
+            artifact_size: 45_678_912,
+        }
+    }
 }
 
 /// A build's state at one moment.

@@ -38,7 +38,7 @@ pub(super) fn resources(config: &Config) -> Inner {
                 fails_tests: true,
             },
         ],
-        builds: vec![seed_build()],
+        builds: vec![Build::seeded(ZHANGSAN, at(2026, 3, 14, 12, 5, 1))],
         deployments: vec![seed_deployment()],
         suites: suites(),
         runs: vec![seed_run()],
@@ -345,21 +345,6 @@ fn product_activation() -> Activation {
             execution_time: 1847,
             tokens_used: 15234,
         }),
-    }
-}
-
-/// The seed's build, finished `success` at 12:15:29 (the webhook example's time).
-fn seed_build() -> Build {
-    Build {
-        id: "build_20260314_120501".into(),
-        pipeline_id: "pipe_ecom_main".into(),
-        triggered_by: ZHANGSAN.into(),
-        triggered_ms: at(2026, 3, 14, 12, 5, 1),
-        queued_for_ms: 119_000,
-        stage_ms: [15_000, 180_000, 240_000, 74_000],
-        skip_tests: false,
-        fails: false,
-        artifact_size: 45_678_912,
     }
 }
 
