@@ -315,6 +315,31 @@ impl Client {
             .await
     }
 
+    /// A list endpoint as a page stream of `pageSize` 100 that reads ahead once the total is
+    /// known: `fetch(client, page, size)` reads one page, giving its items and `pagination`.
+    fn listed<T, F, Fut>(&self, fetch: F) -> clawkit_runtime::Paged<T, Error, u64>
+    where
+        T: Send + 'static,
+        F: Fn(Client, u64, u32) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(Vec<T>, types::Pagination), Error>>
+            + Send
+            + 'static,
+    {
+        let client = self.clone();
+        clawkit_runtime::Paged::numbered("pageSize", MAX_PAGE_SIZE, move |page, size| {
+            let list = fetch(client.clone(), page, size);
+            async move {
+                let (items, pagination) = list.await?;
+                Ok(clawkit_runtime::Fetched {
+                    total: Some(pagination.total_items),
+                    items,
+                    next: (),
+                })
+            }
+        })
+        .prefetch(self.inner.options.prefetch)
+    }
+
     fn api(&self) -> &openclaw_devops_api::Client {
         &self.inner.api
     }

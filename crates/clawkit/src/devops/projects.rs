@@ -1,12 +1,12 @@
 //! Projects (项目管理) and their tasks (任务管理): paged streams, create, read, and the task
 //! status flow todo → in_progress → review → testing → done.
 
-use clawkit_runtime::{Fetched, Paged, Safety};
+use clawkit_runtime::{Paged, Safety};
 
 use super::types::{
     self, Project, ProjectMemberRole, ProjectVisibility, Task, TaskPriority, TaskStatus, TaskType,
 };
-use super::{Client, Error, MAX_PAGE_SIZE, page_number};
+use super::{Client, Error, page_number};
 
 /// A new project for [`Client::create_project`].
 #[derive(Debug, Clone)]
@@ -162,9 +162,8 @@ impl Client {
         status: Option<String>,
         role: Option<ProjectMemberRole>,
     ) -> Paged<Project, Error, u64> {
-        let client = self.clone();
-        Paged::numbered("pageSize", MAX_PAGE_SIZE, move |page, size| {
-            let (client, status) = (client.clone(), status.clone());
+        self.listed(move |client, page, size| {
+            let status = status.clone();
             async move {
                 let list = client
                     .send("listing projects", Safety::Idempotent, || {
@@ -182,14 +181,9 @@ impl Client {
                         q.send()
                     })
                     .await?;
-                Ok(Fetched {
-                    total: Some(list.pagination.total_items),
-                    items: list.data,
-                    next: (),
-                })
+                Ok((list.data, list.pagination))
             }
         })
-        .prefetch(self.inner.options.prefetch)
     }
 
     /// One project.
@@ -211,9 +205,9 @@ impl Client {
 
     /// A project's tasks, oldest first.
     pub fn tasks(&self, project_id: &str, filter: TaskFilter) -> Paged<Task, Error, u64> {
-        let (client, project) = (self.clone(), project_id.to_string());
-        Paged::numbered("pageSize", MAX_PAGE_SIZE, move |page, size| {
-            let (client, project, filter) = (client.clone(), project.clone(), filter.clone());
+        let project = project_id.to_string();
+        self.listed(move |client, page, size| {
+            let (project, filter) = (project.clone(), filter.clone());
             async move {
                 let list = client
                     .send("listing tasks", Safety::Idempotent, || {
@@ -229,14 +223,9 @@ impl Client {
                         q.send()
                     })
                     .await?;
-                Ok(Fetched {
-                    total: Some(list.pagination.total_items),
-                    items: list.data,
-                    next: (),
-                })
+                Ok((list.data, list.pagination))
             }
         })
-        .prefetch(self.inner.options.prefetch)
     }
 
     /// One task.

@@ -1,10 +1,10 @@
 //! Users (用户管理): a paged, filtered `Stream`, and create, read, update, delete.
 
-use clawkit_runtime::{Fetched, Paged, Safety};
+use clawkit_runtime::{Paged, Safety};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::types::{self, CreatedUser, Role, SortOrder, User, UserSortField, UserStatusFilter};
-use super::{Client, Error, MAX_PAGE_SIZE, page_number};
+use super::{Client, Error, page_number};
 
 /// Which users [`Client::users`] lists, and in which order (the service's defaults: everyone,
 /// newest first).
@@ -170,9 +170,8 @@ impl Client {
     /// The users, as a `Stream` read `pageSize` 100 at a time (`.page_size(n)` for fewer), the
     /// next pages read ahead once the first gives the total.
     pub fn users(&self, filter: UserFilter) -> Paged<User, Error, u64> {
-        let client = self.clone();
-        Paged::numbered("pageSize", MAX_PAGE_SIZE, move |page, size| {
-            let (client, filter) = (client.clone(), filter.clone());
+        self.listed(move |client, page, size| {
+            let filter = filter.clone();
             async move {
                 let list = client
                     .send("listing users", Safety::Idempotent, || {
@@ -199,14 +198,9 @@ impl Client {
                         q.send()
                     })
                     .await?;
-                Ok(Fetched {
-                    total: Some(list.pagination.total_items),
-                    items: list.data,
-                    next: (),
-                })
+                Ok((list.data, list.pagination))
             }
         })
-        .prefetch(self.inner.options.prefetch)
     }
 
     /// Creates an account (`pending_verification` until its email is verified). A duplicate
