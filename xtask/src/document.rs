@@ -19,6 +19,9 @@ pub struct Vendor {
     pub spec: &'static str,
     /// An overlay merged after the spec (CoreClaw: our additions to the vendor's own file).
     pub overlay: Option<&'static str>,
+    /// Generate `format: date-time` as `chrono::DateTime<FixedOffset>` (the offset the server sent
+    /// is kept, and a time without one cannot be built) instead of `DateTime<Utc>`.
+    pub keep_offsets: bool,
 }
 
 /// Every vendor clawkit knows, in a fixed order.
@@ -27,26 +30,31 @@ pub const VENDORS: &[Vendor] = &[
         name: "coreclaw",
         spec: "specs/coreclaw/openapi.json",
         overlay: Some("specs/coreclaw/overlay.yaml"),
+        keep_offsets: false,
     },
     Vendor {
         name: "bazhuayu",
         spec: "specs/bazhuayu/openapi.yaml",
         overlay: None,
+        keep_offsets: false,
     },
     Vendor {
         name: "openclaw-devops",
         spec: "specs/openclaw-devops/openapi.yaml",
         overlay: None,
+        keep_offsets: false,
     },
     Vendor {
         name: "openclaw-fulfillment",
         spec: "specs/openclaw-fulfillment/openapi.yaml",
         overlay: None,
+        keep_offsets: true,
     },
     Vendor {
         name: "botswin",
         spec: "specs/botswin/openapi.yaml",
         overlay: None,
+        keep_offsets: false,
     },
 ];
 

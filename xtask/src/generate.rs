@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Result, anyhow, bail};
 use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
 use serde_json::Value;
 
@@ -34,7 +34,7 @@ pub fn generate(prepared: &Prepared) -> Result<Output> {
     let spec = parse(&doc).map_err(|e| anyhow!("{}: {e}", vendor.spec))?;
 
     let enums = crate::enums::find(&doc).map_err(|e| anyhow!("{}: {e}", vendor.spec))?;
-    let settings = settings(&enums);
+    let settings = settings(&enums, vendor.keep_offsets);
     let client = run_progenitor(vendor.name, &doc, |spec| {
         Generator::new(&settings).generate_tokens(spec)
     })?;
@@ -83,7 +83,10 @@ pub fn generate(prepared: &Prepared) -> Result<Output> {
 /// Every generated client carries a `clawkit_runtime::Runtime` and must send each request through
 /// it: progenitor's `HooksMode::Expected` makes a missing hook impl a compile error, and
 /// [`HOOKS`] is that impl.
-fn settings(enums: &[crate::enums::IntEnum]) -> GenerationSettings {
+///
+/// With `keep_offsets`, `format: date-time` becomes `chrono::DateTime<FixedOffset>`: the vendor's
+/// times keep the offset they were sent with, and a time without one cannot be built.
+fn settings(enums: &[crate::enums::IntEnum], keep_offsets: bool) -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -91,6 +94,17 @@ fn settings(enums: &[crate::enums::IntEnum]) -> GenerationSettings {
         .with_derive("PartialEq")
         .with_inner_type(quote!(::clawkit_runtime::Runtime))
         .with_hooks(HooksMode::Expected);
+    if keep_offsets {
+        settings.with_conversion(
+            schemars08::schema::SchemaObject {
+                instance_type: Some(schemars08::schema::InstanceType::String.into()),
+                format: Some("date-time".to_string()),
+                ..Default::default()
+            },
+            "::chrono::DateTime<::chrono::FixedOffset>",
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
     for e in enums {
         settings.with_replacement(
             &e.name,

@@ -42,6 +42,7 @@ pub fn for_progenitor(prepared: &Prepared) -> (Value, Vec<Rewrite>) {
             continue;
         };
         drop_cookie_parameters(item, &item_pointer, &mut note);
+        drop_runtime_headers(item, &lookup, &item_pointer, &mut note);
         for method in METHODS {
             let Some(op) = item.get_mut(*method).and_then(Value::as_object_mut) else {
                 continue;
@@ -56,6 +57,7 @@ pub fn for_progenitor(prepared: &Prepared) -> (Value, Vec<Rewrite>) {
                 op.insert("operationId".into(), Value::String(id));
             }
             drop_cookie_parameters(op, &pointer, &mut note);
+            drop_runtime_headers(op, &lookup, &pointer, &mut note);
             if let Some(content) = op
                 .get_mut("requestBody")
                 .and_then(|b| b.get_mut("content"))
@@ -77,7 +79,37 @@ pub fn for_progenitor(prepared: &Prepared) -> (Value, Vec<Rewrite>) {
             }
         }
     }
+    let unmarked = unmark_date_times(&mut doc);
+    if unmarked > 0 {
+        note(
+            "/".to_string(),
+            format!(
+                "dropped the x- extensions of {unmarked} date-time schema(s) (typify matches type \
+                 conversions on the whole schema)"
+            ),
+        );
+    }
     (doc, rewrites)
+}
+
+/// Removes the `x-` extensions of every `type: string, format: date-time` schema, so that a
+/// date-time type conversion (see `generate::settings`) matches them too; returns how many.
+fn unmark_date_times(node: &mut Value) -> usize {
+    match node {
+        Value::Object(map) => {
+            let mut count = 0;
+            if map.get("type").and_then(Value::as_str) == Some("string")
+                && map.get("format").and_then(Value::as_str) == Some("date-time")
+                && map.keys().any(|k| k.starts_with("x-"))
+            {
+                map.retain(|k, _| !k.starts_with("x-"));
+                count += 1;
+            }
+            count + map.values_mut().map(unmark_date_times).sum::<usize>()
+        }
+        Value::Array(items) => items.iter_mut().map(unmark_date_times).sum(),
+        _ => 0,
+    }
 }
 
 /// `get /api/v1/run/list` -> `get_api_v1_run_list`.
@@ -118,6 +150,46 @@ fn drop_cookie_parameters(
                 ),
             );
         }
+    }
+}
+
+/// The extension that marks a header parameter the runtime's request hook sets (a request
+/// signature, say): it stays in the spec, for contract tools and readers, but is not an argument
+/// of the generated methods.
+pub const RUNTIME_HEADER: &str = "x-clawkit-runtime-header";
+
+/// Drops the header parameters marked [`RUNTIME_HEADER`] (inline or through a `$ref`).
+fn drop_runtime_headers(
+    holder: &mut Map<String, Value>,
+    lookup: &Value,
+    pointer: &str,
+    note: &mut impl FnMut(String, String),
+) {
+    let Some(Value::Array(params)) = holder.get_mut("parameters") else {
+        return;
+    };
+    let mut dropped = Vec::new();
+    params.retain(|p| {
+        let resolved = match p.get("$ref").and_then(Value::as_str) {
+            Some(reference) => resolve(lookup, reference).unwrap_or(p),
+            None => p,
+        };
+        let marked = resolved.get(RUNTIME_HEADER).and_then(Value::as_bool) == Some(true)
+            && resolved.get("in").and_then(Value::as_str) == Some("header");
+        if marked {
+            let name = resolved.get("name").and_then(Value::as_str).unwrap_or("?");
+            dropped.push(name.to_string());
+        }
+        !marked
+    });
+    if !dropped.is_empty() {
+        note(
+            format!("{pointer}/parameters"),
+            format!(
+                "dropped header(s) {} (set by the runtime's request hook)",
+                dropped.join(", ")
+            ),
+        );
     }
 }
 
@@ -265,5 +337,41 @@ mod tests {
         let codes: Vec<&String> = op["responses"].as_object().unwrap().keys().collect();
         assert_eq!(codes, ["200", "400", "404"]);
         assert_eq!(rewrites.len(), 5, "{rewrites:#?}");
+    }
+
+    #[test]
+    fn runtime_headers_are_dropped_inline_and_by_reference() {
+        let doc = json!({
+            "openapi": "3.0.3",
+            "components": {"parameters": {
+                "Sig": {"name": "X-Sig", "in": "header", "required": true, "x-clawkit-runtime-header": true, "schema": {"type": "string"}},
+                "Keep": {"name": "X-Keep", "in": "header", "schema": {"type": "string"}}
+            }},
+            "paths": {"/a": {"get": {
+                "operationId": "a",
+                "parameters": [
+                    {"$ref": "#/components/parameters/Sig"},
+                    {"$ref": "#/components/parameters/Keep"},
+                    {"name": "X-Nonce", "in": "header", "x-clawkit-runtime-header": true, "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "x-clawkit-runtime-header": true, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        });
+        let (out, rewrites) = for_progenitor(&prepared(doc));
+        let params = &out["paths"]["/a"]["get"]["parameters"];
+        assert_eq!(
+            params,
+            &json!([
+                {"$ref": "#/components/parameters/Keep"},
+                {"name": "q", "in": "query", "x-clawkit-runtime-header": true, "schema": {"type": "string"}}
+            ])
+        );
+        assert!(
+            rewrites
+                .iter()
+                .any(|r| r.what.contains("X-Sig, X-Nonce") && r.what.contains("runtime")),
+            "{rewrites:#?}"
+        );
     }
 }

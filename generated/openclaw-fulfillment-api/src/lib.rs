@@ -20,13 +20,13 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///An access token, valid 2 hours by default (seed), and the refresh token to renew it.
+    ///Inferred: the token answer. The seed gives only the access_token and its default validity of 2 hours; the shape follows OAuth 2.0's token response (RFC 6749 §5.1) with snake_case fields, plus the refresh token to renew it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AccessToken {
         ///Send as `Authorization: Bearer <access_token>`.
         pub access_token: ::std::string::String,
         ///Inferred: the expiry instant, ISO 8601 with offset, given besides `expires_in` because the seed makes every time field ISO 8601 and it spares clients the clock arithmetic.
-        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub expires_at: ::chrono::DateTime<::chrono::FixedOffset>,
         ///Lifetime in seconds (a duration, not a timestamp); 7200 (2 hours) by default.
         pub expires_in: i64,
         ///Inferred: lifetime of the refresh token in seconds (30 days), after which the client must authenticate with client_secret again.
@@ -92,7 +92,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Recipient address.
+    ///Inferred: the recipient address of an order. The seed only says orders flow from the sales channels to overseas warehouses and carriers; these are the fields every carrier label and customs declaration needs (name, ISO 3166-1 country, city, postal code, street), with phone and email optional as most marketplaces share them only sometimes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Address {
         pub address_line1: ::std::string::String,
@@ -355,7 +355,7 @@ pub mod types {
         ///The seller's order number, usually the channel's (may contain `#`, `&`); unique per app.
         pub order_no: ::std::string::String,
         ///When the buyer placed the order, ISO 8601 with offset.
-        pub ordered_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub ordered_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub recipient: Address,
         ///Free-text note for the warehouse.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -401,12 +401,76 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateWebhookRequest {
         pub events: ::std::vec::Vec<WebhookEventType>,
-        ///HTTPS URL that answers 200 within 3 s (seed).
-        pub url: ::std::string::String,
+        ///The receiver: an HTTPS URL (seed: 需支持HTTPS) that answers 200 within 3 s (seed). Any other scheme is refused with 400 naming `url`. Inferred: the pattern also admits `http://` on a loopback host (127.0.0.1, localhost, [::1]) because the local clawkit-sandbox accepts it, so that tests can run a receiver without a certificate; the vendor's hosts accept HTTPS only.
+        pub url: CreateWebhookRequestUrl,
     }
     impl CreateWebhookRequest {
         pub fn builder() -> builder::CreateWebhookRequest {
             Default::default()
+        }
+    }
+    ///The receiver: an HTTPS URL (seed: 需支持HTTPS) that answers 200 within 3 s (seed). Any other scheme is refused with 400 naming `url`. Inferred: the pattern also admits `http://` on a loopback host (127.0.0.1, localhost, [::1]) because the local clawkit-sandbox accepts it, so that tests can run a receiver without a certificate; the vendor's hosts accept HTTPS only.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateWebhookRequestUrl(::std::string::String);
+    impl ::std::ops::Deref for CreateWebhookRequestUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateWebhookRequestUrl> for ::std::string::String {
+        fn from(value: CreateWebhookRequestUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateWebhookRequestUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^(https://|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?(/|$))",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^(https://|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?(/|$))\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateWebhookRequestUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateWebhookRequestUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateWebhookRequestUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Inferred: current customs clearance state of the parcel.
@@ -418,14 +482,14 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub note: ::std::option::Option<::std::string::String>,
         pub status: CustomsStatus,
-        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub updated_at: ::chrono::DateTime<::chrono::FixedOffset>,
     }
     impl CustomsClearance {
         pub fn builder() -> builder::CustomsClearance {
             Default::default()
         }
     }
-    ///Customs declaration of one SKU (cross-border parcels).
+    ///Inferred: the customs declaration of one SKU on a cross-border parcel. The seed passes back customs clearance status; a declaration needs descriptions (English, Chinese), HS code, origin, quantity and value, as the carriers the seed names (4PX, Yanwen) ask.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CustomsItem {
         pub currency: ::std::string::String,
@@ -528,7 +592,7 @@ pub mod types {
         ///The courier's own wording.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: ::std::option::Option<::std::string::String>,
-        pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub occurred_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub reason: DeliveryFailureReason,
     }
     impl DeliveryFailure {
@@ -639,7 +703,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///One field-level problem.
+    ///Inferred: one field-level problem of a 400. The seed lists field mapping omissions (字段映射遗漏) and time formats among the common failures, so a 400 names the field and what was expected.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorDetail {
         ///JSON path of the field, e.g. `lines[0].quantity`.
@@ -656,7 +720,7 @@ pub mod types {
     pub struct InventoryAdjustment {
         pub adjustment_id: ::std::string::String,
         pub adjustment_type: AdjustmentType,
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub inventory: InventoryLevel,
         pub quantity: i64,
         pub reason: ::std::string::String,
@@ -786,7 +850,7 @@ pub mod types {
         ///Equals the `X-OpenClaw-Request-ID` header; de-duplicate on it.
         pub event_id: ::std::string::String,
         pub event_type: InventoryChangedEventEventType,
-        pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub occurred_at: ::chrono::DateTime<::chrono::FixedOffset>,
     }
     impl InventoryChangedEvent {
         pub fn builder() -> builder::InventoryChangedEvent {
@@ -859,7 +923,7 @@ pub mod types {
         ///Buffer never offered for sale (安全库存), set with `adjust_inventory`.
         pub safety_stock: u64,
         pub sku: ::std::string::String,
-        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub updated_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub warehouse_code: ::std::string::String,
     }
     impl InventoryLevel {
@@ -867,7 +931,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///One page of SKU-warehouse stock rows.
+    ///Inferred: one page of SKU-warehouse stock rows, cursor-paged like every list (the seed names no paging).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct InventoryPage {
         pub has_more: bool,
@@ -1037,7 +1101,7 @@ pass-back including customs clearance and overseas delivery failures):
         ///Equals the `X-OpenClaw-Request-ID` header; de-duplicate on it.
         pub event_id: ::std::string::String,
         pub event_type: LogisticsUpdatedEventEventType,
-        pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub occurred_at: ::chrono::DateTime<::chrono::FixedOffset>,
     }
     impl LogisticsUpdatedEvent {
         pub fn builder() -> builder::LogisticsUpdatedEvent {
@@ -1105,12 +1169,12 @@ pass-back including customs clearance and overseas delivery failures):
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub carrier: ::std::option::Option<::std::string::String>,
         pub channel: SalesChannel,
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub currency: ::std::string::String,
         ///When the parcel was signed for (present once `delivered`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub delivered_at: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::chrono::DateTime<::chrono::FixedOffset>,
         >,
         pub lines: ::std::vec::Vec<OrderLine>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1119,11 +1183,11 @@ pass-back including customs clearance and overseas delivery failures):
         pub order_id: ::std::string::String,
         ///The seller's order number (path key, percent-encode it in URLs).
         pub order_no: ::std::string::String,
-        pub ordered_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub ordered_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub recipient: Address,
         ///When the carrier took the parcel (present from `shipped` on).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shipped_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub shipped_at: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
         pub status: OrderStatus,
         pub store_id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1131,7 +1195,7 @@ pass-back including customs clearance and overseas delivery failures):
         ///Tracking number; null before a label exists.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub tracking_number: ::std::option::Option<::std::string::String>,
-        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub updated_at: ::chrono::DateTime<::chrono::FixedOffset>,
         ///Warehouse the order was routed to; null until `allocated`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub warehouse_code: ::std::option::Option<::std::string::String>,
@@ -1148,7 +1212,7 @@ pass-back including customs clearance and overseas delivery failures):
         ///Equals the `X-OpenClaw-Request-ID` header; de-duplicate on it.
         pub event_id: ::std::string::String,
         pub event_type: OrderCreatedEventEventType,
-        pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub occurred_at: ::chrono::DateTime<::chrono::FixedOffset>,
     }
     impl OrderCreatedEvent {
         pub fn builder() -> builder::OrderCreatedEvent {
@@ -1206,7 +1270,7 @@ pass-back including customs clearance and overseas delivery failures):
             value.parse()
         }
     }
-    ///One order line.
+    ///Inferred: one order line. The seed speaks of SKU-level routing and ATS; a line is the SKU, the quantity and the unit price as a decimal string, which is what stock reservation and customs declaration need.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct OrderLine {
         ///The channel's line or listing id (e.g. an Amazon ASIN).
@@ -1227,7 +1291,7 @@ pass-back including customs clearance and overseas delivery failures):
             Default::default()
         }
     }
-    ///One page of orders.
+    ///Inferred: one page of orders. The seed names no paging; lists are cursor-paged (`next_cursor`, `has_more`) so that an incremental sync sees every order once while orders change.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct OrderPage {
         ///Whether another page follows.
@@ -1326,7 +1390,7 @@ pass-back including customs clearance and overseas delivery failures):
             value.parse()
         }
     }
-    ///Parcel weight and size.
+    ///Inferred: parcel weight and size. The seed names label generation with 20+ carriers but no fields; weight in grams and size in centimetres are what carriers price and label by.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Parcel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1413,14 +1477,14 @@ pass-back including customs clearance and overseas delivery failures):
     ///Inferred: a stock reservation.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Reservation {
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: ::chrono::DateTime<::chrono::FixedOffset>,
+        pub expires_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub lines: ::std::vec::Vec<ReservationLine>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_no: ::std::option::Option<::std::string::String>,
         pub reservation_id: ::std::string::String,
         pub status: ReservationStatus,
-        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub updated_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub warehouse_code: ::std::string::String,
     }
     impl Reservation {
@@ -1428,7 +1492,7 @@ pass-back including customs clearance and overseas delivery failures):
             Default::default()
         }
     }
-    ///Quantity of one SKU.
+    ///Inferred: the quantity of one SKU held by a reservation. The seed asks that reserved quantity be kept apart from stock; a reservation holds whole units per SKU.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ReservationLine {
         pub quantity: ::std::num::NonZeroU64,
@@ -1444,7 +1508,7 @@ pass-back including customs clearance and overseas delivery failures):
     pub struct ReservationRequest {
         ///When the hold lapses by itself; default and maximum 24 hours after creation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
         pub lines: ::std::vec::Vec<ReservationLine>,
         ///The order the stock is held for, if already known.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1527,7 +1591,7 @@ pass-back including customs clearance and overseas delivery failures):
     ///Inferred: a return (RMA).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Return {
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub currency: ::std::string::String,
         pub lines: ::std::vec::Vec<ReturnLine>,
         pub order_no: ::std::string::String,
@@ -1537,7 +1601,7 @@ pass-back including customs clearance and overseas delivery failures):
         ///When the warehouse received the parcel; null before `received`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub received_at: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::chrono::DateTime<::chrono::FixedOffset>,
         >,
         ///Refunded amount as a decimal string; null until `refunded`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -1548,7 +1612,7 @@ pass-back including customs clearance and overseas delivery failures):
         pub return_tracking_number: ::std::option::Option<::std::string::String>,
         pub rma_no: ::std::string::String,
         pub status: ReturnStatus,
-        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub updated_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub warehouse_code: ::std::string::String,
     }
     impl Return {
@@ -1556,7 +1620,7 @@ pass-back including customs clearance and overseas delivery failures):
             Default::default()
         }
     }
-    ///Quantity of one SKU returned.
+    ///Inferred: the quantity of one SKU returned. The seed names returns received into the warehouse (退货入库) but no fields; a return is counted per SKU like stock.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ReturnLine {
         pub quantity: ::std::num::NonZeroU64,
@@ -1567,7 +1631,7 @@ pass-back including customs clearance and overseas delivery failures):
             Default::default()
         }
     }
-    ///One page of returns.
+    ///Inferred: one page of returns, cursor-paged like every list (the seed names no paging).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ReturnPage {
         pub has_more: bool,
@@ -1658,7 +1722,7 @@ pass-back including customs clearance and overseas delivery failures):
         ///Equals the `X-OpenClaw-Request-ID` header; de-duplicate on it.
         pub event_id: ::std::string::String,
         pub event_type: ReturnReceivedEventEventType,
-        pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub occurred_at: ::chrono::DateTime<::chrono::FixedOffset>,
     }
     impl ReturnReceivedEvent {
         pub fn builder() -> builder::ReturnReceivedEvent {
@@ -1795,7 +1859,7 @@ pass-back including customs clearance and overseas delivery failures):
             value.parse()
         }
     }
-    ///Sales channel the order comes from (seed: Amazon, Shopee, Temu, Lazada, Shopify and independent sites); `other` for any further channel.
+    ///Inferred: the sales channel an order comes from. The seed names Amazon, Shopee, Temu, Lazada, Shopify and independent sites; the codes are their lowercase names, and `other` covers any further channel.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1874,7 +1938,7 @@ pass-back including customs clearance and overseas delivery failures):
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ShippingLabel {
         pub carrier: ::std::string::String,
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub label_format: LabelFormat,
         pub label_id: ::std::string::String,
         ///Download URL of the label file (a signed, expiring link).
@@ -1882,7 +1946,7 @@ pass-back including customs clearance and overseas delivery failures):
         ///When `label_url` stops working.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label_url_expires_at: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::chrono::DateTime<::chrono::FixedOffset>,
         >,
         pub order_no: ::std::string::String,
         pub service_code: ::std::string::String,
@@ -1903,7 +1967,7 @@ pass-back including customs clearance and overseas delivery failures):
         pub safety_stock: u64,
         pub sku: ::std::string::String,
         ///Latest `updated_at` of the rows.
-        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub updated_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub warehouses: ::std::vec::Vec<InventoryLevel>,
     }
     impl SkuInventory {
@@ -1992,7 +2056,7 @@ pass-back including customs clearance and overseas delivery failures):
         pub order_no: ::std::option::Option<::std::string::String>,
         pub status: LogisticsStatus,
         pub tracking_number: ::std::string::String,
-        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub updated_at: ::chrono::DateTime<::chrono::FixedOffset>,
     }
     impl Tracking {
         pub fn builder() -> builder::Tracking {
@@ -2016,7 +2080,7 @@ pass-back including customs clearance and overseas delivery failures):
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub failure_reason: ::std::option::Option<DeliveryFailureReason>,
         ///When it happened, with the local offset of where it happened.
-        pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub occurred_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub status: LogisticsStatus,
     }
     impl TrackingEvent {
@@ -2027,7 +2091,7 @@ pass-back including customs clearance and overseas delivery failures):
     ///Inferred: a registered webhook receiver.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Webhook {
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: ::chrono::DateTime<::chrono::FixedOffset>,
         pub events: ::std::vec::Vec<WebhookEventType>,
         ///`disabled` after deliveries kept failing beyond the retries; register the URL again to re-enable it.
         pub status: WebhookStatus,
@@ -2117,7 +2181,7 @@ pass-back including customs clearance and overseas delivery failures):
             value.parse()
         }
     }
-    ///All webhooks of the app.
+    ///Inferred: all webhooks of the app. An app registers a handful of receivers at most (the seed names three event kinds), so the list is not paged.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WebhookList {
         pub items: ::std::vec::Vec<Webhook>,
@@ -2191,7 +2255,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             expires_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             expires_in: ::std::result::Result<i64, ::std::string::String>,
@@ -2237,7 +2301,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn expires_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expires_at = value
@@ -2733,7 +2797,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             ordered_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             recipient: ::std::result::Result<super::Address, ::std::string::String>,
@@ -2834,7 +2898,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn ordered_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ordered_at = value
@@ -3113,7 +3177,10 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::vec::Vec<super::WebhookEventType>,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            url: ::std::result::Result<
+                super::CreateWebhookRequestUrl,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CreateWebhookRequest {
             fn default() -> Self {
@@ -3138,7 +3205,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateWebhookRequestUrl>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -3181,7 +3248,7 @@ pass-back including customs clearance and overseas delivery failures):
             >,
             status: ::std::result::Result<super::CustomsStatus, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
         }
@@ -3234,7 +3301,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -3466,7 +3533,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             occurred_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             reason: ::std::result::Result<
@@ -3511,7 +3578,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn occurred_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.occurred_at = value
@@ -3722,7 +3789,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             inventory: ::std::result::Result<
@@ -3791,7 +3858,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -4143,7 +4210,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             occurred_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
         }
@@ -4196,7 +4263,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn occurred_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.occurred_at = value
@@ -4241,7 +4308,7 @@ pass-back including customs clearance and overseas delivery failures):
             safety_stock: ::std::result::Result<u64, ::std::string::String>,
             sku: ::std::result::Result<::std::string::String, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             warehouse_code: ::std::result::Result<
@@ -4340,7 +4407,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -4488,7 +4555,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             occurred_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
         }
@@ -4541,7 +4608,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn occurred_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.occurred_at = value
@@ -4589,7 +4656,7 @@ pass-back including customs clearance and overseas delivery failures):
             >,
             channel: ::std::result::Result<super::SalesChannel, ::std::string::String>,
             created_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             currency: ::std::result::Result<
@@ -4597,7 +4664,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             delivered_at: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 ::std::string::String,
             >,
             lines: ::std::result::Result<
@@ -4617,12 +4684,12 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             ordered_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             recipient: ::std::result::Result<super::Address, ::std::string::String>,
             shipped_at: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<super::OrderStatus, ::std::string::String>,
@@ -4639,7 +4706,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             warehouse_code: ::std::result::Result<
@@ -4715,7 +4782,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -4740,7 +4807,7 @@ pass-back including customs clearance and overseas delivery failures):
             pub fn delivered_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                    ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4801,7 +4868,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn ordered_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ordered_at = value
@@ -4826,7 +4893,7 @@ pass-back including customs clearance and overseas delivery failures):
             pub fn shipped_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                    ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4889,7 +4956,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -4979,7 +5046,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             occurred_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
         }
@@ -5032,7 +5099,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn occurred_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.occurred_at = value
@@ -5455,11 +5522,11 @@ pass-back including customs clearance and overseas delivery failures):
         #[derive(Clone, Debug)]
         pub struct Reservation {
             created_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             expires_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             lines: ::std::result::Result<
@@ -5479,7 +5546,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             warehouse_code: ::std::result::Result<
@@ -5508,7 +5575,7 @@ pass-back including customs clearance and overseas delivery failures):
         impl Reservation {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -5520,7 +5587,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn expires_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expires_at = value
@@ -5582,7 +5649,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -5702,7 +5769,7 @@ pass-back including customs clearance and overseas delivery failures):
         #[derive(Clone, Debug)]
         pub struct ReservationRequest {
             expires_at: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 ::std::string::String,
             >,
             lines: ::std::result::Result<
@@ -5734,7 +5801,7 @@ pass-back including customs clearance and overseas delivery failures):
             pub fn expires_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                    ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5810,7 +5877,7 @@ pass-back including customs clearance and overseas delivery failures):
         #[derive(Clone, Debug)]
         pub struct Return {
             created_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             currency: ::std::result::Result<
@@ -5831,7 +5898,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             received_at: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 ::std::string::String,
             >,
             refund_amount: ::std::result::Result<
@@ -5849,7 +5916,7 @@ pass-back including customs clearance and overseas delivery failures):
             rma_no: ::std::result::Result<::std::string::String, ::std::string::String>,
             status: ::std::result::Result<super::ReturnStatus, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             warehouse_code: ::std::result::Result<
@@ -5888,7 +5955,7 @@ pass-back including customs clearance and overseas delivery failures):
         impl Return {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -5961,7 +6028,7 @@ pass-back including customs clearance and overseas delivery failures):
             pub fn received_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                    ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6038,7 +6105,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -6259,7 +6326,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             occurred_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
         }
@@ -6312,7 +6379,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn occurred_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.occurred_at = value
@@ -6351,7 +6418,7 @@ pass-back including customs clearance and overseas delivery failures):
         pub struct ShippingLabel {
             carrier: ::std::result::Result<::std::string::String, ::std::string::String>,
             created_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             label_format: ::std::result::Result<
@@ -6367,7 +6434,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             label_url_expires_at: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 ::std::string::String,
             >,
             order_no: ::std::result::Result<
@@ -6415,7 +6482,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -6464,7 +6531,7 @@ pass-back including customs clearance and overseas delivery failures):
             pub fn label_url_expires_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                    ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6558,7 +6625,7 @@ pass-back including customs clearance and overseas delivery failures):
             safety_stock: ::std::result::Result<u64, ::std::string::String>,
             sku: ::std::result::Result<::std::string::String, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             warehouses: ::std::result::Result<
@@ -6655,7 +6722,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -6819,7 +6886,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
         }
@@ -6934,7 +7001,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -7003,7 +7070,7 @@ pass-back including customs clearance and overseas delivery failures):
                 ::std::string::String,
             >,
             occurred_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<super::LogisticsStatus, ::std::string::String>,
@@ -7103,7 +7170,7 @@ pass-back including customs clearance and overseas delivery failures):
             }
             pub fn occurred_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.occurred_at = value
@@ -7160,7 +7227,7 @@ pass-back including customs clearance and overseas delivery failures):
         #[derive(Clone, Debug)]
         pub struct Webhook {
             created_at: ::std::result::Result<
-                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::chrono::DateTime<::chrono::FixedOffset>,
                 ::std::string::String,
             >,
             events: ::std::result::Result<
@@ -7188,7 +7255,7 @@ pass-back including customs clearance and overseas delivery failures):
         impl Webhook {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -7585,18 +7652,8 @@ Inferred: the seed says an app gets a client_id and client_secret and uses an ac
 
 Sends a `POST` request to `/v2.1/auth/token`
 
-Arguments:
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
-- `body`
 ```ignore
 let response = client.create_access_token()
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -7610,18 +7667,8 @@ Inferred: the seed names an unrefreshed expired access_token (2 hours) as the to
 
 Sends a `POST` request to `/v2.1/auth/token/refresh`
 
-Arguments:
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
-- `body`
 ```ignore
 let response = client.refresh_access_token()
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -7642,10 +7689,6 @@ Arguments:
 - `status`: Only orders in this status.
 - `updated_from`: Inferred: only records updated at or after this instant (ISO 8601 with offset; send `+` as `%2B`). Incremental sync filters on update time, not creation time, so that status changes are picked up.
 - `updated_to`: Inferred: only records updated before this instant (exclusive; ISO 8601 with offset, `+` as `%2B`), so consecutive windows neither overlap nor leave gaps.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.list_orders()
     .channel(channel)
@@ -7654,10 +7697,6 @@ let response = client.list_orders()
     .status(status)
     .updated_from(updated_from)
     .updated_to(updated_to)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -7670,18 +7709,8 @@ Inferred: the seed's chain starts with order creation (订单创建) from the sa
 
 Sends a `POST` request to `/v2.1/orders`
 
-Arguments:
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
-- `body`
 ```ignore
 let response = client.create_order()
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -7696,18 +7725,10 @@ Inferred: one order by the seller's order number, the key the seed's troubleshoo
 Sends a `GET` request to `/v2.1/orders/{order_no}`
 
 Arguments:
-- `order_no`: The seller's order number as given to `create_order` (usually the channel's). It may contain `#`, `&`, `/` or spaces and must then be percent-encoded (seed: unencoded `#`/`&` is a top failure cause): `#1001` is `%231001`, `#1001&A` is `%231001%26A`.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
+- `order_no`: Inferred: the seller's order number as given to `create_order` (usually the channel's), used as the path key because the seed has sellers look orders up by their own numbers. It may contain `#`, `&`, `/` or spaces and must then be percent-encoded (seed: unencoded `#`/`&` is a top failure cause): `#1001` is `%231001`, `#1001&A` is `%231001%26A`.
 ```ignore
 let response = client.get_order()
     .order_no(order_no)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -7721,19 +7742,11 @@ Inferred: cancelling is a state transition, not a deletion (the order stays quer
 Sends a `POST` request to `/v2.1/orders/{order_no}/cancel`
 
 Arguments:
-- `order_no`: The seller's order number as given to `create_order` (usually the channel's). It may contain `#`, `&`, `/` or spaces and must then be percent-encoded (seed: unencoded `#`/`&` is a top failure cause): `#1001` is `%231001`, `#1001&A` is `%231001%26A`.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
+- `order_no`: Inferred: the seller's order number as given to `create_order` (usually the channel's), used as the path key because the seed has sellers look orders up by their own numbers. It may contain `#`, `&`, `/` or spaces and must then be percent-encoded (seed: unencoded `#`/`&` is a top failure cause): `#1001` is `%231001`, `#1001&A` is `%231001%26A`.
 - `body`
 ```ignore
 let response = client.cancel_order()
     .order_no(order_no)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -7748,19 +7761,11 @@ Inferred: label generation (面单生成) is the step after stock deduction in t
 Sends a `POST` request to `/v2.1/orders/{order_no}/labels`
 
 Arguments:
-- `order_no`: The seller's order number as given to `create_order` (usually the channel's). It may contain `#`, `&`, `/` or spaces and must then be percent-encoded (seed: unencoded `#`/`&` is a top failure cause): `#1001` is `%231001`, `#1001&A` is `%231001%26A`.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
+- `order_no`: Inferred: the seller's order number as given to `create_order` (usually the channel's), used as the path key because the seed has sellers look orders up by their own numbers. It may contain `#`, `&`, `/` or spaces and must then be percent-encoded (seed: unencoded `#`/`&` is a top failure cause): `#1001` is `%231001`, `#1001&A` is `%231001%26A`.
 - `body`
 ```ignore
 let response = client.create_label()
     .order_no(order_no)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -7775,18 +7780,10 @@ Inferred: the seed promises full-chain node pass-back (物流回传) with struct
 Sends a `GET` request to `/v2.1/orders/{order_no}/tracking`
 
 Arguments:
-- `order_no`: The seller's order number as given to `create_order` (usually the channel's). It may contain `#`, `&`, `/` or spaces and must then be percent-encoded (seed: unencoded `#`/`&` is a top failure cause): `#1001` is `%231001`, `#1001&A` is `%231001%26A`.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
+- `order_no`: Inferred: the seller's order number as given to `create_order` (usually the channel's), used as the path key because the seed has sellers look orders up by their own numbers. It may contain `#`, `&`, `/` or spaces and must then be percent-encoded (seed: unencoded `#`/`&` is a top failure cause): `#1001` is `%231001`, `#1001&A` is `%231001%26A`.
 ```ignore
 let response = client.get_order_tracking()
     .order_no(order_no)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -7801,17 +7798,9 @@ Sends a `GET` request to `/v2.1/tracking/{tracking_number}`
 
 Arguments:
 - `tracking_number`: Carrier tracking number (percent-encode it if it contains reserved characters).
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.get_tracking()
     .tracking_number(tracking_number)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -7831,10 +7820,6 @@ Arguments:
 - `updated_from`: Inferred: only records updated at or after this instant (ISO 8601 with offset; send `+` as `%2B`). Incremental sync filters on update time, not creation time, so that status changes are picked up.
 - `updated_to`: Inferred: only records updated before this instant (exclusive; ISO 8601 with offset, `+` as `%2B`), so consecutive windows neither overlap nor leave gaps.
 - `warehouse_code`: Only rows of this warehouse.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.list_inventory()
     .cursor(cursor)
@@ -7843,10 +7828,6 @@ let response = client.list_inventory()
     .updated_from(updated_from)
     .updated_to(updated_to)
     .warehouse_code(warehouse_code)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -7860,20 +7841,12 @@ Inferred: the seed describes stock aggregated from several sources (sales channe
 Sends a `GET` request to `/v2.1/inventory/skus/{sku}`
 
 Arguments:
-- `sku`: The seller's SKU (percent-encode reserved characters, as for order numbers).
+- `sku`: Inferred: the seller's SKU as the path key of a stock read (the seed's ATS is per SKU); percent-encode reserved characters as for order numbers.
 - `warehouse_code`: Only this warehouse (the totals then equal its row).
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.get_inventory()
     .sku(sku)
     .warehouse_code(warehouse_code)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -7886,18 +7859,8 @@ Inferred: sellers must keep safety stock apart from physical stock (seed) and co
 
 Sends a `POST` request to `/v2.1/inventory/adjustments`
 
-Arguments:
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
-- `body`
 ```ignore
 let response = client.adjust_inventory()
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -7911,18 +7874,8 @@ Inferred: the seed counts reserved quantity (预留库存) separately from ATS a
 
 Sends a `POST` request to `/v2.1/inventory/reservations`
 
-Arguments:
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
-- `body`
 ```ignore
 let response = client.reserve_inventory()
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -7938,17 +7891,9 @@ Sends a `POST` request to `/v2.1/inventory/reservations/{reservation_id}/release
 
 Arguments:
 - `reservation_id`: Id of the reservation.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.release_inventory_reservation()
     .reservation_id(reservation_id)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -7970,10 +7915,6 @@ Arguments:
 - `status`: Only returns in this status.
 - `updated_from`: Inferred: only records updated at or after this instant (ISO 8601 with offset; send `+` as `%2B`). Incremental sync filters on update time, not creation time, so that status changes are picked up.
 - `updated_to`: Inferred: only records updated before this instant (exclusive; ISO 8601 with offset, `+` as `%2B`), so consecutive windows neither overlap nor leave gaps.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.list_returns()
     .cursor(cursor)
@@ -7982,10 +7923,6 @@ let response = client.list_returns()
     .status(status)
     .updated_from(updated_from)
     .updated_to(updated_to)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -7998,18 +7935,8 @@ Inferred: the seed covers after-sales (售后) and return receipt (退货入库)
 
 Sends a `POST` request to `/v2.1/returns`
 
-Arguments:
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
-- `body`
 ```ignore
 let response = client.create_return()
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -8025,17 +7952,9 @@ Sends a `GET` request to `/v2.1/returns/{rma_no}`
 
 Arguments:
 - `rma_no`: RMA number of the return.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.get_return()
     .rma_no(rma_no)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -8048,17 +7967,8 @@ Inferred: lets an integration check which receivers and events are registered (w
 
 Sends a `GET` request to `/v2.1/webhooks`
 
-Arguments:
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.list_webhooks()
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -8071,18 +7981,8 @@ Inferred: the seed has the seller configure HTTPS callback URLs for order creati
 
 Sends a `POST` request to `/v2.1/webhooks`
 
-Arguments:
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
-- `body`
 ```ignore
 let response = client.create_webhook()
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .body(body)
     .send()
     .await;
@@ -8098,17 +7998,9 @@ Sends a `DELETE` request to `/v2.1/webhooks/{webhook_id}`
 
 Arguments:
 - `webhook_id`: Id of the webhook.
-- `x_open_claw_client_id`: Inferred: the app's `client_id`. The seed gives client_id and HMAC-SHA256 signing but no header names; the server needs the client id to pick the signing key before it authenticates anything (the token calls have no bearer token), so it travels in its own header.
-- `x_open_claw_nonce`: Inferred: a random string unique per request, 16-64 characters of `A-Z a-z 0-9 - _` (a UUID v4 fits); line 4 of the canonical string. The seed's ±300 s window alone would allow replaying a captured request for 5 minutes; the server rejects a nonce seen from the same client within 600 s (`nonce_reused`).
-- `x_open_claw_signature`: Inferred: lowercase hex HMAC-SHA256 (seed) keyed with the UTF-8 bytes of `client_secret`, over the canonical string `{METHOD}\n{REQUEST_TARGET}\n{TIMESTAMP}\n{NONCE}\n{BODY_SHA256}` (five lines joined by LF, no trailing LF): upper-case method; path relative to the server URL plus `?` and the raw query string when there is one, both exactly as sent; the `X-OpenClaw-Timestamp` and `X-OpenClaw-Nonce` values; lowercase hex SHA-256 of the raw body (of the empty string when there is no body). Covering method, target and body hash binds the signature to this one request; the test vectors are in info.description. The example is test vector 1 (`POST /v2.1/orders/%231001/cancel`).
-- `x_open_claw_timestamp`: Inferred: the signing time as RFC 3339 / ISO 8601 with an offset and whole seconds, e.g. `2024-06-15T08:30:00+08:00`; line 3 of the canonical string, byte for byte. ISO 8601 rather than Unix seconds because the seed says every OpenClaw time field is ISO 8601 and Unix timestamps are rejected; the ±300 s tolerance (seed) is checked by parsing it and comparing with the server clock, which works with any offset. Typed as a plain string (not `format: date-time`) so the exact signed bytes are the bytes sent, never re-formatted.
 ```ignore
 let response = client.delete_webhook()
     .webhook_id(webhook_id)
-    .x_open_claw_client_id(x_open_claw_client_id)
-    .x_open_claw_nonce(x_open_claw_nonce)
-    .x_open_claw_signature(x_open_claw_signature)
-    .x_open_claw_timestamp(x_open_claw_timestamp)
     .send()
     .await;
 ```*/
@@ -8131,78 +8023,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateAccessToken<'a> {
         client: &'a super::Client,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::TokenRequest, String>,
     }
     impl<'a> CreateAccessToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -8230,51 +8058,20 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AccessToken>, Error<types::Error>> {
-            let Self {
-                client,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/auth/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -8334,78 +8131,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RefreshAccessToken<'a> {
         client: &'a super::Client,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::RefreshTokenRequest, String>,
     }
     impl<'a> RefreshAccessToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -8435,51 +8168,20 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AccessToken>, Error<types::Error>> {
-            let Self {
-                client,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::RefreshTokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/auth/token/refresh", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -8543,12 +8245,8 @@ pub mod builder {
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         status: Result<Option<types::OrderStatus>, String>,
-        updated_from: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
-        updated_to: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
+        updated_from: Result<Option<::chrono::DateTime<::chrono::FixedOffset>>, String>,
+        updated_to: Result<Option<::chrono::DateTime<::chrono::FixedOffset>>, String>,
     }
     impl<'a> ListOrders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8560,18 +8258,6 @@ pub mod builder {
                 status: Ok(None),
                 updated_from: Ok(None),
                 updated_to: Ok(None),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn channel<V>(mut self, value: V) -> Self
@@ -8626,74 +8312,26 @@ pub mod builder {
         }
         pub fn updated_from<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
         {
             self.updated_from = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for updated_from failed"
+                    "conversion to `:: chrono :: DateTime < :: chrono :: FixedOffset >` for updated_from failed"
                         .to_string()
                 });
             self
         }
         pub fn updated_to<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
         {
             self.updated_to = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for updated_to failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
+                    "conversion to `:: chrono :: DateTime < :: chrono :: FixedOffset >` for updated_to failed"
                         .to_string()
                 });
             self
@@ -8710,10 +8348,6 @@ pub mod builder {
                 status,
                 updated_from,
                 updated_to,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
             } = self;
             let channel = channel.map_err(Error::InvalidRequest)?;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
@@ -8721,38 +8355,14 @@ pub mod builder {
             let status = status.map_err(Error::InvalidRequest)?;
             let updated_from = updated_from.map_err(Error::InvalidRequest)?;
             let updated_to = updated_to.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/orders", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -8826,78 +8436,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateOrder<'a> {
         client: &'a super::Client,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::CreateOrderRequest, String>,
     }
     impl<'a> CreateOrder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -8927,51 +8473,20 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Order>, Error<types::Error>> {
-            let Self {
-                client,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateOrderRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/orders", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -9046,28 +8561,12 @@ pub mod builder {
     pub struct GetOrder<'a> {
         client: &'a super::Client,
         order_no: Result<::std::string::String, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> GetOrder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 order_no: Err("order_no was not initialized".to_string()),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn order_no<V>(mut self, value: V) -> Self
@@ -9082,101 +8581,22 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
-        }
         ///Sends a `GET` request to `/v2.1/orders/{order_no}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Order>, Error<types::Error>> {
-            let Self {
-                client,
-                order_no,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-            } = self;
+            let Self { client, order_no } = self;
             let order_no = order_no.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/orders/{}", client.baseurl, encode_path(& order_no.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -9243,10 +8663,6 @@ pub mod builder {
     pub struct CancelOrder<'a> {
         client: &'a super::Client,
         order_no: Result<::std::string::String, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::CancelOrderRequest, String>,
     }
     impl<'a> CancelOrder<'a> {
@@ -9254,18 +8670,6 @@ pub mod builder {
             Self {
                 client: client,
                 order_no: Err("order_no was not initialized".to_string()),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -9277,54 +8681,6 @@ pub mod builder {
                 .try_into()
                 .map_err(|_| {
                     "conversion to `:: std :: string :: String` for order_no failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
                         .to_string()
                 });
             self
@@ -9357,23 +8713,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Order>, Error<types::Error>> {
-            let Self {
-                client,
-                order_no,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
+            let Self { client, order_no, body } = self;
             let order_no = order_no.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CancelOrderRequest::try_from(v).map_err(|e| e.to_string())
@@ -9383,30 +8724,13 @@ pub mod builder {
                 "{}/v2.1/orders/{}/cancel", client.baseurl, encode_path(& order_no
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -9488,10 +8812,6 @@ pub mod builder {
     pub struct CreateLabel<'a> {
         client: &'a super::Client,
         order_no: Result<::std::string::String, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::CreateLabelRequest, String>,
     }
     impl<'a> CreateLabel<'a> {
@@ -9499,18 +8819,6 @@ pub mod builder {
             Self {
                 client: client,
                 order_no: Err("order_no was not initialized".to_string()),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -9522,54 +8830,6 @@ pub mod builder {
                 .try_into()
                 .map_err(|_| {
                     "conversion to `:: std :: string :: String` for order_no failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
                         .to_string()
                 });
             self
@@ -9602,23 +8862,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ShippingLabel>, Error<types::Error>> {
-            let Self {
-                client,
-                order_no,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
+            let Self { client, order_no, body } = self;
             let order_no = order_no.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::CreateLabelRequest::try_from(v).map_err(|e| e.to_string())
@@ -9628,30 +8873,13 @@ pub mod builder {
                 "{}/v2.1/orders/{}/labels", client.baseurl, encode_path(& order_no
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -9733,28 +8961,12 @@ pub mod builder {
     pub struct GetOrderTracking<'a> {
         client: &'a super::Client,
         order_no: Result<::std::string::String, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> GetOrderTracking<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 order_no: Err("order_no was not initialized".to_string()),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn order_no<V>(mut self, value: V) -> Self
@@ -9769,102 +8981,23 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
-        }
         ///Sends a `GET` request to `/v2.1/orders/{order_no}/tracking`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Tracking>, Error<types::Error>> {
-            let Self {
-                client,
-                order_no,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-            } = self;
+            let Self { client, order_no } = self;
             let order_no = order_no.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/orders/{}/tracking", client.baseurl, encode_path(& order_no
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -9931,28 +9064,12 @@ pub mod builder {
     pub struct GetTracking<'a> {
         client: &'a super::Client,
         tracking_number: Result<::std::string::String, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> GetTracking<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 tracking_number: Err("tracking_number was not initialized".to_string()),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn tracking_number<V>(mut self, value: V) -> Self
@@ -9967,102 +9084,23 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
-        }
         ///Sends a `GET` request to `/v2.1/tracking/{tracking_number}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Tracking>, Error<types::Error>> {
-            let Self {
-                client,
-                tracking_number,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-            } = self;
+            let Self { client, tracking_number } = self;
             let tracking_number = tracking_number.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/tracking/{}", client.baseurl, encode_path(& tracking_number
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -10131,13 +9169,9 @@ pub mod builder {
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         sku: Result<Option<::std::string::String>, String>,
-        updated_from: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
-        updated_to: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
+        updated_from: Result<Option<::chrono::DateTime<::chrono::FixedOffset>>, String>,
+        updated_to: Result<Option<::chrono::DateTime<::chrono::FixedOffset>>, String>,
         warehouse_code: Result<Option<::std::string::String>, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> ListInventory<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10149,18 +9183,6 @@ pub mod builder {
                 updated_from: Ok(None),
                 updated_to: Ok(None),
                 warehouse_code: Ok(None),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn cursor<V>(mut self, value: V) -> Self
@@ -10204,26 +9226,26 @@ pub mod builder {
         }
         pub fn updated_from<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
         {
             self.updated_from = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for updated_from failed"
+                    "conversion to `:: chrono :: DateTime < :: chrono :: FixedOffset >` for updated_from failed"
                         .to_string()
                 });
             self
         }
         pub fn updated_to<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
         {
             self.updated_to = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for updated_to failed"
+                    "conversion to `:: chrono :: DateTime < :: chrono :: FixedOffset >` for updated_to failed"
                         .to_string()
                 });
             self
@@ -10241,54 +9263,6 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
-        }
         ///Sends a `GET` request to `/v2.1/inventory`
         pub async fn send(
             self,
@@ -10301,10 +9275,6 @@ pub mod builder {
                 updated_from,
                 updated_to,
                 warehouse_code,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
             } = self;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -10312,38 +9282,14 @@ pub mod builder {
             let updated_from = updated_from.map_err(Error::InvalidRequest)?;
             let updated_to = updated_to.map_err(Error::InvalidRequest)?;
             let warehouse_code = warehouse_code.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/inventory", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -10424,10 +9370,6 @@ pub mod builder {
         client: &'a super::Client,
         sku: Result<::std::string::String, String>,
         warehouse_code: Result<Option<::std::string::String>, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> GetInventory<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10435,18 +9377,6 @@ pub mod builder {
                 client: client,
                 sku: Err("sku was not initialized".to_string()),
                 warehouse_code: Ok(None),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn sku<V>(mut self, value: V) -> Self
@@ -10474,104 +9404,24 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
-        }
         ///Sends a `GET` request to `/v2.1/inventory/skus/{sku}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SkuInventory>, Error<types::Error>> {
-            let Self {
-                client,
-                sku,
-                warehouse_code,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-            } = self;
+            let Self { client, sku, warehouse_code } = self;
             let sku = sku.map_err(Error::InvalidRequest)?;
             let warehouse_code = warehouse_code.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/inventory/skus/{}", client.baseurl, encode_path(& sku
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -10643,78 +9493,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AdjustInventory<'a> {
         client: &'a super::Client,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::InventoryAdjustmentRequest, String>,
     }
     impl<'a> AdjustInventory<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -10747,21 +9533,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::InventoryAdjustment>, Error<types::Error>> {
-            let Self {
-                client,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InventoryAdjustmentRequest::try_from(v)
@@ -10769,30 +9541,13 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/inventory/adjustments", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -10866,78 +9621,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ReserveInventory<'a> {
         client: &'a super::Client,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::ReservationRequest, String>,
     }
     impl<'a> ReserveInventory<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -10967,51 +9658,20 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Reservation>, Error<types::Error>> {
-            let Self {
-                client,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ReservationRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/inventory/reservations", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -11093,28 +9753,12 @@ pub mod builder {
     pub struct ReleaseInventoryReservation<'a> {
         client: &'a super::Client,
         reservation_id: Result<::std::string::String, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> ReleaseInventoryReservation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 reservation_id: Err("reservation_id was not initialized".to_string()),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn reservation_id<V>(mut self, value: V) -> Self
@@ -11129,102 +9773,23 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
-        }
         ///Sends a `POST` request to `/v2.1/inventory/reservations/{reservation_id}/release`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Reservation>, Error<types::Error>> {
-            let Self {
-                client,
-                reservation_id,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-            } = self;
+            let Self { client, reservation_id } = self;
             let reservation_id = reservation_id.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/inventory/reservations/{}/release", client.baseurl,
                 encode_path(& reservation_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -11301,12 +9866,8 @@ pub mod builder {
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         order_no: Result<Option<::std::string::String>, String>,
         status: Result<Option<types::ReturnStatus>, String>,
-        updated_from: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
-        updated_to: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
+        updated_from: Result<Option<::chrono::DateTime<::chrono::FixedOffset>>, String>,
+        updated_to: Result<Option<::chrono::DateTime<::chrono::FixedOffset>>, String>,
     }
     impl<'a> ListReturns<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11318,18 +9879,6 @@ pub mod builder {
                 status: Ok(None),
                 updated_from: Ok(None),
                 updated_to: Ok(None),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn cursor<V>(mut self, value: V) -> Self
@@ -11385,74 +9934,26 @@ pub mod builder {
         }
         pub fn updated_from<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
         {
             self.updated_from = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for updated_from failed"
+                    "conversion to `:: chrono :: DateTime < :: chrono :: FixedOffset >` for updated_from failed"
                         .to_string()
                 });
             self
         }
         pub fn updated_to<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::FixedOffset>>,
         {
             self.updated_to = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for updated_to failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
+                    "conversion to `:: chrono :: DateTime < :: chrono :: FixedOffset >` for updated_to failed"
                         .to_string()
                 });
             self
@@ -11469,10 +9970,6 @@ pub mod builder {
                 status,
                 updated_from,
                 updated_to,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
             } = self;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -11480,38 +9977,14 @@ pub mod builder {
             let status = status.map_err(Error::InvalidRequest)?;
             let updated_from = updated_from.map_err(Error::InvalidRequest)?;
             let updated_to = updated_to.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/returns", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -11585,78 +10058,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateReturn<'a> {
         client: &'a super::Client,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::CreateReturnRequest, String>,
     }
     impl<'a> CreateReturn<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -11686,51 +10095,20 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Return>, Error<types::Error>> {
-            let Self {
-                client,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateReturnRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/returns", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -11812,28 +10190,12 @@ pub mod builder {
     pub struct GetReturn<'a> {
         client: &'a super::Client,
         rma_no: Result<::std::string::String, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> GetReturn<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 rma_no: Err("rma_no was not initialized".to_string()),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn rma_no<V>(mut self, value: V) -> Self
@@ -11848,101 +10210,22 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
-        }
         ///Sends a `GET` request to `/v2.1/returns/{rma_no}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Return>, Error<types::Error>> {
-            let Self {
-                client,
-                rma_no,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-            } = self;
+            let Self { client, rma_no } = self;
             let rma_no = rma_no.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/returns/{}", client.baseurl, encode_path(& rma_no.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -12008,120 +10291,24 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListWebhooks<'a> {
         client: &'a super::Client,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> ListWebhooks<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
-            }
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
+            Self { client: client }
         }
         ///Sends a `GET` request to `/v2.1/webhooks`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WebhookList>, Error<types::Error>> {
-            let Self {
-                client,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-            } = self;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
+            let Self { client } = self;
             let url = format!("{}/v2.1/webhooks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -12180,78 +10367,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateWebhook<'a> {
         client: &'a super::Client,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
         body: Result<types::builder::CreateWebhookRequest, String>,
     }
     impl<'a> CreateWebhook<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -12283,51 +10406,20 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Webhook>, Error<types::Error>> {
-            let Self {
-                client,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-                body,
-            } = self;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateWebhookRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2.1/webhooks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client
@@ -12402,28 +10494,12 @@ pub mod builder {
     pub struct DeleteWebhook<'a> {
         client: &'a super::Client,
         webhook_id: Result<::std::string::String, String>,
-        x_open_claw_client_id: Result<::std::string::String, String>,
-        x_open_claw_nonce: Result<::std::string::String, String>,
-        x_open_claw_signature: Result<::std::string::String, String>,
-        x_open_claw_timestamp: Result<::std::string::String, String>,
     }
     impl<'a> DeleteWebhook<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 webhook_id: Err("webhook_id was not initialized".to_string()),
-                x_open_claw_client_id: Err(
-                    "x_open_claw_client_id was not initialized".to_string(),
-                ),
-                x_open_claw_nonce: Err(
-                    "x_open_claw_nonce was not initialized".to_string(),
-                ),
-                x_open_claw_signature: Err(
-                    "x_open_claw_signature was not initialized".to_string(),
-                ),
-                x_open_claw_timestamp: Err(
-                    "x_open_claw_timestamp was not initialized".to_string(),
-                ),
             }
         }
         pub fn webhook_id<V>(mut self, value: V) -> Self
@@ -12438,100 +10514,21 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_open_claw_client_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_client_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_nonce<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_nonce = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_nonce failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_signature<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_signature = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_signature failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_open_claw_timestamp<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_open_claw_timestamp = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_open_claw_timestamp failed"
-                        .to_string()
-                });
-            self
-        }
         ///Sends a `DELETE` request to `/v2.1/webhooks/{webhook_id}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
-            let Self {
-                client,
-                webhook_id,
-                x_open_claw_client_id,
-                x_open_claw_nonce,
-                x_open_claw_signature,
-                x_open_claw_timestamp,
-            } = self;
+            let Self { client, webhook_id } = self;
             let webhook_id = webhook_id.map_err(Error::InvalidRequest)?;
-            let x_open_claw_client_id = x_open_claw_client_id
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_nonce = x_open_claw_nonce.map_err(Error::InvalidRequest)?;
-            let x_open_claw_signature = x_open_claw_signature
-                .map_err(Error::InvalidRequest)?;
-            let x_open_claw_timestamp = x_open_claw_timestamp
-                .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2.1/webhooks/{}", client.baseurl, encode_path(& webhook_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(
                         super::Client::api_version(),
                     ),
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Client-Id",
-                    x_open_claw_client_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-OpenClaw-Nonce", x_open_claw_nonce.to_string().try_into()?);
-            header_map
-                .append(
-                    "X-OpenClaw-Signature",
-                    x_open_claw_signature.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-OpenClaw-Timestamp",
-                    x_open_claw_timestamp.to_string().try_into()?,
                 );
             #[allow(unused_mut)]
             let mut request = client

@@ -20,18 +20,6 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
         pub fn body(self, value: &types::TokenRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
@@ -104,18 +92,6 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
         pub fn body(self, value: &types::RefreshTokenRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
@@ -185,18 +161,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
         }
         pub fn body(self, value: &types::CreateOrderRequest) -> Self {
             Self(self.0.json_body_obj(value))
@@ -291,18 +255,6 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
     }
     pub struct GetOrderThen(::httpmock::Then);
     impl GetOrderThen {
@@ -387,18 +339,6 @@ pub mod operations {
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
-        }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
         }
         pub fn body(self, value: &types::CancelOrderRequest) -> Self {
             Self(self.0.json_body_obj(value))
@@ -506,18 +446,6 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
         pub fn body(self, value: &types::CreateLabelRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
@@ -624,18 +552,6 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
     }
     pub struct GetOrderTrackingThen(::httpmock::Then);
     impl GetOrderTrackingThen {
@@ -718,18 +634,6 @@ pub mod operations {
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
-        }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
         }
     }
     pub struct GetTrackingThen(::httpmock::Then);
@@ -826,18 +730,6 @@ pub mod operations {
                 Self(self.0.query_param_missing("warehouse_code"))
             }
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
     }
     pub struct GetInventoryThen(::httpmock::Then);
     impl GetInventoryThen {
@@ -915,18 +807,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
         }
         pub fn body(self, value: &types::InventoryAdjustmentRequest) -> Self {
             Self(self.0.json_body_obj(value))
@@ -1017,18 +897,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
         }
         pub fn body(self, value: &types::ReservationRequest) -> Self {
             Self(self.0.json_body_obj(value))
@@ -1139,18 +1007,6 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
     }
     pub struct ReleaseInventoryReservationThen(::httpmock::Then);
     impl ReleaseInventoryReservationThen {
@@ -1235,18 +1091,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
         }
         pub fn body(self, value: &types::CreateReturnRequest) -> Self {
             Self(self.0.json_body_obj(value))
@@ -1350,18 +1194,6 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
     }
     pub struct GetReturnThen(::httpmock::Then);
     impl GetReturnThen {
@@ -1438,18 +1270,6 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
-        }
     }
     pub struct ListWebhooksThen(::httpmock::Then);
     impl ListWebhooksThen {
@@ -1516,18 +1336,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
         }
         pub fn body(self, value: &types::CreateWebhookRequest) -> Self {
             Self(self.0.json_body_obj(value))
@@ -1623,18 +1431,6 @@ pub mod operations {
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
-        }
-        pub fn x_open_claw_client_id(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Client-Id", value.to_string()))
-        }
-        pub fn x_open_claw_nonce(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Nonce", value.to_string()))
-        }
-        pub fn x_open_claw_signature(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Signature", value.to_string()))
-        }
-        pub fn x_open_claw_timestamp(self, value: &str) -> Self {
-            Self(self.0.header("X-OpenClaw-Timestamp", value.to_string()))
         }
     }
     pub struct DeleteWebhookThen(::httpmock::Then);
