@@ -137,6 +137,8 @@ struct Shared {
     auth: Auth,
     signer: Option<SignerBox>,
     limit: Option<RateLimit>,
+    operation_limits: Vec<(Vec<String>, RateLimit)>,
+    strict_paths: bool,
     pacer: Option<Pacer>,
     writes: Option<WriteSpacing>,
     connections: Option<Arc<tokio::sync::Semaphore>>,
@@ -184,6 +186,27 @@ impl RuntimeBuilder {
     /// At most one request per `period` on average, bursts of `burst`, for every clone.
     pub fn rate_limit(mut self, period: Duration, burst: u32) -> Self {
         self.shared.limit = Some(RateLimit::new(period, burst));
+        self
+    }
+
+    /// At most one call of `operations` (operation ids, e.g. `list_orders`) per `period` on
+    /// average, bursts of `burst`, for every clone: a limit the service applies to some
+    /// operations only. Several such limits may be set; each request waits for the ones that
+    /// name it (and for [`RuntimeBuilder::rate_limit`], if set).
+    pub fn limit_operations(mut self, operations: &[&str], period: Duration, burst: u32) -> Self {
+        self.shared.operation_limits.push((
+            operations.iter().map(|o| o.to_string()).collect(),
+            RateLimit::new(period, burst),
+        ));
+        self
+    }
+
+    /// Percent-encodes every byte of the URL path outside RFC 3986's unreserved characters
+    /// (`A-Z a-z 0-9 - . _ ~`), `/` and existing `%XX` escapes, before the request is signed:
+    /// for services that want identifiers such as `#1001&A` sent as `%231001%26A` (a generated
+    /// client leaves sub-delimiters like `&` as they are, which RFC 3986 allows in a path).
+    pub fn strict_path_encoding(mut self) -> Self {
+        self.shared.strict_paths = true;
         self
     }
 
@@ -263,6 +286,11 @@ impl Runtime {
         if let Some(limit) = &self.shared.limit {
             limit.acquire().await;
         }
+        for (operations, limit) in &self.shared.operation_limits {
+            if operations.iter().any(|o| o == operation) {
+                limit.acquire().await;
+            }
+        }
         if let Some(pacer) = &self.shared.pacer {
             pacer.wait().await;
         }
@@ -273,6 +301,9 @@ impl Runtime {
             && request.timeout().is_none()
         {
             *request.timeout_mut() = Some(timeout);
+        }
+        if self.shared.strict_paths {
+            sign::encode_path_strictly(request.url_mut());
         }
         self.authorize(request)
             .await
@@ -304,24 +335,52 @@ impl Runtime {
         }
     }
 
-    /// The request hook that sends: reads the answer's rate-limit headers and `Date`; when the
-    /// service refuses a token (401), renews it once and replays the request (signed again).
+    /// The request hook that sends: reads the answer's rate-limit headers and `Date`. On a 401 it
+    /// tries, once each: when requests are signed and the answer's `Date` showed that the clock
+    /// used for signing was off, the request signed again with the corrected clock (the way the
+    /// AWS SDKs correct skew); when the service refused a token, the token renewed and the request
+    /// replayed (signed again).
     pub async fn execute(
         &self,
         http: &reqwest::Client,
         request: reqwest::Request,
         operation: &str,
     ) -> reqwest::Result<reqwest::Response> {
+        let signed = self.shared.signer.is_some();
         let replay = match &self.shared.auth {
             Auth::Token(_) => request.try_clone(),
+            _ if signed => request.try_clone(),
             _ => None,
         };
-        let response = self.send(http, request).await?;
+        let skew = self.shared.clock.skew_ms();
+        let mut response = self.send(http, request).await?;
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
+        let Some(mut again) = replay else {
+            return Ok(response);
+        };
+        if signed && self.shared.clock.skew_ms() != skew {
+            tracing::debug!(
+                operation,
+                skew_ms = self.shared.clock.skew_ms(),
+                "refused while the clock was off; signing again with the server's time"
+            );
+            let next = again.try_clone();
+            if let Err(e) = self.sign(&mut again) {
+                tracing::warn!(operation, error = %e, "could not sign the request again");
+                return Ok(response);
+            }
+            response = self.send(http, again).await?;
+            match next {
+                Some(next) if response.status() == reqwest::StatusCode::UNAUTHORIZED => {
+                    again = next
+                }
+                _ => return Ok(response),
+            }
+        }
         // The replay is a copy of the request: its Authorization is the token that was refused.
-        let (Auth::Token(source), Some(mut again)) = (&self.shared.auth, replay) else {
+        let Auth::Token(source) = &self.shared.auth else {
             return Ok(response);
         };
         let Some(sent) = again.headers().get(AUTHORIZATION).cloned() else {

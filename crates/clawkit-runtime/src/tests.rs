@@ -76,6 +76,29 @@ async fn serve(state: Arc<Server>) -> String {
             }),
         )
         .route(
+            "/skewed",
+            get(|headers: HeaderMap| async move {
+                // The server's clock is 600 s ahead; it refuses a signing time more than 300 s off.
+                let server = SystemTime::now() + Duration::from_secs(600);
+                let signed: u64 = headers
+                    .get("x-sig")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(' ').nth(3))
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                let server_secs = server
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let status = if signed.abs_diff(server_secs) > 300 {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::OK
+                };
+                (status, [("date", httpdate::fmt_http_date(server))], "")
+            }),
+        )
+        .route(
             "/limited",
             get(|| async {
                 let reset = SystemTime::now()
@@ -246,6 +269,55 @@ async fn the_signer_sees_the_exact_bytes_on_every_attempt_and_the_clock_learns_t
         (598_000..=601_000).contains(&rt.clock().skew_ms()),
         "{}",
         rt.clock().skew_ms()
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_from_a_skewed_server_is_signed_again_once_with_its_time() {
+    let base = serve(Arc::new(Server::default())).await;
+    let http = reqwest::Client::new();
+    let count = Arc::new(AtomicUsize::new(0));
+    let rt = Runtime::builder().signer(TestSigner(count.clone())).build();
+    let mut request = http.get(format!("{base}/skewed")).build().unwrap();
+    rt.prepare::<()>(&mut request, "skewed").await.unwrap();
+    let response = rt.execute(&http, request, "skewed").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "signed once more, not more"
+    );
+    // learned: the next request is right the first time
+    let mut request = http.get(format!("{base}/skewed")).build().unwrap();
+    rt.prepare::<()>(&mut request, "skewed").await.unwrap();
+    let response = rt.execute(&http, request, "skewed").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn operation_limits_hold_only_the_operations_they_name() {
+    let rt = Runtime::builder()
+        .limit_operations(&["list_orders"], Duration::from_millis(200), 1)
+        .build();
+    let http = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        let mut request = http.get("http://127.0.0.1/other").build().unwrap();
+        rt.prepare::<()>(&mut request, "get_inventory")
+            .await
+            .unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_millis(150));
+    for _ in 0..3 {
+        let mut request = http.get("http://127.0.0.1/orders").build().unwrap();
+        rt.prepare::<()>(&mut request, "list_orders").await.unwrap();
+    }
+    // three calls at one per 200 ms: the 2nd and 3rd wait
+    assert!(
+        started.elapsed() >= Duration::from_millis(390),
+        "{:?}",
+        started.elapsed()
     );
 }
 

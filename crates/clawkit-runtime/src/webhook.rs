@@ -25,6 +25,9 @@
 //! assert!(!seen.first_time("evt_1")); // a redelivery: answer 2xx, do not act again
 //! ```
 
+#[cfg(feature = "service")]
+pub mod service;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -177,6 +180,25 @@ impl WebhookVerifier {
         } else {
             Err(WebhookError::BadSignature)
         }
+    }
+}
+
+/// Where delivery ids are remembered for de-duplication. [`Deliveries`] (bounded, in memory) is
+/// the default; implement this over a shared store (Redis, a database) when several processes
+/// receive the same webhooks.
+pub trait DeliveryStore: Send + Sync + 'static {
+    /// Whether `id` is new, remembering it; `false` for a delivery already seen.
+    fn first_time(&self, id: &str) -> bool;
+    /// Forgets `id`, so that the next delivery of it is handled (its handling failed).
+    fn forget(&self, id: &str);
+}
+
+impl DeliveryStore for Deliveries {
+    fn first_time(&self, id: &str) -> bool {
+        Deliveries::first_time(self, id)
+    }
+    fn forget(&self, id: &str) {
+        Deliveries::forget(self, id)
     }
 }
 
