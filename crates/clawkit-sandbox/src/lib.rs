@@ -27,8 +27,10 @@ pub mod bazhuayu;
 pub mod coreclaw;
 pub mod devops;
 pub mod faults;
+pub mod fulfillment;
 pub mod query;
 pub mod store;
+pub mod urls;
 pub mod vendor;
 
 use std::net::SocketAddr;
@@ -105,7 +107,10 @@ impl Vendor {
     pub fn served(self) -> bool {
         matches!(
             self,
-            Vendor::Coreclaw | Vendor::Bazhuayu | Vendor::OpenclawDevops
+            Vendor::Coreclaw
+                | Vendor::Bazhuayu
+                | Vendor::OpenclawDevops
+                | Vendor::OpenclawFulfillment
         )
     }
 }
@@ -140,6 +145,7 @@ pub struct SandboxBuilder {
     api_key: String,
     bazhuayu_token_ttl: Duration,
     devops: devops::Config,
+    fulfillment: fulfillment::Config,
 }
 
 impl Default for SandboxBuilder {
@@ -154,6 +160,7 @@ impl Default for SandboxBuilder {
             api_key: CORECLAW_API_KEY.to_string(),
             bazhuayu_token_ttl: Duration::from_secs(86_399),
             devops: devops::Config::default(),
+            fulfillment: fulfillment::Config::default(),
         }
     }
 }
@@ -251,6 +258,49 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long an OpenClaw fulfillment access token lives (default 2 hours, the seed's; short in
+    /// tests).
+    pub fn fulfillment_token_ttl(mut self, ttl: Duration) -> Self {
+        self.fulfillment.token_ttl = ttl;
+        self
+    }
+
+    /// Time between two tracking nodes of an OpenClaw fulfillment parcel, and between two states
+    /// of a return (default 5 s; the seeded ones do not move).
+    pub fn fulfillment_logistics_step(mut self, step: Duration) -> Self {
+        self.fulfillment.logistics_step = step;
+        self
+    }
+
+    /// Seconds the OpenClaw fulfillment server clock runs ahead of real time (behind when
+    /// negative; default 0): its `Date` header, the times it emits and its ±300 s signature
+    /// check all follow it.
+    pub fn fulfillment_clock_offset(mut self, seconds: i64) -> Self {
+        self.fulfillment.clock_offset_secs = seconds;
+        self
+    }
+
+    /// The first retry delay of an OpenClaw fulfillment webhook delivery (default 1 s), doubling
+    /// after each failed attempt, at most [`fulfillment::MAX_ATTEMPTS`] attempts.
+    pub fn fulfillment_webhook_backoff(mut self, delay: Duration) -> Self {
+        self.fulfillment.webhook_backoff = delay;
+        self
+    }
+
+    /// How long an OpenClaw fulfillment webhook receiver has to answer one attempt (default the
+    /// seed's 3 s).
+    pub fn fulfillment_webhook_timeout(mut self, timeout: Duration) -> Self {
+        self.fulfillment.webhook_timeout = timeout;
+        self
+    }
+
+    /// OpenClaw fulfillment order queries (`list_orders`, `get_order`) allowed per second (default
+    /// the seed's 10).
+    pub fn fulfillment_order_qps(mut self, qps: u32) -> Self {
+        self.fulfillment.order_qps = qps;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving in the background.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
@@ -272,10 +322,19 @@ impl SandboxBuilder {
             seed: self.seed,
             ..self.devops
         });
+        let fulfillment = fulfillment::Fulfillment::new(fulfillment::Config {
+            seed: self.seed,
+            ..self.fulfillment
+        });
         let shared = Arc::new(Shared {
             latency: self.latency,
             faults: Mutex::new(plan),
-            vendors: vec![coreclaw, bazhuayu.clone(), devops.clone()],
+            vendors: vec![
+                coreclaw,
+                bazhuayu.clone(),
+                devops.clone(),
+                fulfillment.clone(),
+            ],
         });
         let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -294,6 +353,7 @@ impl SandboxBuilder {
             shared,
             bazhuayu,
             devops,
+            fulfillment,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -375,6 +435,7 @@ pub struct Sandbox {
     shared: Arc<Shared>,
     bazhuayu: Arc<bazhuayu::Bazhuayu>,
     devops: Arc<devops::Devops>,
+    fulfillment: Arc<fulfillment::Fulfillment>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -459,6 +520,13 @@ impl Sandbox {
     /// attempts and acknowledged deliveries.
     pub fn devops_stats(&self) -> &devops::Stats {
         &self.devops.stats
+    }
+
+    /// OpenClaw fulfillment's counters: requests, token grants and refreshes, refusals by reason
+    /// (signature, timestamp, nonce, token), 429s of the order-query limit, webhook attempts,
+    /// retries, deliveries and failures.
+    pub fn fulfillment_stats(&self) -> &fulfillment::Stats {
+        &self.fulfillment.stats
     }
 
     /// Adds a fault rule while running.

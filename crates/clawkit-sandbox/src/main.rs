@@ -48,6 +48,16 @@ struct Args {
     /// Seconds an OpenClaw DevOps agent activation, build, deployment or test run takes.
     #[arg(long, default_value_t = 4.0)]
     devops_job_seconds: f64,
+    /// Seconds the OpenClaw fulfillment server clock runs ahead of real time (negative: behind).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    fulfillment_clock_offset: i64,
+    /// Seconds between two tracking nodes of an OpenClaw fulfillment parcel (and two states of a
+    /// return).
+    #[arg(long, default_value_t = 5.0)]
+    fulfillment_logistics_seconds: f64,
+    /// OpenClaw fulfillment order queries (list and get) allowed per second.
+    #[arg(long, default_value_t = 10)]
+    fulfillment_order_qps: u32,
 }
 
 #[tokio::main]
@@ -68,6 +78,12 @@ async fn main() -> std::process::ExitCode {
         eprintln!("error: --devops-job-seconds must be a number of seconds, 0 or more");
         return std::process::ExitCode::from(2);
     }
+    if !(args.fulfillment_logistics_seconds.is_finite()
+        && args.fulfillment_logistics_seconds >= 0.0)
+    {
+        eprintln!("error: --fulfillment-logistics-seconds must be a number of seconds, 0 or more");
+        return std::process::ExitCode::from(2);
+    }
     let sandbox = match Sandbox::builder()
         .port(args.port)
         .seed(args.seed)
@@ -75,6 +91,9 @@ async fn main() -> std::process::ExitCode {
         .initial_balance(args.balance)
         .devops_default_tier(args.devops_tier.into())
         .devops_job_time(Duration::from_secs_f64(args.devops_job_seconds))
+        .fulfillment_clock_offset(args.fulfillment_clock_offset)
+        .fulfillment_logistics_step(Duration::from_secs_f64(args.fulfillment_logistics_seconds))
+        .fulfillment_order_qps(args.fulfillment_order_qps)
         .start()
         .await
     {

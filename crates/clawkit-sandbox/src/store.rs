@@ -1,5 +1,7 @@
 //! What every vendor's state shares: seeded, deterministic ids and numbers, and the clock.
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -59,6 +61,16 @@ impl Ids {
         }
         out
     }
+}
+
+/// A random `u64`, different on every call (std's per-process random hash keys, moved on by a
+/// counter and the clock): for secrets and ids that must not repeat across runs.
+pub fn random_u64() -> u64 {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
+    hasher.write_i64(unix_millis());
+    mix(hasher.finish())
 }
 
 /// Unix seconds now.

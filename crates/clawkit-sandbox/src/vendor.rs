@@ -9,6 +9,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -73,6 +74,15 @@ pub async fn require(State(api): State<Arc<dyn Api>>, request: Request, next: Ne
         Ok(()) => next.run(request).await,
         Err(refusal) => refusal,
     }
+}
+
+/// Reads the whole body of `request` (at most `limit` bytes) for a middleware that must see it
+/// (an account named in an auth body, a signature over the raw bytes), and gives back the request
+/// with the same body for the route. `None` when it is larger or cannot be read.
+pub async fn read_body(request: Request, limit: usize) -> Option<(Request, Bytes)> {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.ok()?;
+    Some((Request::from_parts(parts, Body::from(bytes.clone())), bytes))
 }
 
 /// Helpers for the vendors' tests.

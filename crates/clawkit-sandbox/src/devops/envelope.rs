@@ -1,8 +1,6 @@
 //! The one error envelope of the DevOps API, `{"error": {code, message, details, requestId,
 //! timestamp}}`, with the seed's codes and messages.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,15 +11,7 @@ use serde_json::{Map, Value, json};
 use super::clock::{iso, now_ms};
 use crate::store::mix;
 
-/// A random `u64`, different on every call (std's per-process random hash keys, moved on by a
-/// counter and the clock).
-pub(super) fn random_u64() -> u64 {
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
-    hasher.write_i64(now_ms());
-    mix(hasher.finish())
-}
+pub(super) use crate::store::random_u64;
 
 /// `req_` and 12 hex characters, unique in this process.
 pub(super) fn request_id() -> String {

@@ -13,7 +13,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -23,6 +22,7 @@ use super::Devops;
 use super::envelope::ApiError;
 use super::state::Stats;
 use crate::store::unix_now;
+use crate::vendor::read_body;
 
 /// The account of requests that name none (no token, a bad token, an auth body without a
 /// client id).
@@ -295,8 +295,7 @@ pub(super) async fn public(
     request: Request,
     next: Next,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+    let Some((request, bytes)) = read_body(request, BODY_LIMIT).await else {
         let quota = match devops.limiter.admit(ANONYMOUS, &devops.stats) {
             Ok(admission) => admission.quota,
             Err(refused) => return refused.response(),
@@ -304,7 +303,6 @@ pub(super) async fn public(
         return quota.on(ApiError::body("请求体过大或无法读取").into_response());
     };
     let account = devops.account_of_auth_body(&bytes);
-    let request = Request::from_parts(parts, Body::from(bytes));
     limited(&devops, &account, request, next).await
 }
 

@@ -25,6 +25,7 @@ use super::envelope::{ApiError, json_answer};
 use super::rbac::{Caller, WEBHOOKS_WRITE};
 use super::request::{Body, PathId};
 use crate::store::unix_now;
+use crate::urls::{http_host, reserved_host as reserved};
 
 /// 可用事件.
 pub(super) const EVENTS: [&str; 8] = [
@@ -69,34 +70,6 @@ impl Webhook {
             "createdAt": iso(self.created_ms),
         })
     }
-}
-
-/// The host of an `http(s)://` URL, lower-cased, or `None` for any other URL.
-fn http_host(url: &str) -> Option<String> {
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("http://")
-        .or_else(|| lower.strip_prefix("https://"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = if let Some(v6) = host_port.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        host_port.split(':').next().unwrap_or_default()
-    };
-    let ok = !host.is_empty() && !url.chars().any(char::is_whitespace);
-    ok.then(|| host.to_string())
-}
-
-/// Whether `host` is reserved for documentation or invalid by definition (RFC 2606), so no
-/// delivery could ever reach it.
-fn reserved(host: &str) -> bool {
-    ["example.com", "example.net", "example.org"]
-        .iter()
-        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
-        || host.ends_with(".example")
-        || host.ends_with(".invalid")
-        || host == "invalid"
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}` keyed with `secret`.
@@ -311,24 +284,6 @@ pub(super) async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hosts_and_reserved_names() {
-        assert_eq!(
-            http_host("http://127.0.0.1:9/hook").as_deref(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(
-            http_host("HTTPS://user@Hooks.Example.com/x").as_deref(),
-            Some("hooks.example.com")
-        );
-        assert_eq!(http_host("http://[::1]:80/").as_deref(), Some("::1"));
-        assert_eq!(http_host("ftp://x.org/"), None);
-        assert_eq!(http_host("http:///nohost"), None);
-        assert!(reserved("hooks.example.com"));
-        assert!(!reserved("example.company.cn"));
-        assert!(!reserved("127.0.0.1"));
-    }
 
     #[test]
     fn signatures_are_hmac_sha256_of_timestamp_dot_body() {

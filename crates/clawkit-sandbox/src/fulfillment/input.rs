@@ -1,0 +1,500 @@
+//! Reading requests the way the spec types them.
+//!
+//! - JSON bodies are deserialized into typed requests; every problem is a 400 naming the field
+//!   by its JSON path (`lines[0].quantity`): `invalid_time_format` for a time field, else
+//!   `invalid_request`. Optional fields are absent or of their type (`null` is not a string).
+//! - Query strings are decoded here, byte for byte (a bare `+` is a space, so a time whose `+`
+//!   was not sent as `%2B` fails, naming the parameter).
+//! - Lists page with an opaque cursor: the last row's (update time, key), base64url JSON.
+
+use std::collections::HashMap;
+
+use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::clock::{Stamp, TIME_ERROR};
+use super::error::ApiError;
+use crate::query::positive_integer;
+
+/// The body as a `T`, or a 400 naming the first field that does not fit.
+pub(super) fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // A struct would also read from an array (positionally): only objects are bodies.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid("body", "a JSON object is required"));
+    }
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut reader);
+    let value = parsed.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::invalid("body", format!("not valid JSON ({inner})"));
+        }
+        let text = inner.to_string();
+        let reason = text
+            .rfind(" at line ")
+            .map_or(text.as_str(), |cut| &text[..cut]);
+        let field = |name: Option<&str>| match (path.as_str(), name) {
+            (".", Some(name)) => name.to_string(),
+            (".", None) => "body".to_string(),
+            (parent, Some(name)) => format!("{parent}.{name}"),
+            (parent, None) => parent.to_string(),
+        };
+        if let Some(why) = reason.strip_prefix(TIME_ERROR) {
+            return ApiError::time_format(&field(None), why);
+        }
+        if let Some(name) = reason
+            .strip_prefix("missing field `")
+            .and_then(|r| r.strip_suffix('`'))
+        {
+            return ApiError::invalid(&field(Some(name)), "required");
+        }
+        ApiError::invalid(&field(None), reason)
+    })?;
+    reader
+        .end()
+        .map_err(|e| ApiError::invalid("body", format!("not valid JSON ({e})")))?;
+    Ok(value)
+}
+
+/// For `#[serde(default, deserialize_with = "present")]`: an optional field that, when given,
+/// must be of its type (an explicit `null` is refused, as the spec's types are not nullable).
+pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// For `#[serde(deserialize_with = "non_empty")]`: an array with at least one item.
+pub(super) fn non_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let items = Vec::<T>::deserialize(deserializer)?;
+    if items.is_empty() {
+        return Err(de::Error::custom("at least one item is required"));
+    }
+    Ok(items)
+}
+
+/// A JSON integer, saturated to `i64` (the spec's integers have no upper bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub(super) struct Int(pub(super) i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Ok(Int(i))
+                } else if n.as_u64().is_some() {
+                    Ok(Int(i64::MAX))
+                } else {
+                    match n.as_f64() {
+                        Some(f) if f.fract() == 0.0 => Ok(Int(f as i64)),
+                        _ => Err(de::Error::custom(format!("{n} is not an integer"))),
+                    }
+                }
+            }
+            other => Err(de::Error::custom(format!(
+                "invalid type: {}, expected an integer",
+                kind(&other)
+            ))),
+        }
+    }
+}
+
+/// A quantity: an integer of at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub(super) struct Qty(pub(super) i64);
+
+impl<'de> Deserialize<'de> for Qty {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Int(n) = Int::deserialize(deserializer)?;
+        if n < 1 {
+            return Err(de::Error::custom(format!("{n} is below the minimum of 1")));
+        }
+        Ok(Qty(n))
+    }
+}
+
+/// A JSON number (the parcel's dimensions).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct Num(pub(super) f64);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Number(n) => Ok(Num(n.as_f64().unwrap_or(f64::MAX))),
+            other => Err(de::Error::custom(format!(
+                "invalid type: {}, expected a number",
+                kind(&other)
+            ))),
+        }
+    }
+}
+
+/// The JSON type of `value`, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Percent-decodes `raw` (a `+` is a space when `plus_is_space`, as in query strings); an
+/// invalid escape stays as it is.
+pub(super) fn percent_decode(raw: &str, plus_is_space: bool) -> Vec<u8> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
+        match bytes[i] {
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(hi), Some(lo)) => {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' if plus_is_space => out.push(b' '),
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A query string, decoded: each parameter once.
+#[derive(Debug, Default)]
+pub(super) struct Query {
+    params: HashMap<String, String>,
+}
+
+impl Query {
+    /// Decodes the raw query string; a parameter given twice or not UTF-8 is 400 naming it.
+    pub(super) fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
+        let mut params = HashMap::new();
+        for part in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            let name = String::from_utf8_lossy(&percent_decode(name, true)).into_owned();
+            let value = String::from_utf8(percent_decode(value, true))
+                .map_err(|_| ApiError::invalid(&name, "not UTF-8 once decoded"))?;
+            if params.insert(name.clone(), value).is_some() {
+                return Err(ApiError::invalid(&name, "given more than once"));
+            }
+        }
+        Ok(Query { params })
+    }
+
+    /// The value of `name`, if given.
+    pub(super) fn text(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// One of `allowed`, if given.
+    pub(super) fn choice(
+        &self,
+        name: &str,
+        allowed: &[&'static str],
+    ) -> Result<Option<&'static str>, ApiError> {
+        self.text(name)
+            .map(|value| {
+                allowed
+                    .iter()
+                    .copied()
+                    .find(|a| *a == value)
+                    .ok_or_else(|| {
+                        let expected = allowed.join(", ");
+                        ApiError::invalid(name, format!("{value:?} is not one of {expected}"))
+                    })
+            })
+            .transpose()
+    }
+
+    /// A date-time, if given: 400 `invalid_time_format` naming `name` otherwise.
+    pub(super) fn time(&self, name: &str) -> Result<Option<Stamp>, ApiError> {
+        self.text(name)
+            .map(|v| Stamp::parse(v).map_err(|why| ApiError::time_format(name, why)))
+            .transpose()
+    }
+
+    /// `limit`: 1-100, 50 when absent.
+    pub(super) fn limit(&self) -> Result<usize, ApiError> {
+        match self.text("limit") {
+            None => Ok(50),
+            Some(v) => match positive_integer(v) {
+                Some(n) if n <= 100 => Ok(n as usize),
+                _ => Err(ApiError::invalid(
+                    "limit",
+                    format!("{v:?} is not an integer from 1 to 100"),
+                )),
+            },
+        }
+    }
+
+    /// `cursor`, if given: a `next_cursor` of this server, else 400 naming it.
+    pub(super) fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
+        self.text("cursor")
+            .map(|v| {
+                Cursor::decode(v).ok_or_else(|| {
+                    ApiError::invalid("cursor", "not a next_cursor of this API; start over")
+                })
+            })
+            .transpose()
+    }
+
+    /// The update window: `updated_from` (inclusive) and `updated_to` (exclusive), Unix ms.
+    pub(super) fn window(&self) -> Result<(Option<i64>, Option<i64>), ApiError> {
+        let from = self.time("updated_from")?.map(|s| s.ms());
+        let to = self.time("updated_to")?.map(|s| s.ms());
+        Ok((from, to))
+    }
+}
+
+/// Whether `updated_ms` falls in the update window.
+pub(super) fn in_window(updated_ms: i64, (from, to): (Option<i64>, Option<i64>)) -> bool {
+    from.is_none_or(|f| updated_ms >= f) && to.is_none_or(|t| updated_ms < t)
+}
+
+/// A position in a list ordered by update time then key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Cursor {
+    /// Update time, Unix ms.
+    pub(super) at: i64,
+    /// The row's unique key.
+    pub(super) key: String,
+}
+
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+impl Cursor {
+    /// The opaque text: base64url (no padding) of `{"u": ms, "k": key}`.
+    pub(super) fn encode(&self) -> String {
+        let bytes = json!({"u": self.at, "k": self.key})
+            .to_string()
+            .into_bytes();
+        let mut out = String::with_capacity(bytes.len() * 4 / 3 + 3);
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(BASE64URL[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    /// The cursor `text` encodes, if it is one. The spec's example shape, `{"u": "<RFC 3339>",
+    /// "i": <number>}`, reads too.
+    pub(super) fn decode(text: &str) -> Option<Cursor> {
+        let mut bits = 0u32;
+        let mut held = 0;
+        let mut bytes = Vec::with_capacity(text.len());
+        for c in text.bytes() {
+            let v = BASE64URL.iter().position(|b| *b == c)? as u32;
+            bits = bits << 6 | v;
+            held += 6;
+            if held >= 8 {
+                held -= 8;
+                bytes.push((bits >> held & 0xff) as u8);
+            }
+        }
+        let value: Value = serde_json::from_slice(&bytes).ok()?;
+        let at = match value.get("u")? {
+            Value::String(t) => Stamp::parse(t).ok()?.ms(),
+            other => other.as_i64()?,
+        };
+        let key = match (value.get("k"), value.get("i")) {
+            (Some(Value::String(k)), _) => k.clone(),
+            (None, Some(Value::Number(i))) => i.to_string(),
+            _ => return None,
+        };
+        Some(Cursor { at, key })
+    }
+}
+
+/// One page of `rows` (any order): sorted by (update time, key), those after `after`, at most
+/// `limit`; the spec's `{items, next_cursor, has_more}`.
+pub(super) fn page(mut rows: Vec<(Cursor, Value)>, after: Option<&Cursor>, limit: usize) -> Value {
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rest = rows
+        .into_iter()
+        .filter(|(at, _)| after.is_none_or(|a| at > a))
+        .peekable();
+    let mut items = Vec::with_capacity(limit);
+    let mut last = None;
+    while items.len() < limit {
+        let Some((at, item)) = rest.next() else {
+            break;
+        };
+        items.push(item);
+        last = Some(at);
+    }
+    let has_more = rest.peek().is_some();
+    let next = last.filter(|_| has_more).map(|c| c.encode());
+    json!({"items": items, "next_cursor": next, "has_more": has_more})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Line {
+        #[allow(dead_code)]
+        sku: String,
+        #[allow(dead_code)]
+        quantity: Qty,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Req {
+        #[allow(dead_code)]
+        at: Stamp,
+        #[serde(deserialize_with = "non_empty")]
+        #[allow(dead_code)]
+        lines: Vec<Line>,
+        #[serde(default, deserialize_with = "present")]
+        #[allow(dead_code)]
+        note: Option<String>,
+    }
+
+    fn problem(body: &str) -> (String, String) {
+        let e = json_body::<Req>(body.as_bytes()).unwrap_err();
+        (e.code.to_string(), e.details[0].0.clone())
+    }
+
+    #[test]
+    fn body_problems_name_the_field() {
+        let good = r#"{"at":"2024-06-15T08:30:00+08:00","lines":[{"sku":"A","quantity":2}]}"#;
+        assert!(json_body::<Req>(good.as_bytes()).is_ok());
+        let cases = [
+            (
+                r#"{"at":1718411400,"lines":[]}"#,
+                "invalid_time_format",
+                "at",
+            ),
+            (
+                r#"{"at":"2024-06-15T08:30:00","lines":[]}"#,
+                "invalid_time_format",
+                "at",
+            ),
+            (
+                r#"{"at":"2024-06-15T08:30:00Z","lines":[]}"#,
+                "invalid_request",
+                "lines",
+            ),
+            (
+                r#"{"at":"2024-06-15T08:30:00Z","lines":[{"sku":"A","quantity":0}]}"#,
+                "invalid_request",
+                "lines[0].quantity",
+            ),
+            (
+                r#"{"at":"2024-06-15T08:30:00Z","lines":[{"quantity":1}]}"#,
+                "invalid_request",
+                "lines[0].sku",
+            ),
+            (
+                r#"{"at":"2024-06-15T08:30:00Z","lines":[{"sku":"A","quantity":1}],"note":null}"#,
+                "invalid_request",
+                "note",
+            ),
+            (
+                r#"{"lines":[{"sku":"A","quantity":1}]}"#,
+                "invalid_request",
+                "at",
+            ),
+            (r#"[1]"#, "invalid_request", "body"),
+            (r#"{"#, "invalid_request", "body"),
+            ("", "invalid_request", "body"),
+        ];
+        for (body, code, field) in cases {
+            assert_eq!(problem(body), (code.into(), field.into()), "{body}");
+        }
+    }
+
+    #[test]
+    fn queries_decode_plus_as_space_and_refuse_repeats() {
+        let q = Query::parse(Some(
+            "updated_from=2024-06-15T00%3A00%3A00%2B08%3A00&order_no=%231001%26A&x=a+b",
+        ))
+        .unwrap();
+        assert_eq!(q.text("order_no"), Some("#1001&A"));
+        assert_eq!(q.text("x"), Some("a b"));
+        assert!(q.time("updated_from").unwrap().is_some());
+        let bare = Query::parse(Some("updated_from=2024-06-15T00:00:00+08:00")).unwrap();
+        let e = bare.time("updated_from").unwrap_err();
+        assert_eq!(
+            (e.code, e.details[0].0.as_str()),
+            ("invalid_time_format", "updated_from")
+        );
+        assert!(Query::parse(Some("limit=1&limit=2")).is_err());
+        assert_eq!(Query::parse(None).unwrap().limit().unwrap(), 50);
+        for bad in ["limit=0", "limit=101", "limit=abc", "limit="] {
+            assert!(Query::parse(Some(bad)).unwrap().limit().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_pages_split() {
+        for key in ["", "a", "ab", "abc", "#1001&A/ü"] {
+            let c = Cursor {
+                at: 1_718_411_400_123,
+                key: key.into(),
+            };
+            assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        }
+        assert_eq!(Cursor::decode("not a cursor!"), None);
+        assert_eq!(Cursor::decode("eyJ1IjoxfQ"), None);
+        // The spec's example cursor, {"u":"2024-06-16T02:05:00Z","i":123}.
+        assert_eq!(
+            Cursor::decode("eyJ1IjoiMjAyNC0wNi0xNlQwMjowNTowMFoiLCJpIjoxMjN9"),
+            Some(Cursor {
+                at: 1_718_503_500_000,
+                key: "123".into()
+            })
+        );
+        let rows = |n: i64| -> Vec<(Cursor, Value)> {
+            (0..n)
+                .map(|i| {
+                    let c = Cursor {
+                        at: i / 2,
+                        key: format!("k{i}"),
+                    };
+                    (c, json!(i))
+                })
+                .collect()
+        };
+        let first = page(rows(5), None, 2);
+        assert_eq!(first["items"], json!([0, 1]));
+        assert_eq!(first["has_more"], true);
+        let after = Cursor::decode(first["next_cursor"].as_str().unwrap()).unwrap();
+        let second = page(rows(5), Some(&after), 3);
+        assert_eq!(second["items"], json!([2, 3, 4]));
+        assert_eq!(second["next_cursor"], Value::Null);
+        assert_eq!(second["has_more"], false);
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode("%231001%26A", false), b"#1001&A");
+        assert_eq!(percent_decode("a+b%2Fc%zz", false), b"a+b/c%zz");
+        assert_eq!(percent_decode("a+b", true), b"a b");
+    }
+}
