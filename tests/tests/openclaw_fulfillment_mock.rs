@@ -3,8 +3,8 @@
 //! inferred); the signature headers follow the canonical string and test vector of the spec's
 //! `info.description`.
 
-use clawkit_runtime::Runtime;
-use clawkit_tests::runtime_with_header;
+use clawkit_runtime::sign::{SignError, Signer};
+use clawkit_runtime::{Auth, Runtime};
 use hmac::{Hmac, Mac};
 use httpmock::{Method::POST, MockServer};
 use openclaw_fulfillment_api::Client;
@@ -26,6 +26,40 @@ fn sign(method: &str, target: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(canonical.as_bytes());
     hex::encode(mac.finalize().into_bytes())
+}
+
+/// The runtime's request hook adds the four signature headers (they are not method
+/// parameters); here with the test vector's fixed timestamp and nonce.
+struct VectorSigner;
+
+impl Signer for VectorSigner {
+    fn sign(
+        &self,
+        request: &mut reqwest::Request,
+        _now: std::time::SystemTime,
+    ) -> Result<(), SignError> {
+        let body = clawkit_runtime::sign::body_bytes(request).unwrap_or_default();
+        let target = match request.url().query() {
+            Some(q) => format!("{}?{q}", request.url().path()),
+            None => request.url().path().to_string(),
+        };
+        let signature = sign(request.method().as_str(), &target, body);
+        let headers = request.headers_mut();
+        headers.insert("x-openclaw-client-id", "oc_app_sandbox".parse().unwrap());
+        headers.insert("x-openclaw-timestamp", TIMESTAMP.parse().unwrap());
+        headers.insert("x-openclaw-nonce", NONCE.parse().unwrap());
+        headers.insert("x-openclaw-signature", signature.parse().unwrap());
+        Ok(())
+    }
+}
+
+fn signed_runtime(bearer: Option<&str>) -> Runtime {
+    let builder = Runtime::builder().signer(VectorSigner);
+    match bearer {
+        Some(token) => builder.auth(Auth::bearer(&token.to_string().into()).unwrap()),
+        None => builder,
+    }
+    .build()
 }
 
 fn spec_example(pointer: &str) -> Value {
@@ -73,17 +107,10 @@ async fn cancel_order_sends_signature_headers_and_an_encoded_order_number() {
             then.status(200).json_body(response.clone());
         })
         .await;
-    let client = Client::new(
-        &server.base_url(),
-        runtime_with_header("authorization", "Bearer oc_at_sandbox"),
-    );
+    let client = Client::new(&server.base_url(), signed_runtime(Some("oc_at_sandbox")));
     let order = client
         .cancel_order()
         .order_no("#1001")
-        .x_open_claw_client_id("oc_app_sandbox")
-        .x_open_claw_timestamp(TIMESTAMP)
-        .x_open_claw_nonce(NONCE)
-        .x_open_claw_signature(&signature)
         .body(serde_json::from_slice::<types::CancelOrderRequest>(body).unwrap())
         .send()
         .await
@@ -110,12 +137,8 @@ async fn a_bad_signature_is_a_typed_401() {
     let request = spec_example(
         "/paths/~1v2.1~1auth~1token/post/requestBody/content/application~1json/example",
     );
-    let err = Client::new(&server.base_url(), Runtime::default())
+    let err = Client::new(&server.base_url(), signed_runtime(None))
         .create_access_token()
-        .x_open_claw_client_id("oc_app_sandbox")
-        .x_open_claw_timestamp(TIMESTAMP)
-        .x_open_claw_nonce(NONCE)
-        .x_open_claw_signature("0".repeat(64))
         .body(serde_json::from_value::<types::TokenRequest>(request).unwrap())
         .send()
         .await

@@ -62,6 +62,7 @@ fn vendor(e: &clawkit::Error) -> &'static str {
         clawkit::Error::Coreclaw(_) => "coreclaw",
         clawkit::Error::Bazhuayu(_) => "bazhuayu",
         clawkit::Error::Devops(_) => "devops",
+        clawkit::Error::Fulfillment(_) => "fulfillment",
         _ => "",
     }
 }
@@ -72,6 +73,7 @@ fn config_error(e: &clawkit::Error) -> Option<&ConfigError> {
         clawkit::Error::Coreclaw(clawkit::coreclaw::Error::Config(c))
         | clawkit::Error::Bazhuayu(clawkit::bazhuayu::Error::Config(c))
         | clawkit::Error::Devops(clawkit::devops::Error::Config(c))
+        | clawkit::Error::Fulfillment(clawkit::fulfillment::Error::Config(c))
         | clawkit::Error::Config(c) => Some(c),
         _ => None,
     }
@@ -91,6 +93,7 @@ fn missing_credentials(e: &clawkit::Error) -> Option<(String, String)> {
                 "coreclaw" => " (CoreClaw console: Settings > API & Integrations)",
                 "bazhuayu" => " (your Bazhuayu account)",
                 "devops" => " (the API client's id and secret)",
+                "fulfillment" => " (the app's client_id and client_secret from 开发者中心)",
                 _ => "",
             }
         ),
@@ -143,6 +146,16 @@ const HINTS: &[(&str, ErrorKind, &str)] = &[
         "devops",
         ErrorKind::NotFound,
         "list ids with `claw devops users`, `claw devops projects` or `claw devops tasks list PROJECT`",
+    ),
+    (
+        "fulfillment",
+        ErrorKind::Auth,
+        "set OPENCLAW_FULFILLMENT_CLIENT_ID and OPENCLAW_FULFILLMENT_CLIENT_SECRET (invalid_signature means a wrong secret), or pass --sandbox",
+    ),
+    (
+        "fulfillment",
+        ErrorKind::NotFound,
+        "list order numbers with `claw fulfillment orders` (special characters such as # and & are encoded for you)",
     ),
     (
         "",

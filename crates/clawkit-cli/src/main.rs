@@ -7,6 +7,7 @@ mod bazhuayu;
 mod coreclaw;
 mod devops;
 mod failure;
+mod fulfillment;
 mod output;
 mod session;
 
@@ -53,6 +54,12 @@ enum Command {
     /// OpenClaw DevOps v2: users, projects, tasks, agents, pipelines, builds, deployments,
     /// test runs, webhooks.
     Devops(devops::DevopsArgs),
+    /// OpenClaw fulfillment (龙虾): orders, inventory (ATS), labels, tracking, returns, webhooks,
+    /// and a webhook receiver (`listen`).
+    Fulfillment {
+        #[command(subcommand)]
+        command: fulfillment::FulfillmentCommand,
+    },
     /// Run the sandbox in the foreground (all vendors' local APIs, with fault injection).
     Sandbox {
         /// Port on 127.0.0.1.
@@ -251,6 +258,7 @@ fn main() -> ExitCode {
             Command::Coreclaw { command } => coreclaw::run(&globals, command).await,
             Command::Bazhuayu { command } => bazhuayu::run(&globals, command).await,
             Command::Devops(args) => devops::run(&globals, args).await,
+            Command::Fulfillment { command } => fulfillment::run(&globals, command).await,
             Command::Sandbox {
                 port,
                 seed,

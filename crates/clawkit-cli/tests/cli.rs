@@ -33,6 +33,11 @@ async fn claw_at(sb: &Sandbox, vendor: Vendor, args: &[&str]) -> Output {
             .env("BAZHUAYU_PASSWORD", "sandbox")
             .env("OPENCLAW_DEVOPS_CLIENT_ID", "sandbox")
             .env("OPENCLAW_DEVOPS_CLIENT_SECRET", "sandbox-secret")
+            .env("OPENCLAW_FULFILLMENT_CLIENT_ID", "sandbox-client")
+            .env(
+                "OPENCLAW_FULFILLMENT_CLIENT_SECRET",
+                "cs_sandbox_5f2b9c7e4d1a",
+            )
             .arg("--base-url")
             .arg(base)
             .args(args)
@@ -703,4 +708,171 @@ async fn devops_users_jobs_webhooks_and_bad_input() {
         "{}",
         stderr(&o)
     );
+}
+
+/// `claw` against the sandbox's OpenClaw fulfillment.
+async fn claw_fulfillment(sb: &Sandbox, args: &[&str]) -> Output {
+    claw_at(sb, Vendor::OpenclawFulfillment, args).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fulfillment_orders_stock_labels_listen_and_bad_input() {
+    let sb = sandbox(100).await;
+    let o = claw_fulfillment(
+        &sb,
+        &[
+            "--json",
+            "fulfillment",
+            "orders",
+            "list",
+            "--updated-from",
+            "2024-01-01T00:00:00+08:00",
+            "--limit",
+            "5",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o).as_array().unwrap().len(), 5);
+
+    // reserved characters in an order number, as typed
+    let o = claw_fulfillment(
+        &sb,
+        &["--json", "fulfillment", "orders", "get", "A&B 1013/2"],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["order_no"], "A&B 1013/2");
+
+    // a time without an offset is refused before anything is sent, naming the flag
+    let o = claw_fulfillment(
+        &sb,
+        &[
+            "fulfillment",
+            "orders",
+            "list",
+            "--updated-from",
+            "2024-01-01 00:00:00",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--updated-from"), "{}", stderr(&o));
+
+    // an oversell: a typed API error and exit 1
+    let o = claw_fulfillment(
+        &sb,
+        &[
+            "fulfillment",
+            "inventory",
+            "reserve",
+            "--warehouse",
+            "CN-SZ-01",
+            "--line",
+            "LMT-NFC-TAG-25=999999",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("insufficient_ats"), "{}", stderr(&o));
+
+    // a label, downloaded as a PDF
+    let dir = std::env::temp_dir().join(format!("claw-label-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pdf = dir.join("label.pdf");
+    let o = claw_fulfillment(
+        &sb,
+        &[
+            "--json",
+            "fulfillment",
+            "labels",
+            "create",
+            "#1001",
+            "--carrier",
+            "4px",
+            "--service",
+            "4PX-EXPRESS",
+            "--weight-g",
+            "320",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tracking = json(&o)["tracking_number"].as_str().unwrap().to_string();
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let o = claw_fulfillment(&sb, &["--json", "fulfillment", "tracking", &tracking]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["tracking_number"], tracking.as_str());
+    std::fs::remove_dir_all(&dir).ok();
+
+    // listen: a signed delivery sent three times is printed once, then the next one
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listener = Std::new(env!("CARGO_BIN_EXE_claw"))
+        .args([
+            "--json",
+            "fulfillment",
+            "listen",
+            "--port",
+            &port.to_string(),
+            "--secret",
+            "cs_old_secret",
+            "--secret",
+            "cs_sandbox_5f2b9c7e4d1a",
+            "--count",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/hooks");
+    let deliver = |id: &'static str| {
+        let body = format!(
+            r#"{{"event_id":"{id}","event_type":"inventory.changed","occurred_at":"2024-06-15T08:30:05+08:00","data":{{"reason":"reservation","previous_ats":5,"inventory":{{"sku":"A","warehouse_code":"W","on_hand":5,"reserved":1,"safety_stock":0,"in_transit":0,"ats":4,"updated_at":"2024-06-15T08:30:05+08:00"}}}}}}"#
+        );
+        let headers = clawkit::fulfillment::webhook::signed_headers(
+            "cs_sandbox_5f2b9c7e4d1a",
+            std::time::SystemTime::now(),
+            id,
+            "inventory.changed",
+            body.as_bytes(),
+        );
+        http.post(&url).headers(headers).body(body).send()
+    };
+    let mut acknowledged = 0;
+    for _ in 0..100 {
+        match deliver("evt_cli_1").await {
+            Ok(answer) if answer.status() == 200 => {
+                acknowledged += 1;
+                if acknowledged == 3 {
+                    break;
+                }
+            }
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    assert_eq!(acknowledged, 3);
+    assert_eq!(deliver("evt_cli_2").await.unwrap().status(), 200);
+    let out = tokio::task::spawn_blocking(move || listener.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ids: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["event_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["evt_cli_1", "evt_cli_2"], "{text}");
 }

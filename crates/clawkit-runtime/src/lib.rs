@@ -142,7 +142,7 @@ struct Shared {
     pacer: Option<Pacer>,
     writes: Option<WriteSpacing>,
     connections: Option<Arc<tokio::sync::Semaphore>>,
-    clock: Clock,
+    clock: Arc<Clock>,
     retry: RetryPolicy,
 }
 
@@ -226,6 +226,13 @@ impl RuntimeBuilder {
     /// limit). A request waits for a free slot; it holds it until its answer's headers arrive.
     pub fn concurrency(mut self, n: usize) -> Self {
         self.shared.connections = Some(Arc::new(tokio::sync::Semaphore::new(n.max(1))));
+        self
+    }
+
+    /// Shares `other`'s clock: what one learns of the server's time, both sign with (e.g. the
+    /// runtime of a signed token endpoint and the runtime of the API it opens).
+    pub fn share_clock(mut self, other: &Runtime) -> Self {
+        self.shared.clock = other.shared.clock.clone();
         self
     }
 

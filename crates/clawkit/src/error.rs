@@ -8,6 +8,8 @@ use crate::bazhuayu;
 use crate::coreclaw;
 #[cfg(feature = "openclaw-devops")]
 use crate::devops;
+#[cfg(feature = "openclaw-fulfillment")]
+use crate::fulfillment;
 
 /// Any clawkit error: one variant per vendor, each able to say its [`ErrorKind`].
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +27,10 @@ pub enum Error {
     #[cfg(feature = "openclaw-devops")]
     #[error(transparent)]
     Devops(#[from] devops::Error),
+    /// From OpenClaw fulfillment.
+    #[cfg(feature = "openclaw-fulfillment")]
+    #[error(transparent)]
+    Fulfillment(#[from] fulfillment::Error),
     /// Settings that cannot be used (before any vendor client exists).
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -51,6 +57,8 @@ impl Classify for Error {
             Error::Bazhuayu(e) => e.verdict(),
             #[cfg(feature = "openclaw-devops")]
             Error::Devops(e) => e.verdict(),
+            #[cfg(feature = "openclaw-fulfillment")]
+            Error::Fulfillment(e) => e.verdict(),
             Error::Config(_) => Verdict::of(ErrorKind::Config),
         }
     }

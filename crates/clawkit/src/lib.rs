@@ -36,6 +36,8 @@ pub mod coreclaw;
 #[cfg(feature = "openclaw-devops")]
 pub mod devops;
 mod error;
+#[cfg(feature = "openclaw-fulfillment")]
+pub mod fulfillment;
 
 pub use clawkit_runtime as runtime;
 pub use clawkit_runtime::{

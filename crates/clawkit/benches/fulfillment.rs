@@ -1,0 +1,138 @@
+//! `cargo bench -p clawkit --bench fulfillment`: two figures for OpenClaw fulfillment, side by
+//! side in one run (`BENCH_SECONDS` changes the length; 20 s under `cargo bench`, 3 s when
+//! `cargo test` runs benches).
+//!
+//! 1. **Order queries through the limiter**: 8 tasks share one client and read orders
+//!    (`get_order`) against the sandbox, which allows 10 per second; reports queries per second
+//!    (goal >= 9.5) and the 429s the sandbox answered (goal 0).
+//! 2. **Webhook acknowledgement latency**: signed deliveries POSTed at 200 per second to the
+//!    ready receiver (`Verifier::receiver`) whose handler is slow (5 ms an event); reports p50 and
+//!    p99 of the time to the 200 (goal p99 < 50 ms) and that every event was handled once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use clawkit::fulfillment::Client;
+use clawkit::fulfillment::webhook::{Verifier, signed_headers};
+use clawkit::runtime::webhook::Deliveries;
+use clawkit_sandbox::{Sandbox, Vendor};
+
+const SECRET: &str = "cs_sandbox_5f2b9c7e4d1a";
+
+fn seconds() -> u64 {
+    match std::env::var("BENCH_SECONDS").map(|v| v.parse()) {
+        Ok(Ok(s)) => s,
+        _ if std::env::args().any(|a| a == "--bench") => 20,
+        _ => 3,
+    }
+}
+
+async fn order_queries(seconds: u64) {
+    let sandbox = Sandbox::builder().start().await.expect("sandbox");
+    let client = Client::builder()
+        .app("sandbox-client", SECRET)
+        .base_url(sandbox.base_url(Vendor::OpenclawFulfillment))
+        .build()
+        .expect("client");
+    client.order("#1001").await.expect("warm-up"); // the token, outside the measured time
+    tokio::time::sleep(Duration::from_secs(1)).await; // and outside the server's window
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, done) = (client.clone(), done.clone());
+            tokio::spawn(async move {
+                while Instant::now() < until {
+                    c.order("#1001").await.expect("order query");
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let total = done.load(Ordering::Relaxed);
+    let limited = sandbox
+        .fulfillment_stats()
+        .rate_limited
+        .load(Ordering::Relaxed);
+    println!(
+        "order queries, 8 tasks, {seconds} s: {total} in {elapsed:.2} s = {:.2} QPS ({:.3} of the 10 QPS limit); {limited} answered 429",
+        total as f64 / elapsed,
+        total as f64 / elapsed / 10.0
+    );
+}
+
+async fn acknowledgements(seconds: u64) {
+    let mut hooks = Verifier::new(SECRET).receiver(
+        Arc::new(Deliveries::new(Duration::from_secs(3600), 100_000)),
+        100_000,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
+    let router = hooks.router;
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    let handled = Arc::new(AtomicU64::new(0));
+    let counter = handled.clone();
+    tokio::spawn(async move {
+        while let Some(_delivery) = hooks.events.recv().await {
+            tokio::time::sleep(Duration::from_millis(5)).await; // the user's slow work
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let http = reqwest::Client::new();
+    let count = seconds * 200;
+    let mut interval = tokio::time::interval(Duration::from_millis(5));
+    let mut sends = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        interval.tick().await;
+        let id = format!("evt_bench_{i}");
+        let body = format!(
+            r#"{{"event_id":"{id}","event_type":"inventory.changed","occurred_at":"2024-06-15T08:30:05+08:00","data":{{"reason":"reservation","previous_ats":5,"inventory":{{"sku":"A","warehouse_code":"W","on_hand":5,"reserved":1,"safety_stock":0,"in_transit":0,"ats":4,"updated_at":"2024-06-15T08:30:05+08:00"}}}}}}"#
+        );
+        let headers = signed_headers(
+            SECRET,
+            SystemTime::now(),
+            &id,
+            "inventory.changed",
+            body.as_bytes(),
+        );
+        let request = http.post(&url).headers(headers).body(body);
+        sends.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let answer = request.send().await.expect("delivery");
+            assert_eq!(answer.status(), 200);
+            sent.elapsed()
+        }));
+    }
+    let mut latencies = Vec::with_capacity(sends.len());
+    for s in sends {
+        latencies.push(s.await.expect("send"));
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
+    let until = Instant::now() + Duration::from_secs(30);
+    while handled.load(Ordering::Relaxed) < count && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "webhook receiver, {count} deliveries at 200/s, handler 5 ms/event: ack p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} handled",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        at(1.0).as_secs_f64() * 1e3,
+        handled.load(Ordering::Relaxed)
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = seconds();
+    order_queries(seconds).await;
+    acknowledgements(seconds).await;
+}

@@ -1,0 +1,258 @@
+//! OpenClaw fulfillment errors: the spec's flat error body (`code`, `message`, `request_id`,
+//! `details[]`) as [`ApiError`], its codes as [`Reason`], and what the client itself can fail at.
+
+use std::time::Duration;
+
+use clawkit_runtime::webhook::WebhookError;
+use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
+
+/// What an error answer's `code` means. The spec's list is open: a code this client does not
+/// know is [`Reason::Unlisted`] and [`ApiError::code`] keeps its spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// `invalid_request`: a body or query that does not fit the spec.
+    InvalidRequest,
+    /// `invalid_time_format`: a time without an offset, or a Unix timestamp.
+    InvalidTimeFormat,
+    /// `token_expired`: the access token is past its 2 hours (renewed and replayed once).
+    TokenExpired,
+    /// `invalid_token`: an access token the service does not know.
+    InvalidToken,
+    /// `invalid_signature`: the request signature does not match (wrong client secret?).
+    InvalidSignature,
+    /// `timestamp_out_of_range`: the signing time is more than 300 s from the server's clock.
+    TimestampOutOfRange,
+    /// `nonce_reused`: a nonce seen within 600 s (a replayed request).
+    NonceReused,
+    /// `permission_denied`: the app may not do this.
+    PermissionDenied,
+    /// `order_not_found` or `not_found`.
+    NotFound,
+    /// `order_exists`: an order number already taken.
+    OrderExists,
+    /// `invalid_order_state`: the order's status does not allow it (cancelling a shipped order).
+    InvalidOrderState,
+    /// `insufficient_ats`: the stock available to sell does not cover the request.
+    InsufficientAts,
+    /// `conflict`: another state conflict.
+    Conflict,
+    /// `rate_limited`: over a limit (order queries: 10 QPS).
+    RateLimited,
+    /// `internal_error`.
+    InternalError,
+    /// A code not in the spec's list.
+    Unlisted,
+}
+
+/// The spec's codes, as spelled on the wire.
+const REASONS: &[(&str, Reason)] = &[
+    ("invalid_request", Reason::InvalidRequest),
+    ("invalid_time_format", Reason::InvalidTimeFormat),
+    ("token_expired", Reason::TokenExpired),
+    ("invalid_token", Reason::InvalidToken),
+    ("invalid_signature", Reason::InvalidSignature),
+    ("timestamp_out_of_range", Reason::TimestampOutOfRange),
+    ("nonce_reused", Reason::NonceReused),
+    ("permission_denied", Reason::PermissionDenied),
+    ("order_not_found", Reason::NotFound),
+    ("not_found", Reason::NotFound),
+    ("order_exists", Reason::OrderExists),
+    ("invalid_order_state", Reason::InvalidOrderState),
+    ("insufficient_ats", Reason::InsufficientAts),
+    ("conflict", Reason::Conflict),
+    ("rate_limited", Reason::RateLimited),
+    ("internal_error", Reason::InternalError),
+];
+
+impl Reason {
+    /// The reason of a wire `code`.
+    pub fn of(code: &str) -> Reason {
+        REASONS
+            .iter()
+            .find(|(spelled, _)| *spelled == code)
+            .map_or(Reason::Unlisted, |(_, reason)| *reason)
+    }
+}
+
+/// One field-level problem of a 400.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON path of the field, e.g. `lines[0].quantity` or `updated_from`.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// An error answer of the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// `code` as sent.
+    pub code: String,
+    /// What it means.
+    pub reason: Reason,
+    /// The service's message.
+    pub message: String,
+    /// The id to quote when comparing with the console's API call log (API调用日志).
+    pub request_id: String,
+    /// Field-level problems (400).
+    pub details: Vec<Problem>,
+    /// `Retry-After`, when the answer gave one.
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub(crate) fn from_body(
+        status: u16,
+        body: openclaw_fulfillment_api::types::Error,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        ApiError {
+            status,
+            reason: Reason::of(&body.code),
+            code: body.code,
+            message: body.message,
+            request_id: body.request_id,
+            details: body
+                .details
+                .into_iter()
+                .map(|d| Problem {
+                    field: d.field,
+                    reason: d.reason,
+                })
+                .collect(),
+            retry_after,
+        }
+    }
+
+    /// The problem with field `field`, if the answer names it.
+    pub fn problem(&self, field: &str) -> Option<&Problem> {
+        self.details.iter().find(|p| p.field == field)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OpenClaw fulfillment HTTP {} `{}`: {}",
+            self.status, self.code, self.message
+        )?;
+        let named: Vec<String> = self
+            .details
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.reason))
+            .collect();
+        if !named.is_empty() {
+            write!(f, " ({})", named.join("; "))?;
+        }
+        write!(f, " [request_id {}]", self.request_id)
+    }
+}
+
+/// An error from the OpenClaw fulfillment client. Secrets never appear in it.
+#[allow(missing_docs)] // `Decode`'s fields are described on the variant
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service answered with its error body (after the retries that were safe).
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// A webhook delivery was refused (signature, timestamp or body).
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
+    /// An argument was refused before anything was sent; the message names it.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// An answer that is not the documented shape: `path` names the field, `message` says why.
+    #[error("cannot decode the response at `{path}`: {message}")]
+    Decode { path: String, message: String },
+    /// No usable answer: the connection failed or broke off, or an HTTP answer came without the
+    /// service's error body.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// Writing a downloaded label failed.
+    #[error("writing the label failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The client is set up wrong (credentials not given, a bad base URL).
+    #[error("configuration error: {0}")]
+    Config(#[from] ConfigError),
+}
+
+impl Error {
+    /// The service's error, if this is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// What the service's error code means, if this is an error answer.
+    pub fn reason(&self) -> Option<Reason> {
+        self.api().map(|e| e.reason)
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+impl From<clawkit_runtime::download::DownloadError> for Error {
+    fn from(e: clawkit_runtime::download::DownloadError) -> Self {
+        match e {
+            clawkit_runtime::download::DownloadError::Transport(t) => Error::Transport(t),
+            clawkit_runtime::download::DownloadError::Io(io) => Error::Io(io),
+        }
+    }
+}
+
+fn api_verdict(e: &ApiError) -> Verdict {
+    let kind = match e.reason {
+        // The runtime has learned the server's clock from this answer's Date: signing again
+        // with it succeeds, and the refused request did nothing.
+        Reason::TimestampOutOfRange => {
+            return Verdict {
+                transient: true,
+                not_processed: true,
+                ..Verdict::of(ErrorKind::Auth)
+            };
+        }
+        Reason::RateLimited => return Verdict::of(ErrorKind::RateLimit).retry_after(e.retry_after),
+        Reason::InternalError => return Verdict::of(ErrorKind::Server).retry_after(e.retry_after),
+        Reason::TokenExpired
+        | Reason::InvalidToken
+        | Reason::InvalidSignature
+        | Reason::NonceReused
+        | Reason::PermissionDenied => ErrorKind::Auth,
+        Reason::NotFound => ErrorKind::NotFound,
+        Reason::OrderExists
+        | Reason::InvalidOrderState
+        | Reason::InsufficientAts
+        | Reason::Conflict => ErrorKind::Conflict,
+        Reason::InvalidRequest | Reason::InvalidTimeFormat => ErrorKind::InvalidInput,
+        Reason::Unlisted => return Verdict::from_status(e.status).retry_after(e.retry_after),
+    };
+    Verdict::of(kind).final_()
+}
+
+impl Classify for Error {
+    fn verdict(&self) -> Verdict {
+        let kind = match self {
+            Error::Transport(t) => return t.verdict(),
+            Error::Api(e) => return api_verdict(e),
+            Error::Webhook(_) => ErrorKind::Auth,
+            Error::Decode { .. } => ErrorKind::Transport,
+            Error::InvalidArgument(_) => ErrorKind::InvalidInput,
+            Error::Io(_) => ErrorKind::Other,
+            Error::Config(_) => ErrorKind::Config,
+        };
+        Verdict::of(kind).final_()
+    }
+}
+
+crate::error::vendor_error!(Error);

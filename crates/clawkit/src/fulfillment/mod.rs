@@ -1,0 +1,314 @@
+//! OpenClaw fulfillment (龙虾) API v2.1: orders from the sales channels, inventory as
+//! available-to-sell (ATS), shipping labels, logistics tracking, returns and signed webhooks.
+//!
+//! - **Every request is signed** ([`signing`]): HMAC-SHA256 over method, target, timestamp,
+//!   nonce and body hash, made by the runtime's request hook over the exact bytes sent, again on
+//!   every retry. The server's clock is learned from its `Date` header, and a request refused
+//!   with `timestamp_out_of_range` is signed again with it once.
+//! - **Tokens**: the app's client credentials exchanged for a 2-hour access token, fetched lazily,
+//!   renewed with the single-use refresh token before it expires; a 401 renews once and replays.
+//! - **Order queries** (`list_orders`, `get_order`) are held to 10 per second on the client, so
+//!   the production limit is not hit; a 429 is still obeyed (`Retry-After`) and retried.
+//! - **Times** are `chrono::DateTime<FixedOffset>` everywhere: a time without an offset cannot be
+//!   sent. **Identifiers** (order numbers such as `#1001&A`, SKUs) are percent-encoded by the
+//!   client, every reserved byte of them.
+//! - **Lists** are cursor streams ([`Paged`](crate::Paged)): every item once, resumable.
+//! - **Stock** ([`Hold`]): reserve, then turn the hold into the order or release it; a hold
+//!   dropped without either is released, so stock is never left held by a failed checkout.
+//! - **Webhooks** ([`webhook`]): signatures against several secrets, a timestamp tolerance,
+//!   de-duplication by `X-OpenClaw-Request-ID`, and a ready axum receiver (feature
+//!   `webhook-server`) that acknowledges at once and queues the event for your handler.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let sandbox = clawkit_sandbox::Sandbox::builder().start().await?;
+//! # let base_url = sandbox.base_url(clawkit_sandbox::Vendor::OpenclawFulfillment);
+//! use clawkit::fulfillment::{Client, OrderFilter, types::OrderStatus};
+//! use futures::TryStreamExt;
+//!
+//! let client = Client::builder()
+//!     .app("sandbox-client", "cs_sandbox_5f2b9c7e4d1a")
+//!     .base_url(&base_url)
+//!     .build()?;
+//! let since = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00+08:00")?;
+//! let orders: Vec<_> = client
+//!     .orders(OrderFilter::new().updated_from(since))
+//!     .try_collect()
+//!     .await?;
+//! let order = client.order(&orders[0].order_no).await?;
+//! assert_eq!(order.order_no, orders[0].order_no);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod error;
+mod labels;
+mod orders;
+mod returns;
+pub mod signing;
+mod stock;
+mod token;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clawkit_runtime::reply::{self, Answer};
+use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety, TokenSource};
+use secrecy::ExposeSecret;
+
+pub use error::{ApiError, Error, Problem, Reason};
+pub use openclaw_fulfillment_api::types;
+pub use orders::OrderFilter;
+pub use returns::ReturnFilter;
+pub use stock::{Hold, InventoryFilter};
+
+use signing::RequestSigner;
+use token::AppGrant;
+
+/// The production API (the sandbox is `https://api-sandbox.openclaw.com`).
+pub const DEFAULT_BASE_URL: &str = "https://api.openclaw.com";
+
+/// The operations the service counts as order queries (at most 10 per second).
+pub const ORDER_QUERIES: &[&str] = &["list_orders", "get_order"];
+
+/// Order queries are spaced `1 s x 1.03 / limit` apart (9.7 a second for 10): evenly spaced
+/// queries arrive with network jitter, and at exactly the limit two of them a few milliseconds
+/// early would put 11 in one second of the server's window.
+const JITTER_MARGIN: Duration = Duration::from_millis(1030);
+
+/// The largest page (`limit`).
+const MAX_PAGE: u32 = 100;
+
+/// The fulfillment client's own settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    order_queries_per_second: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            order_queries_per_second: 10,
+        }
+    }
+}
+
+/// OpenClaw fulfillment for the shared [`crate::ClientBuilder`]: a signed client with tokens
+/// from the app's credentials, `OPENCLAW_FULFILLMENT_*` environment variables.
+impl crate::client::Service for Client {
+    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+        let given = config.given();
+        let (Some(client_id), Some(client_secret)) =
+            (given.client_id.clone(), given.client_secret.clone())
+        else {
+            return Err(config
+                .missing(
+                    "the app's credentials",
+                    "app",
+                    &["CLIENT_ID", "CLIENT_SECRET"],
+                )
+                .into());
+        };
+        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+        let base =
+            reqwest::Url::parse(&base_url).map_err(|e| clawkit_runtime::ConfigError::Invalid {
+                field: "base URL".into(),
+                reason: e.to_string(),
+            })?;
+        let http = config.http_client()?;
+        let timeout = config.timeout_or(Duration::from_secs(30));
+        let signer = || {
+            RequestSigner::new(
+                &client_id,
+                client_secret.expose_secret().to_string().into(),
+                base.clone(),
+            )
+            .map_err(|e| Error::InvalidArgument(e.0))
+        };
+        // The token calls are signed too, but carry no bearer token.
+        let unauthenticated = Runtime::builder()
+            .signer(signer()?)
+            .strict_path_encoding()
+            .retry(config.retry_policy())
+            .timeout(timeout)
+            .build();
+        let grant = AppGrant {
+            api: openclaw_fulfillment_api::Client::new_with_client(
+                &base_url,
+                http.clone(),
+                unauthenticated.clone(),
+            ),
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+        };
+        let per_second = options.order_queries_per_second.max(1);
+        let runtime = Runtime::builder()
+            .auth(Auth::Token(TokenSource::new(grant)))
+            .signer(signer()?)
+            .share_clock(&unauthenticated)
+            .strict_path_encoding()
+            .limit_operations(ORDER_QUERIES, JITTER_MARGIN / per_second, 1)
+            .retry(config.retry_policy())
+            .timeout(timeout)
+            .build();
+        let api = openclaw_fulfillment_api::Client::new_with_client(
+            &base_url,
+            http.clone(),
+            runtime.clone(),
+        );
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api,
+                runtime,
+                base_url,
+                files: http,
+            }),
+        })
+    }
+
+    const ENV_PREFIX: &'static str = "OPENCLAW_FULFILLMENT";
+    type Options = Options;
+    type Error = Error;
+}
+
+impl ClientBuilder {
+    /// The app's `client_id` and `client_secret` (开发者中心). The secret signs every request and
+    /// is never in `Debug`, logs or errors.
+    pub fn app(self, client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        self.config(|c| c.client_credentials(client_id, client_secret))
+    }
+
+    /// Order queries allowed per second on this client (default 10, the service's limit). Lower
+    /// it when several processes share one app.
+    pub fn order_queries_per_second(mut self, n: u32) -> Self {
+        self.options.order_queries_per_second = n;
+        self
+    }
+}
+
+/// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
+pub type ClientBuilder = crate::ClientBuilder<Client>;
+
+struct Inner {
+    api: openclaw_fulfillment_api::Client,
+    runtime: Runtime,
+    base_url: String,
+    /// For label files: a plain client, never the API's credentials.
+    files: reqwest::Client,
+}
+
+/// An OpenClaw fulfillment client. Cheap to clone: clones share the token, the clock, the
+/// order-query limit and the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+type Sent<T> = reply::Sent<T, types::Error>;
+
+/// The documented success, or the service's error body as an [`ApiError`].
+async fn open<T: serde::de::DeserializeOwned>(sent: Sent<T>) -> Result<T, Error> {
+    match reply::answer::<_, _, Error>(sent).await? {
+        Answer::Ok(_, value) => Ok(value),
+        Answer::Documented(head, body) => {
+            Err(ApiError::from_body(head.status, body, head.retry_after()).into())
+        }
+        Answer::Undocumented(head, bytes) => match serde_json::from_slice::<types::Error>(&bytes) {
+            Ok(body) => Err(ApiError::from_body(head.status, body, head.retry_after()).into()),
+            Err(_) => Err(reply::undocumented::<T, Error>(&head, &bytes)),
+        },
+    }
+}
+
+impl Client {
+    /// Settings for a new client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client from `OPENCLAW_FULFILLMENT_CLIENT_ID` and `OPENCLAW_FULFILLMENT_CLIENT_SECRET`,
+    /// optionally `OPENCLAW_FULFILLMENT_BASE_URL` and `OPENCLAW_FULFILLMENT_TIMEOUT` (seconds).
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// The server's clock minus this machine's, as learned from its `Date` headers (0 until a
+    /// skew of more than 2 s is seen).
+    pub fn clock_skew(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::milliseconds(self.inner.runtime.clock().skew_ms())
+    }
+
+    /// One API call through the runtime (signature, token, limits, retries as `safety` allows).
+    async fn send<T, F, Fut>(&self, what: &str, safety: Safety, request: F) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Sent<T>>,
+    {
+        self.inner
+            .runtime
+            .call(what, safety, || async { open(request().await).await })
+            .await
+    }
+
+    fn api(&self) -> &openclaw_fulfillment_api::Client {
+        &self.inner.api
+    }
+}
+
+/// Shows the base URL, never the credentials.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::client::debug_client(f, &self.inner.base_url)
+    }
+}
+
+/// A page size for the generated client (1 to 100).
+fn limit(size: u32) -> std::num::NonZeroU64 {
+    std::num::NonZeroU64::new(u64::from(size.clamp(1, MAX_PAGE)))
+        .unwrap_or(std::num::NonZeroU64::MIN)
+}
+
+/// A cursor page of the generated client as the runtime's [`clawkit_runtime::Fetched`]. A page
+/// that says there is more but gives no cursor is an error, never a silent end.
+fn fetched<T>(
+    items: Vec<T>,
+    has_more: bool,
+    next: Option<String>,
+) -> Result<clawkit_runtime::Fetched<T, Option<String>>, Error> {
+    let next = match (has_more, next) {
+        (false, _) => None,
+        (true, Some(cursor)) if !cursor.is_empty() => Some(cursor),
+        (true, _) => {
+            return Err(Error::Decode {
+                path: "next_cursor".into(),
+                message: "`has_more` is true but no `next_cursor` was given".into(),
+            });
+        }
+    };
+    Ok(clawkit_runtime::Fetched {
+        items,
+        next,
+        total: None,
+    })
+}
+
+/// A cursor stream of pages of up to 100 items: `fetch(client, cursor, limit)` reads one page.
+fn cursor_stream<T, F, Fut>(
+    client: &Client,
+    fetch: F,
+) -> clawkit_runtime::Paged<T, Error, Option<String>>
+where
+    T: Send + 'static,
+    F: Fn(Client, Option<String>, std::num::NonZeroU64) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<clawkit_runtime::Fetched<T, Option<String>>, Error>>
+        + Send
+        + 'static,
+{
+    let client = client.clone();
+    clawkit_runtime::Paged::cursors("limit", MAX_PAGE, move |cursor, size| {
+        fetch(client.clone(), cursor, limit(size))
+    })
+}

@@ -1,0 +1,250 @@
+//! Inventory as available-to-sell (ATS = on hand - reserved - safety stock), adjustments, and
+//! reservations through [`Hold`], which never leaves stock held by mistake.
+
+use std::num::NonZeroU64;
+
+use chrono::{DateTime, FixedOffset};
+use clawkit_runtime::{Paged, Safety};
+
+use super::types::{
+    CreateOrderRequest, InventoryAdjustment, InventoryAdjustmentRequest, InventoryLevel, Order,
+    Reservation, ReservationLine, ReservationRequest, SkuInventory,
+};
+use super::{Client, Error, cursor_stream, fetched};
+
+/// Which stock rows [`Client::inventory_levels`] lists (every SKU in every warehouse by default).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InventoryFilter {
+    warehouse_code: Option<String>,
+    sku: Option<String>,
+    updated_from: Option<DateTime<FixedOffset>>,
+    updated_to: Option<DateTime<FixedOffset>>,
+}
+
+impl InventoryFilter {
+    /// Every row.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only the warehouse `code`.
+    pub fn warehouse(mut self, code: impl Into<String>) -> Self {
+        self.warehouse_code = Some(code.into());
+        self
+    }
+
+    /// Only the SKU `sku`.
+    pub fn sku(mut self, sku: impl Into<String>) -> Self {
+        self.sku = Some(sku.into());
+        self
+    }
+
+    /// Only rows updated at or after `at`.
+    pub fn updated_from(mut self, at: DateTime<FixedOffset>) -> Self {
+        self.updated_from = Some(at);
+        self
+    }
+
+    /// Only rows updated before `at` (exclusive).
+    pub fn updated_to(mut self, at: DateTime<FixedOffset>) -> Self {
+        self.updated_to = Some(at);
+        self
+    }
+}
+
+impl Client {
+    /// A SKU's stock summed over every warehouse, or over `warehouse` only, with each
+    /// warehouse's row.
+    pub async fn inventory(
+        &self,
+        sku: &str,
+        warehouse: Option<&str>,
+    ) -> Result<SkuInventory, Error> {
+        self.send("get inventory", Safety::Idempotent, || {
+            let mut call = self.api().get_inventory().sku(sku);
+            if let Some(code) = warehouse {
+                call = call.warehouse_code(code);
+            }
+            call.send()
+        })
+        .await
+    }
+
+    /// Every stock row (SKU by warehouse) the filter selects, as a cursor stream.
+    pub fn inventory_levels(
+        &self,
+        filter: InventoryFilter,
+    ) -> Paged<InventoryLevel, Error, Option<String>> {
+        cursor_stream(self, move |client, cursor, limit| {
+            let filter = filter.clone();
+            async move {
+                let page = client
+                    .send("list inventory", Safety::Idempotent, || {
+                        let mut call = client.api().list_inventory().limit(limit);
+                        if let Some(cursor) = &cursor {
+                            call = call.cursor(cursor.clone());
+                        }
+                        if let Some(code) = &filter.warehouse_code {
+                            call = call.warehouse_code(code.clone());
+                        }
+                        if let Some(sku) = &filter.sku {
+                            call = call.sku(sku.clone());
+                        }
+                        if let Some(at) = filter.updated_from {
+                            call = call.updated_from(at);
+                        }
+                        if let Some(at) = filter.updated_to {
+                            call = call.updated_to(at);
+                        }
+                        call.send()
+                    })
+                    .await?;
+                fetched(page.items, page.has_more, page.next_cursor)
+            }
+        })
+    }
+
+    /// Changes on-hand or safety stock (a stocktake, damage, a new buffer). Not retried unless
+    /// the failure proves nothing was done: a delta applied twice would be wrong.
+    pub async fn adjust_inventory(
+        &self,
+        adjustment: &InventoryAdjustmentRequest,
+    ) -> Result<InventoryAdjustment, Error> {
+        self.send("adjust inventory", Safety::Creates, || {
+            self.api()
+                .adjust_inventory()
+                .body(adjustment.clone())
+                .send()
+        })
+        .await
+    }
+
+    /// Holds `lines` (SKU, quantity) in `warehouse` for the order `order_no`, all or none: a line
+    /// above its ATS is refused with 409 `insufficient_ats` and nothing is held, so stock is
+    /// never oversold. Then [`Hold::place`] the order (which takes the held stock over),
+    /// [`Hold::release`] it, or drop the hold, which releases it in the background.
+    pub async fn reserve(
+        &self,
+        warehouse: &str,
+        order_no: Option<&str>,
+        lines: &[(&str, u64)],
+    ) -> Result<Hold, Error> {
+        let lines = lines
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, quantity))| {
+                Ok(ReservationLine {
+                    sku: sku.to_string(),
+                    quantity: NonZeroU64::new(*quantity).ok_or_else(|| {
+                        Error::InvalidArgument(format!(
+                            "lines[{i}].quantity: expected at least 1 for SKU {sku:?}, got 0"
+                        ))
+                    })?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        if lines.is_empty() {
+            return Err(Error::InvalidArgument(
+                "lines: expected at least one SKU to reserve".into(),
+            ));
+        }
+        let request = ReservationRequest {
+            warehouse_code: warehouse.to_string(),
+            order_no: order_no.map(str::to_string),
+            lines,
+            expires_at: None,
+        };
+        let reservation = self
+            .send("reserve inventory", Safety::Creates, || {
+                self.api().reserve_inventory().body(request.clone()).send()
+            })
+            .await?;
+        Ok(Hold {
+            client: self.clone(),
+            reservation,
+            settled: false,
+        })
+    }
+
+    /// Gives a reservation's stock back to ATS (409 when it is no longer active).
+    pub async fn release_reservation(&self, reservation_id: &str) -> Result<Reservation, Error> {
+        self.send("release reservation", Safety::Idempotent, || {
+            self.api()
+                .release_inventory_reservation()
+                .reservation_id(reservation_id)
+                .send()
+        })
+        .await
+    }
+}
+
+/// Stock held by [`Client::reserve`]. Settle it with [`Hold::place`] or [`Hold::release`]; a
+/// hold dropped unsettled (an error, a panic, a cancelled checkout) is released in the background
+/// on the current tokio runtime, and in any case lapses at its `expires_at`.
+#[must_use = "a hold is released when dropped; place the order or release it"]
+#[derive(Debug)]
+pub struct Hold {
+    client: Client,
+    reservation: Reservation,
+    settled: bool,
+}
+
+impl Hold {
+    /// The reservation as the service holds it.
+    pub fn reservation(&self) -> &Reservation {
+        &self.reservation
+    }
+
+    /// Places the order the stock was held for: the order takes the held stock over (the
+    /// reservation becomes `consumed`). The order's `order_no` and warehouse are set from the
+    /// hold when the hold names them. If the order is refused, the hold is released.
+    pub async fn place(mut self, mut order: CreateOrderRequest) -> Result<Order, Error> {
+        if let Some(order_no) = &self.reservation.order_no {
+            order.order_no = order_no.clone();
+        }
+        order.warehouse_code = Some(self.reservation.warehouse_code.clone());
+        let placed = self.client.create_order(&order).await;
+        if placed.is_ok() {
+            self.settled = true;
+        }
+        placed
+    }
+
+    /// Gives the stock back now.
+    pub async fn release(mut self) -> Result<Reservation, Error> {
+        self.settled = true;
+        self.client
+            .release_reservation(&self.reservation.reservation_id)
+            .await
+    }
+
+    /// Keeps the stock held until its `expires_at` without placing an order here (another
+    /// process will), and drops the guard.
+    pub fn keep(mut self) -> Reservation {
+        self.settled = true;
+        self.reservation.clone()
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let client = self.client.clone();
+        let id = self.reservation.reservation_id.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    if let Err(e) = client.release_reservation(&id).await {
+                        tracing::warn!(reservation = %id, error = %e, "could not release a dropped hold");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!(
+                reservation = %id,
+                "a hold was dropped outside a tokio runtime; it lapses at its expires_at"
+            ),
+        }
+    }
+}
