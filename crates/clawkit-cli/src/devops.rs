@@ -296,10 +296,8 @@ enum WebhooksCommand {
 }
 
 /// A value of one of the spec's string enums, or a usage error listing the allowed ones.
-fn parse_enum<T: std::str::FromStr>(value: &str, allowed: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("expected one of {allowed}, got {value:?}"))
+fn parse_enum<T: std::str::FromStr>(value: &str, allowed: &'static str) -> Result<T, String> {
+    crate::args::one_of(allowed)(value)
 }
 
 fn parse_role(v: &str) -> Result<Role, String> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
+use clawkit::client::Optionally;
 use clawkit::fulfillment::types::{
     CancelReason, CreateLabelRequest, CreateReturnRequest, LabelFormat, OrderStatus, Parcel,
     ReturnLine, ReturnReason, ReturnStatus, SalesChannel, WebhookEventType,
@@ -19,6 +20,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::args::one_of;
 use crate::output::{json_out, table};
 use crate::{Failure, Globals, session};
 
@@ -76,9 +78,9 @@ pub enum FulfillmentCommand {
 #[derive(Debug, Subcommand)]
 pub enum OrdersCommand {
     List {
-        #[arg(long, value_parser = parse_status)]
+        #[arg(long, value_parser = one_of::<OrderStatus>("created, allocated, label_created, shipped, delivered, exception, cancelled"))]
         status: Option<OrderStatus>,
-        #[arg(long, value_parser = parse_channel)]
+        #[arg(long, value_parser = one_of::<SalesChannel>("amazon, shopee, temu, lazada, shopify, independent_site, other"))]
         channel: Option<SalesChannel>,
         /// Only orders updated at or after this time (RFC 3339 with offset).
         #[arg(long, value_parser = parse_time)]
@@ -95,7 +97,7 @@ pub enum OrdersCommand {
     },
     Cancel {
         order_no: String,
-        #[arg(long, value_parser = parse_cancel_reason, default_value = "customer_request")]
+        #[arg(long, value_parser = one_of::<CancelReason>("customer_request, out_of_stock, address_issue, fraud_suspected, channel_cancelled, other"), default_value = "customer_request")]
         reason: CancelReason,
         #[arg(long)]
         note: Option<String>,
@@ -139,7 +141,7 @@ pub enum LabelsCommand {
         service: String,
         #[arg(long)]
         weight_g: u64,
-        #[arg(long, value_parser = parse_format, default_value = "pdf")]
+        #[arg(long, value_parser = one_of::<LabelFormat>("pdf, zpl"), default_value = "pdf")]
         format: LabelFormat,
         /// Download the label file here (e.g. label.pdf).
         #[arg(long)]
@@ -150,7 +152,7 @@ pub enum LabelsCommand {
 #[derive(Debug, Subcommand)]
 pub enum ReturnsCommand {
     List {
-        #[arg(long, value_parser = parse_return_status)]
+        #[arg(long, value_parser = one_of::<ReturnStatus>("requested, approved, in_transit, received, refunded, rejected"))]
         status: Option<ReturnStatus>,
         #[arg(long)]
         order: Option<String>,
@@ -160,7 +162,7 @@ pub enum ReturnsCommand {
     },
     Create {
         order_no: String,
-        #[arg(long, value_parser = parse_return_reason)]
+        #[arg(long, value_parser = one_of::<ReturnReason>("damaged, defective, wrong_item, not_as_described, no_longer_needed, other"))]
         reason: ReturnReason,
         /// SKU=QUANTITY (repeat).
         #[arg(long = "line", required = true, value_parser = parse_line)]
@@ -175,7 +177,7 @@ pub enum WebhooksCommand {
         url: String,
         /// An event (repeat): order.created, logistics.updated, return.received,
         /// inventory.changed.
-        #[arg(long = "event", required = true, value_parser = parse_event)]
+        #[arg(long = "event", required = true, value_parser = one_of::<WebhookEventType>("order.created, logistics.updated, return.received, inventory.changed"))]
         events: Vec<WebhookEventType>,
     },
     List,
@@ -184,51 +186,6 @@ pub enum WebhooksCommand {
     },
 }
 
-/// A value of one of the spec's string enums, or a usage error listing the allowed ones.
-fn one_of<T: std::str::FromStr>(value: &str, allowed: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("expected one of {allowed}, got {value:?}"))
-}
-fn parse_status(v: &str) -> Result<OrderStatus, String> {
-    one_of(
-        v,
-        "created, allocated, label_created, shipped, delivered, exception, cancelled",
-    )
-}
-fn parse_channel(v: &str) -> Result<SalesChannel, String> {
-    one_of(
-        v,
-        "amazon, shopee, temu, lazada, shopify, independent_site, other",
-    )
-}
-fn parse_cancel_reason(v: &str) -> Result<CancelReason, String> {
-    one_of(
-        v,
-        "customer_request, out_of_stock, address_issue, fraud_suspected, channel_cancelled, other",
-    )
-}
-fn parse_format(v: &str) -> Result<LabelFormat, String> {
-    one_of(v, "pdf, zpl")
-}
-fn parse_return_status(v: &str) -> Result<ReturnStatus, String> {
-    one_of(
-        v,
-        "requested, approved, in_transit, received, refunded, rejected",
-    )
-}
-fn parse_return_reason(v: &str) -> Result<ReturnReason, String> {
-    one_of(
-        v,
-        "damaged, defective, wrong_item, not_as_described, no_longer_needed, other",
-    )
-}
-fn parse_event(v: &str) -> Result<WebhookEventType, String> {
-    one_of(
-        v,
-        "order.created, logistics.updated, return.received, inventory.changed",
-    )
-}
 fn parse_time(v: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
     chrono::DateTime::parse_from_rfc3339(v).map_err(|e| {
         format!("expected RFC 3339 with an offset, e.g. 2024-06-15T08:30:00+08:00 ({e})")
@@ -286,7 +243,16 @@ pub async fn run(globals: &Globals, command: FulfillmentCommand) -> Result<(), F
     .await?;
     let client = &session.client;
     match command {
-        FulfillmentCommand::Orders { command } => orders(client, globals, command).await,
+        FulfillmentCommand::Orders { command } => {
+            let every = OrdersCommand::List {
+                status: None,
+                channel: None,
+                updated_from: None,
+                updated_to: None,
+                limit: None,
+            };
+            orders(client, globals, command.unwrap_or(every)).await
+        }
         FulfillmentCommand::Inventory { command } => inventory(client, globals, command).await,
         FulfillmentCommand::Labels {
             command:
@@ -337,7 +303,13 @@ pub async fn run(globals: &Globals, command: FulfillmentCommand) -> Result<(), F
             print_one(&tracking);
             Ok(())
         }
-        FulfillmentCommand::Returns { command } => returns(client, globals, command).await,
+        FulfillmentCommand::Returns { command } => {
+            let every = ReturnsCommand::List {
+                status: None,
+                order: None,
+            };
+            returns(client, globals, command.unwrap_or(every)).await
+        }
         FulfillmentCommand::Webhooks { command } => match command {
             WebhooksCommand::Create { url, events } => {
                 print_one(&client.create_webhook(&url, &events).await?);
@@ -366,18 +338,7 @@ pub async fn run(globals: &Globals, command: FulfillmentCommand) -> Result<(), F
     }
 }
 
-async fn orders(
-    client: &Client,
-    globals: &Globals,
-    command: Option<OrdersCommand>,
-) -> Result<(), Failure> {
-    let command = command.unwrap_or(OrdersCommand::List {
-        status: None,
-        channel: None,
-        updated_from: None,
-        updated_to: None,
-        limit: None,
-    });
+async fn orders(client: &Client, globals: &Globals, command: OrdersCommand) -> Result<(), Failure> {
     match command {
         OrdersCommand::List {
             status,
@@ -387,18 +348,10 @@ async fn orders(
             limit,
         } => {
             let mut filter = OrderFilter::new();
-            if let Some(s) = status {
-                filter = filter.status(s);
-            }
-            if let Some(c) = channel {
-                filter = filter.channel(c);
-            }
-            if let Some(t) = updated_from {
-                filter = filter.updated_from(t);
-            }
-            if let Some(t) = updated_to {
-                filter = filter.updated_to(t);
-            }
+            filter = filter.optionally(status, |c, s| c.status(s));
+            filter = filter.optionally(channel, |f, c| f.channel(c));
+            filter = filter.optionally(updated_from, |c, t| c.updated_from(t));
+            filter = filter.optionally(updated_to, |c, t| c.updated_to(t));
             let stream = client.orders(filter);
             let orders: Vec<_> = match limit {
                 Some(n) => stream.take(n).try_collect().await?,
@@ -432,11 +385,10 @@ async fn orders(
             order_no,
             reason,
             note,
-        } => print_one(
-            &client
-                .cancel_order(&order_no, reason, note.as_deref())
-                .await?,
-        ),
+        } => {
+            let cancel = clawkit::fulfillment::types::CancelOrderRequest { reason, note };
+            print_one(&client.cancel_order(&order_no, &cancel).await?)
+        }
     }
     Ok(())
 }
@@ -452,9 +404,7 @@ async fn inventory(
         }
         InventoryCommand::List { warehouse } => {
             let mut filter = InventoryFilter::new();
-            if let Some(w) = warehouse {
-                filter = filter.warehouse(w);
-            }
+            filter = filter.optionally(warehouse, |c, w| c.warehouse(w));
             let rows: Vec<_> = client.inventory_levels(filter).try_collect().await?;
             print_rows(
                 globals,
@@ -492,20 +442,13 @@ async fn inventory(
 async fn returns(
     client: &Client,
     globals: &Globals,
-    command: Option<ReturnsCommand>,
+    command: ReturnsCommand,
 ) -> Result<(), Failure> {
-    match command.unwrap_or(ReturnsCommand::List {
-        status: None,
-        order: None,
-    }) {
+    match command {
         ReturnsCommand::List { status, order } => {
             let mut filter = ReturnFilter::new();
-            if let Some(s) = status {
-                filter = filter.status(s);
-            }
-            if let Some(o) = order {
-                filter = filter.order(o);
-            }
+            filter = filter.optionally(status, |c, s| c.status(s));
+            filter = filter.optionally(order, |c, o| c.order(o));
             let items: Vec<_> = client.returns(filter).try_collect().await?;
             print_rows(
                 globals,

@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 API or input error, 2 usage error, 3 run failed (or was aborted),
 //! 130 interrupted.
 
+mod args;
 mod bazhuayu;
 mod coreclaw;
 mod devops;

@@ -197,7 +197,22 @@ impl ClientConfig {
         }
     }
 
-    /// The error for a credential that was not given: names the builder method and the variable.
+    /// The client id and secret (`<PREFIX>_CLIENT_ID`, `<PREFIX>_CLIENT_SECRET`), or the
+    /// [`ConfigError::Missing`] that names both, `what` they are and the builder `method`.
+    pub fn client_credentials_or_missing(
+        &self,
+        what: &'static str,
+        method: &'static str,
+    ) -> Result<(String, SecretString), ConfigError> {
+        let given = self.given();
+        match (given.client_id.clone(), given.client_secret.clone()) {
+            (Some(id), Some(secret)) => Ok((id, secret)),
+            _ => Err(self.missing(what, method, &["CLIENT_ID", "CLIENT_SECRET"])),
+        }
+    }
+
+    /// The error for credentials not given: `what` (e.g. "client credentials"), the builder
+    /// `method` that sets them, and the environment variables (`<PREFIX>_<suffix>`) that do.
     pub fn missing(
         &self,
         what: &'static str,

@@ -40,30 +40,24 @@ async fn order_queries(seconds: u64) {
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let (c, done) = (client.clone(), done.clone());
-            tokio::spawn(async move {
-                while Instant::now() < until {
-                    c.order("#1001").await.expect("order query");
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.expect("task");
-    }
+    let reader = |c: Client, done: Arc<AtomicU64>| async move {
+        while Instant::now() < until {
+            c.order("#1001").await.expect("order query");
+            done.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    futures::future::join_all((0..8).map(|_| tokio::spawn(reader(client.clone(), done.clone()))))
+        .await
+        .into_iter()
+        .for_each(|t| t.expect("task"));
     let elapsed = started.elapsed().as_secs_f64();
     let total = done.load(Ordering::Relaxed);
-    let limited = sandbox
-        .fulfillment_stats()
-        .rate_limited
-        .load(Ordering::Relaxed);
+    let qps = total as f64 / elapsed;
+    let stats = sandbox.fulfillment_stats();
     println!(
-        "order queries, 8 tasks, {seconds} s: {total} in {elapsed:.2} s = {:.2} QPS ({:.3} of the 10 QPS limit); {limited} answered 429",
-        total as f64 / elapsed,
-        total as f64 / elapsed / 10.0
+        "order queries, 8 tasks, {seconds} s: {total} in {elapsed:.2} s = {qps:.2} QPS ({:.3} of the 10 QPS limit); {} answered 429",
+        qps / 10.0,
+        stats.rate_limited.load(Ordering::Relaxed)
     );
 }
 

@@ -97,3 +97,17 @@ pub(crate) fn debug_client(f: &mut std::fmt::Formatter<'_>, base_url: &str) -> s
         .field("credentials", &"[redacted]")
         .finish_non_exhaustive()
 }
+
+/// Applies a setter only when there is a value: `builder.optionally(filter.status, |b, s| b.status(s))`
+/// instead of an `if let Some(..)` per optional argument.
+pub trait Optionally: Sized {
+    /// `set(self, value)` when `value` is `Some`, else `self` unchanged.
+    fn optionally<T>(self, value: Option<T>, set: impl FnOnce(Self, T) -> Self) -> Self {
+        match value {
+            Some(value) => set(self, value),
+            None => self,
+        }
+    }
+}
+
+impl<B> Optionally for B {}

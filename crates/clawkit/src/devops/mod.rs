@@ -151,18 +151,9 @@ impl Default for Options {
 /// `OPENCLAW_DEVOPS_*` environment variables.
 impl crate::client::Service for Client {
     fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+        let (client_id, client_secret) =
+            config.client_credentials_or_missing("client credentials", "client_credentials")?;
         let given = config.given();
-        let (Some(client_id), Some(client_secret)) =
-            (given.client_id.clone(), given.client_secret.clone())
-        else {
-            return Err(config
-                .missing(
-                    "client credentials",
-                    "client_credentials",
-                    &["CLIENT_ID", "CLIENT_SECRET"],
-                )
-                .into());
-        };
         let user = given.username.clone().zip(given.password.clone());
         let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
         let http = config.http_client()?;

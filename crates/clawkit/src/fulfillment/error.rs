@@ -75,32 +75,19 @@ impl Reason {
     }
 }
 
-/// One field-level problem of a 400.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// JSON path of the field, e.g. `lines[0].quantity` or `updated_from`.
-    pub field: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-/// An error answer of the service.
+/// An error answer of the service: its status, what its code means, and the body as sent
+/// (`code`, `message`, `request_id` to quote against the console's API call log, and `details`
+/// naming fields).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
-    /// `code` as sent.
-    pub code: String,
-    /// What it means.
+    /// What `body.code` means.
     pub reason: Reason,
-    /// The service's message.
-    pub message: String,
-    /// The id to quote when comparing with the console's API call log (API调用日志).
-    pub request_id: String,
-    /// Field-level problems (400).
-    pub details: Vec<Problem>,
     /// `Retry-After`, when the answer gave one.
     pub retry_after: Option<Duration>,
+    /// The error body.
+    pub body: openclaw_fulfillment_api::types::Error,
 }
 
 impl ApiError {
@@ -112,43 +99,38 @@ impl ApiError {
         ApiError {
             status,
             reason: Reason::of(&body.code),
-            code: body.code,
-            message: body.message,
-            request_id: body.request_id,
-            details: body
-                .details
-                .into_iter()
-                .map(|d| Problem {
-                    field: d.field,
-                    reason: d.reason,
-                })
-                .collect(),
             retry_after,
+            body,
         }
     }
 
-    /// The problem with field `field`, if the answer names it.
-    pub fn problem(&self, field: &str) -> Option<&Problem> {
-        self.details.iter().find(|p| p.field == field)
+    /// What the answer says is wrong with field `field` (e.g. `updated_from`), if it names it.
+    pub fn problem(&self, field: &str) -> Option<&str> {
+        self.body
+            .details
+            .iter()
+            .find(|d| d.field == field)
+            .map(|d| d.reason.as_str())
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let body = &self.body;
         write!(
             f,
             "OpenClaw fulfillment HTTP {} `{}`: {}",
-            self.status, self.code, self.message
+            self.status, body.code, body.message
         )?;
-        let named: Vec<String> = self
+        let named: Vec<String> = body
             .details
             .iter()
-            .map(|p| format!("{}: {}", p.field, p.reason))
+            .map(|d| format!("{}: {}", d.field, d.reason))
             .collect();
         if !named.is_empty() {
             write!(f, " ({})", named.join("; "))?;
         }
-        write!(f, " [request_id {}]", self.request_id)
+        write!(f, " [request_id {}]", body.request_id)
     }
 }
 
@@ -157,28 +139,28 @@ impl std::fmt::Display for ApiError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The service answered with its error body (after the retries that were safe).
-    #[error("{0}")]
-    Api(Box<ApiError>),
-    /// A webhook delivery was refused (signature, timestamp or body).
-    #[error(transparent)]
-    Webhook(#[from] WebhookError),
-    /// An argument was refused before anything was sent; the message names it.
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-    /// An answer that is not the documented shape: `path` names the field, `message` says why.
-    #[error("cannot decode the response at `{path}`: {message}")]
-    Decode { path: String, message: String },
     /// No usable answer: the connection failed or broke off, or an HTTP answer came without the
     /// service's error body.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// Writing a downloaded label failed.
-    #[error("writing the label failed: {0}")]
-    Io(#[from] std::io::Error),
+    /// The service answered with its error body (after the retries that were safe).
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// An answer that is not the documented shape: `path` names the field, `message` says why.
+    #[error("cannot decode the response at `{path}`: {message}")]
+    Decode { path: String, message: String },
     /// The client is set up wrong (credentials not given, a bad base URL).
     #[error("configuration error: {0}")]
     Config(#[from] ConfigError),
+    /// An argument was refused before anything was sent; the message names it.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// Writing a downloaded label failed.
+    #[error("writing the label failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// A webhook delivery was refused (signature, timestamp or body).
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
 }
 
 impl Error {

@@ -1,7 +1,6 @@
 //! Shipping labels: created for an order with a carrier service, downloaded from the signed,
 //! expiring `label_url` (a plain GET: the link is its own credential, no API signature).
 
-use clawkit_runtime::Safety;
 use tokio::io::AsyncWrite;
 
 use super::types::{CreateLabelRequest, ShippingLabel};
@@ -16,9 +15,8 @@ impl Client {
         order_no: &str,
         label: &CreateLabelRequest,
     ) -> Result<ShippingLabel, Error> {
-        self.send("create label", Safety::Creates, || {
-            self.api()
-                .create_label()
+        self.write("create label", |api| {
+            api.create_label()
                 .order_no(order_no)
                 .body(label.clone())
                 .send()

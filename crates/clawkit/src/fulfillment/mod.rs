@@ -42,6 +42,19 @@
 //! # }
 //! ```
 
+/// The setters of a list filter: each sets one optional field of the same name.
+macro_rules! filter_setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, value: $ty) -> Self {
+                self.$field = Some(value.into());
+                self
+            }
+        )*
+    };
+}
+
 pub mod error;
 mod labels;
 mod orders;
@@ -58,7 +71,7 @@ use clawkit_runtime::reply::{self, Answer};
 use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety, TokenSource};
 use secrecy::ExposeSecret;
 
-pub use error::{ApiError, Error, Problem, Reason};
+pub use error::{ApiError, Error, Reason};
 pub use openclaw_fulfillment_api::types;
 pub use orders::OrderFilter;
 pub use returns::ReturnFilter;
@@ -98,19 +111,13 @@ impl Default for Options {
 /// OpenClaw fulfillment for the shared [`crate::ClientBuilder`]: a signed client with tokens
 /// from the app's credentials, `OPENCLAW_FULFILLMENT_*` environment variables.
 impl crate::client::Service for Client {
+    type Error = Error;
+    type Options = Options;
+    const ENV_PREFIX: &'static str = "OPENCLAW_FULFILLMENT";
+
     fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
-        let given = config.given();
-        let (Some(client_id), Some(client_secret)) =
-            (given.client_id.clone(), given.client_secret.clone())
-        else {
-            return Err(config
-                .missing(
-                    "the app's credentials",
-                    "app",
-                    &["CLIENT_ID", "CLIENT_SECRET"],
-                )
-                .into());
-        };
+        let (client_id, client_secret) =
+            config.client_credentials_or_missing("the app's credentials", "app")?;
         let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
         let base =
             reqwest::Url::parse(&base_url).map_err(|e| clawkit_runtime::ConfigError::Invalid {
@@ -167,10 +174,6 @@ impl crate::client::Service for Client {
             }),
         })
     }
-
-    const ENV_PREFIX: &'static str = "OPENCLAW_FULFILLMENT";
-    type Options = Options;
-    type Error = Error;
 }
 
 impl ClientBuilder {
@@ -210,19 +213,64 @@ type Sent<T> = reply::Sent<T, types::Error>;
 
 /// The documented success, or the service's error body as an [`ApiError`].
 async fn open<T: serde::de::DeserializeOwned>(sent: Sent<T>) -> Result<T, Error> {
-    match reply::answer::<_, _, Error>(sent).await? {
-        Answer::Ok(_, value) => Ok(value),
-        Answer::Documented(head, body) => {
-            Err(ApiError::from_body(head.status, body, head.retry_after()).into())
-        }
-        Answer::Undocumented(head, bytes) => match serde_json::from_slice::<types::Error>(&bytes) {
-            Ok(body) => Err(ApiError::from_body(head.status, body, head.retry_after()).into()),
-            Err(_) => Err(reply::undocumented::<T, Error>(&head, &bytes)),
+    let (head, body) = match reply::answer::<_, _, Error>(sent).await? {
+        Answer::Ok(_, value) => return Ok(value),
+        Answer::Documented(head, body) => (head, body),
+        // Not the documented shape for its status: the error body all the same, or else a
+        // transport or decode error.
+        Answer::Undocumented(head, bytes) => match serde_json::from_slice(&bytes) {
+            Ok(body) => (head, body),
+            Err(_) => return Err(reply::undocumented::<T, Error>(&head, &bytes)),
         },
-    }
+    };
+    Err(ApiError::from_body(head.status, body, head.retry_after()).into())
 }
 
 impl Client {
+    /// The server's clock minus this machine's, as learned from its `Date` headers (0 until a
+    /// skew of more than 2 s is seen).
+    pub fn clock_skew(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::milliseconds(self.inner.runtime.clock().skew_ms())
+    }
+
+    /// A read (retried on any transient failure) of the generated client, through the runtime.
+    async fn read<'a, T, F, Fut>(&'a self, what: &str, request: F) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Fn(&'a openclaw_fulfillment_api::Client) -> Fut,
+        Fut: std::future::Future<Output = Sent<T>> + 'a,
+    {
+        self.through_runtime(what, Safety::Idempotent, request)
+            .await
+    }
+
+    /// A write that may create something: repeated only when the failure proves nothing was done.
+    async fn write<'a, T, F, Fut>(&'a self, what: &str, request: F) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Fn(&'a openclaw_fulfillment_api::Client) -> Fut,
+        Fut: std::future::Future<Output = Sent<T>> + 'a,
+    {
+        self.through_runtime(what, Safety::Creates, request).await
+    }
+
+    /// Each attempt signed, authorized and limited by the runtime; its answer opened.
+    async fn through_runtime<'a, T, F, Fut>(
+        &'a self,
+        what: &str,
+        safety: Safety,
+        request: F,
+    ) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Fn(&'a openclaw_fulfillment_api::Client) -> Fut,
+        Fut: std::future::Future<Output = Sent<T>> + 'a,
+    {
+        let api = &self.inner.api;
+        let attempt = || async { open(request(api).await).await };
+        self.inner.runtime.call(what, safety, attempt).await
+    }
+
     /// Settings for a new client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
@@ -232,29 +280,6 @@ impl Client {
     /// optionally `OPENCLAW_FULFILLMENT_BASE_URL` and `OPENCLAW_FULFILLMENT_TIMEOUT` (seconds).
     pub fn from_env() -> Result<Client, Error> {
         ClientBuilder::from_env()?.build()
-    }
-
-    /// The server's clock minus this machine's, as learned from its `Date` headers (0 until a
-    /// skew of more than 2 s is seen).
-    pub fn clock_skew(&self) -> chrono::TimeDelta {
-        chrono::TimeDelta::milliseconds(self.inner.runtime.clock().skew_ms())
-    }
-
-    /// One API call through the runtime (signature, token, limits, retries as `safety` allows).
-    async fn send<T, F, Fut>(&self, what: &str, safety: Safety, request: F) -> Result<T, Error>
-    where
-        T: serde::de::DeserializeOwned,
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Sent<T>>,
-    {
-        self.inner
-            .runtime
-            .call(what, safety, || async { open(request().await).await })
-            .await
-    }
-
-    fn api(&self) -> &openclaw_fulfillment_api::Client {
-        &self.inner.api
     }
 }
 

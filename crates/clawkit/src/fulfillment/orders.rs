@@ -1,12 +1,13 @@
 //! Orders (the order pool) and logistics tracking.
 
 use chrono::{DateTime, FixedOffset};
-use clawkit_runtime::{Paged, Safety};
+use clawkit_runtime::Paged;
 
 use super::types::{
-    CancelOrderRequest, CancelReason, CreateOrderRequest, Order, OrderStatus, SalesChannel,
-    Tracking,
+    CancelOrderRequest, CreateOrderRequest, Order, OrderStatus, SalesChannel, Tracking,
 };
+use crate::client::Optionally;
+
 use super::{Client, Error, cursor_stream, fetched};
 
 /// Which orders [`Client::orders`] lists (all of them by default).
@@ -19,34 +20,21 @@ pub struct OrderFilter {
 }
 
 impl OrderFilter {
-    /// Every order.
+    /// Everything (no filter).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Only orders in `status`.
-    pub fn status(mut self, status: OrderStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    /// Only orders from `channel`.
-    pub fn channel(mut self, channel: SalesChannel) -> Self {
-        self.channel = Some(channel);
-        self
-    }
-
-    /// Only orders updated at or after `at` (an incremental sync's start).
-    pub fn updated_from(mut self, at: DateTime<FixedOffset>) -> Self {
-        self.updated_from = Some(at);
-        self
-    }
-
-    /// Only orders updated before `at` (exclusive, so consecutive windows neither overlap nor
-    /// leave gaps).
-    pub fn updated_to(mut self, at: DateTime<FixedOffset>) -> Self {
-        self.updated_to = Some(at);
-        self
+    filter_setters! {
+        /// Only orders in this status.
+        status: OrderStatus,
+        /// Only orders from this sales channel.
+        channel: SalesChannel,
+        /// Only orders updated at or after this time (an incremental sync's start).
+        updated_from: DateTime<FixedOffset>,
+        /// Only orders updated before this time (exclusive, so consecutive windows neither
+        /// overlap nor leave gaps).
+        updated_to: DateTime<FixedOffset>,
     }
 }
 
@@ -58,23 +46,13 @@ impl Client {
             let filter = filter.clone();
             async move {
                 let page = client
-                    .send("list orders", Safety::Idempotent, || {
-                        let mut call = client.api().list_orders().limit(limit);
-                        if let Some(cursor) = &cursor {
-                            call = call.cursor(cursor.clone());
-                        }
-                        if let Some(status) = filter.status {
-                            call = call.status(status);
-                        }
-                        if let Some(channel) = filter.channel {
-                            call = call.channel(channel);
-                        }
-                        if let Some(at) = filter.updated_from {
-                            call = call.updated_from(at);
-                        }
-                        if let Some(at) = filter.updated_to {
-                            call = call.updated_to(at);
-                        }
+                    .read("list orders", |api| {
+                        let mut call = api.list_orders().limit(limit);
+                        call = call.optionally(cursor.clone(), |c, cursor| c.cursor(cursor));
+                        call = call.optionally(filter.status, |c, status| c.status(status));
+                        call = call.optionally(filter.channel, |c, channel| c.channel(channel));
+                        call = call.optionally(filter.updated_from, |c, at| c.updated_from(at));
+                        call = call.optionally(filter.updated_to, |c, at| c.updated_to(at));
                         call.send()
                     })
                     .await?;
@@ -85,18 +63,16 @@ impl Client {
 
     /// The order `order_no`, as the seller numbered it (`#1001&A` works as it is).
     pub async fn order(&self, order_no: &str) -> Result<Order, Error> {
-        self.send("get order", Safety::Idempotent, || {
-            self.api().get_order().order_no(order_no).send()
-        })
-        .await
+        self.read("get order", |api| api.get_order().order_no(order_no).send())
+            .await
     }
 
     /// Pushes an order into the order pool. Its `order_no` is unique per app, so a resent order
     /// answers 409 `order_exists` instead of duplicating; retried only when the failure proves
     /// nothing was done.
     pub async fn create_order(&self, order: &CreateOrderRequest) -> Result<Order, Error> {
-        self.send("create order", Safety::Creates, || {
-            self.api().create_order().body(order.clone()).send()
+        self.write("create order", |api| {
+            api.create_order().body(order.clone()).send()
         })
         .await
     }
@@ -106,18 +82,12 @@ impl Client {
     pub async fn cancel_order(
         &self,
         order_no: &str,
-        reason: CancelReason,
-        note: Option<&str>,
+        cancel: &CancelOrderRequest,
     ) -> Result<Order, Error> {
-        let body = CancelOrderRequest {
-            reason,
-            note: note.map(str::to_string),
-        };
-        self.send("cancel order", Safety::Idempotent, || {
-            self.api()
-                .cancel_order()
+        self.read("cancel order", |api| {
+            api.cancel_order()
                 .order_no(order_no)
-                .body(body.clone())
+                .body(cancel.clone())
                 .send()
         })
         .await
@@ -126,19 +96,16 @@ impl Client {
     /// The tracking of an order's parcel: status, events (oldest first), customs clearance and
     /// structured last-mile failures.
     pub async fn order_tracking(&self, order_no: &str) -> Result<Tracking, Error> {
-        self.send("get order tracking", Safety::Idempotent, || {
-            self.api().get_order_tracking().order_no(order_no).send()
+        self.read("get order tracking", |api| {
+            api.get_order_tracking().order_no(order_no).send()
         })
         .await
     }
 
     /// The tracking of a parcel by its tracking number.
     pub async fn tracking(&self, tracking_number: &str) -> Result<Tracking, Error> {
-        self.send("get tracking", Safety::Idempotent, || {
-            self.api()
-                .get_tracking()
-                .tracking_number(tracking_number)
-                .send()
+        self.read("get tracking", |api| {
+            api.get_tracking().tracking_number(tracking_number).send()
         })
         .await
     }

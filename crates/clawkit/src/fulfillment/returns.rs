@@ -1,66 +1,53 @@
 //! Returns (售后): requested for an order's lines, received into a warehouse (退货入库).
 
 use chrono::{DateTime, FixedOffset};
-use clawkit_runtime::{Paged, Safety};
+use clawkit_runtime::Paged;
 
 use super::types::{CreateReturnRequest, Return, ReturnStatus};
+use crate::client::Optionally;
+
 use super::{Client, Error, cursor_stream, fetched};
 
 /// Which returns [`Client::returns`] lists (all of them by default).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReturnFilter {
     status: Option<ReturnStatus>,
-    order_no: Option<String>,
+    order: Option<String>,
     updated_from: Option<DateTime<FixedOffset>>,
     updated_to: Option<DateTime<FixedOffset>>,
 }
 
 impl ReturnFilter {
-    /// Every return.
+    /// Everything (no filter).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Only returns in `status`.
-    pub fn status(mut self, status: ReturnStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    /// Only the returns of the order `order_no`.
-    pub fn order(mut self, order_no: impl Into<String>) -> Self {
-        self.order_no = Some(order_no.into());
-        self
-    }
-
-    /// Only returns updated at or after `at`.
-    pub fn updated_from(mut self, at: DateTime<FixedOffset>) -> Self {
-        self.updated_from = Some(at);
-        self
-    }
-
-    /// Only returns updated before `at` (exclusive).
-    pub fn updated_to(mut self, at: DateTime<FixedOffset>) -> Self {
-        self.updated_to = Some(at);
-        self
+    filter_setters! {
+        /// Only returns in this status.
+        status: ReturnStatus,
+        /// Only the returns of this order number.
+        order: impl Into<String>,
+        /// Only returns updated at or after this time.
+        updated_from: DateTime<FixedOffset>,
+        /// Only returns updated before this time (exclusive).
+        updated_to: DateTime<FixedOffset>,
     }
 }
 
 impl Client {
     /// Opens a return (RMA) for lines of a shipped order.
     pub async fn create_return(&self, request: &CreateReturnRequest) -> Result<Return, Error> {
-        self.send("create return", Safety::Creates, || {
-            self.api().create_return().body(request.clone()).send()
+        self.write("create return", |api| {
+            api.create_return().body(request.clone()).send()
         })
         .await
     }
 
     /// The return `rma_no`.
     pub async fn get_return(&self, rma_no: &str) -> Result<Return, Error> {
-        self.send("get return", Safety::Idempotent, || {
-            self.api().get_return().rma_no(rma_no).send()
-        })
-        .await
+        self.read("get return", |api| api.get_return().rma_no(rma_no).send())
+            .await
     }
 
     /// Every return the filter selects, as a cursor stream.
@@ -69,23 +56,14 @@ impl Client {
             let filter = filter.clone();
             async move {
                 let page = client
-                    .send("list returns", Safety::Idempotent, || {
-                        let mut call = client.api().list_returns().limit(limit);
-                        if let Some(cursor) = &cursor {
-                            call = call.cursor(cursor.clone());
-                        }
-                        if let Some(status) = filter.status {
-                            call = call.status(status);
-                        }
-                        if let Some(order_no) = &filter.order_no {
-                            call = call.order_no(order_no.clone());
-                        }
-                        if let Some(at) = filter.updated_from {
-                            call = call.updated_from(at);
-                        }
-                        if let Some(at) = filter.updated_to {
-                            call = call.updated_to(at);
-                        }
+                    .read("list returns", |api| {
+                        let mut call = api.list_returns().limit(limit);
+                        call = call.optionally(cursor.clone(), |c, cursor| c.cursor(cursor));
+                        call = call.optionally(filter.status, |c, status| c.status(status));
+                        call = call
+                            .optionally(filter.order.clone(), |c, order_no| c.order_no(order_no));
+                        call = call.optionally(filter.updated_from, |c, at| c.updated_from(at));
+                        call = call.optionally(filter.updated_to, |c, at| c.updated_to(at));
                         call.send()
                     })
                     .await?;

@@ -4,51 +4,40 @@
 use std::num::NonZeroU64;
 
 use chrono::{DateTime, FixedOffset};
-use clawkit_runtime::{Paged, Safety};
+use clawkit_runtime::Paged;
 
 use super::types::{
     CreateOrderRequest, InventoryAdjustment, InventoryAdjustmentRequest, InventoryLevel, Order,
     Reservation, ReservationLine, ReservationRequest, SkuInventory,
 };
+use crate::client::Optionally;
+
 use super::{Client, Error, cursor_stream, fetched};
 
 /// Which stock rows [`Client::inventory_levels`] lists (every SKU in every warehouse by default).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InventoryFilter {
-    warehouse_code: Option<String>,
+    warehouse: Option<String>,
     sku: Option<String>,
     updated_from: Option<DateTime<FixedOffset>>,
     updated_to: Option<DateTime<FixedOffset>>,
 }
 
 impl InventoryFilter {
-    /// Every row.
+    /// Everything (no filter).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Only the warehouse `code`.
-    pub fn warehouse(mut self, code: impl Into<String>) -> Self {
-        self.warehouse_code = Some(code.into());
-        self
-    }
-
-    /// Only the SKU `sku`.
-    pub fn sku(mut self, sku: impl Into<String>) -> Self {
-        self.sku = Some(sku.into());
-        self
-    }
-
-    /// Only rows updated at or after `at`.
-    pub fn updated_from(mut self, at: DateTime<FixedOffset>) -> Self {
-        self.updated_from = Some(at);
-        self
-    }
-
-    /// Only rows updated before `at` (exclusive).
-    pub fn updated_to(mut self, at: DateTime<FixedOffset>) -> Self {
-        self.updated_to = Some(at);
-        self
+    filter_setters! {
+        /// Only this warehouse.
+        warehouse: impl Into<String>,
+        /// Only this SKU.
+        sku: impl Into<String>,
+        /// Only rows updated at or after this time.
+        updated_from: DateTime<FixedOffset>,
+        /// Only rows updated before this time (exclusive).
+        updated_to: DateTime<FixedOffset>,
     }
 }
 
@@ -60,11 +49,9 @@ impl Client {
         sku: &str,
         warehouse: Option<&str>,
     ) -> Result<SkuInventory, Error> {
-        self.send("get inventory", Safety::Idempotent, || {
-            let mut call = self.api().get_inventory().sku(sku);
-            if let Some(code) = warehouse {
-                call = call.warehouse_code(code);
-            }
+        self.read("get inventory", |api| {
+            let mut call = api.get_inventory().sku(sku);
+            call = call.optionally(warehouse, |c, code| c.warehouse_code(code));
             call.send()
         })
         .await
@@ -79,23 +66,14 @@ impl Client {
             let filter = filter.clone();
             async move {
                 let page = client
-                    .send("list inventory", Safety::Idempotent, || {
-                        let mut call = client.api().list_inventory().limit(limit);
-                        if let Some(cursor) = &cursor {
-                            call = call.cursor(cursor.clone());
-                        }
-                        if let Some(code) = &filter.warehouse_code {
-                            call = call.warehouse_code(code.clone());
-                        }
-                        if let Some(sku) = &filter.sku {
-                            call = call.sku(sku.clone());
-                        }
-                        if let Some(at) = filter.updated_from {
-                            call = call.updated_from(at);
-                        }
-                        if let Some(at) = filter.updated_to {
-                            call = call.updated_to(at);
-                        }
+                    .read("list inventory", |api| {
+                        let mut call = api.list_inventory().limit(limit);
+                        call = call.optionally(cursor.clone(), |c, cursor| c.cursor(cursor));
+                        call = call
+                            .optionally(filter.warehouse.clone(), |c, code| c.warehouse_code(code));
+                        call = call.optionally(filter.sku.clone(), |c, sku| c.sku(sku));
+                        call = call.optionally(filter.updated_from, |c, at| c.updated_from(at));
+                        call = call.optionally(filter.updated_to, |c, at| c.updated_to(at));
                         call.send()
                     })
                     .await?;
@@ -110,11 +88,8 @@ impl Client {
         &self,
         adjustment: &InventoryAdjustmentRequest,
     ) -> Result<InventoryAdjustment, Error> {
-        self.send("adjust inventory", Safety::Creates, || {
-            self.api()
-                .adjust_inventory()
-                .body(adjustment.clone())
-                .send()
+        self.write("adjust inventory", |api| {
+            api.adjust_inventory().body(adjustment.clone()).send()
         })
         .await
     }
@@ -155,8 +130,8 @@ impl Client {
             expires_at: None,
         };
         let reservation = self
-            .send("reserve inventory", Safety::Creates, || {
-                self.api().reserve_inventory().body(request.clone()).send()
+            .write("reserve inventory", |api| {
+                api.reserve_inventory().body(request.clone()).send()
             })
             .await?;
         Ok(Hold {
@@ -168,9 +143,8 @@ impl Client {
 
     /// Gives a reservation's stock back to ATS (409 when it is no longer active).
     pub async fn release_reservation(&self, reservation_id: &str) -> Result<Reservation, Error> {
-        self.send("release reservation", Safety::Idempotent, || {
-            self.api()
-                .release_inventory_reservation()
+        self.read("release reservation", |api| {
+            api.release_inventory_reservation()
                 .reservation_id(reservation_id)
                 .send()
         })

@@ -32,33 +32,34 @@ fn token_of(answer: AccessToken) -> Token {
     }
 }
 
-impl AppGrant {
-    async fn exchange(&self, refresh: Option<&SecretString>) -> Result<Token, GrantError> {
-        let sent = if let Some(refresh) = refresh {
-            let body = RefreshTokenRequest {
-                client_id: self.client_id.clone(),
-                grant_type: RefreshTokenRequestGrantType::RefreshToken,
-                refresh_token: refresh.expose_secret().to_string(),
-            };
-            self.api.refresh_access_token().body(body).send().await
-        } else {
-            let body = TokenRequest {
-                client_id: self.client_id.clone(),
-                client_secret: self.client_secret.expose_secret().to_string(),
-                grant_type: TokenRequestGrantType::ClientCredentials,
-            };
-            self.api.create_access_token().body(body).send().await
-        };
-        let answer = sent.map_err(GrantError::from_generated)?.into_inner();
-        Ok(token_of(answer))
-    }
-}
-
 impl Grant for AppGrant {
+    /// A refresh when the runtime holds a refresh token, else the client credentials.
     fn obtain<'a>(
         &'a self,
         refresh: Option<&'a SecretString>,
     ) -> BoxFuture<'a, Result<Token, GrantError>> {
-        self.exchange(refresh).boxed()
+        async move {
+            let sent = match refresh {
+                Some(refresh) => {
+                    let body = RefreshTokenRequest {
+                        client_id: self.client_id.clone(),
+                        grant_type: RefreshTokenRequestGrantType::RefreshToken,
+                        refresh_token: refresh.expose_secret().to_string(),
+                    };
+                    self.api.refresh_access_token().body(body).send().await
+                }
+                None => {
+                    let body = TokenRequest {
+                        client_id: self.client_id.clone(),
+                        client_secret: self.client_secret.expose_secret().to_string(),
+                        grant_type: TokenRequestGrantType::ClientCredentials,
+                    };
+                    self.api.create_access_token().body(body).send().await
+                }
+            };
+            sent.map(|answer| token_of(answer.into_inner()))
+                .map_err(GrantError::from_generated)
+        }
+        .boxed()
     }
 }

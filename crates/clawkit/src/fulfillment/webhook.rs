@@ -33,7 +33,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use clawkit_runtime::Safety;
 use clawkit_runtime::webhook::{WebhookError, WebhookVerifier, hex_signatures, hmac_sha256};
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::SecretString;
@@ -54,6 +53,52 @@ pub const TIMESTAMP_HEADER: &str = "x-openclaw-timestamp";
 /// `X-OpenClaw-Signature`: hex HMAC-SHA256 (see the module docs).
 pub const SIGNATURE_HEADER: &str = "x-openclaw-signature";
 
+impl Client {
+    /// Subscribes an HTTPS receiver (`url`) to `events`. The receiver must answer 200 with a
+    /// non-empty body within 3 s.
+    pub async fn create_webhook(
+        &self,
+        url: &str,
+        events: &[WebhookEventType],
+    ) -> Result<Webhook, Error> {
+        let url = url.parse().map_err(|_| {
+            Error::InvalidArgument(format!(
+                "url: expected an https:// URL (http:// only on a loopback host, for the \
+                 sandbox), got {url:?}"
+            ))
+        })?;
+        if events.is_empty() {
+            return Err(Error::InvalidArgument(
+                "events: expected at least one event type".into(),
+            ));
+        }
+        let body = CreateWebhookRequest {
+            url,
+            events: events.to_vec(),
+        };
+        self.write("create webhook", |api| {
+            api.create_webhook().body(body.clone()).send()
+        })
+        .await
+    }
+
+    /// Every webhook of the app.
+    pub async fn webhooks(&self) -> Result<Vec<Webhook>, Error> {
+        let list = self
+            .read("list webhooks", |api| api.list_webhooks().send())
+            .await?;
+        Ok(list.items)
+    }
+
+    /// Removes a webhook.
+    pub async fn delete_webhook(&self, webhook_id: &str) -> Result<(), Error> {
+        self.read("delete webhook", |api| {
+            api.delete_webhook().webhook_id(webhook_id).send()
+        })
+        .await
+    }
+}
+
 /// A typed event.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -61,11 +106,11 @@ pub enum Event {
     /// `order.created`: an order entered the order pool.
     OrderCreated(Box<OrderCreatedEvent>),
     /// `logistics.updated`: a parcel's tracking changed (customs, delivery failures included).
-    LogisticsUpdated(Box<LogisticsUpdatedEvent>),
+    LogisticsUpdated(LogisticsUpdatedEvent),
     /// `return.received`: a return arrived in the warehouse (退货入库).
-    ReturnReceived(Box<ReturnReceivedEvent>),
+    ReturnReceived(ReturnReceivedEvent),
     /// `inventory.changed`: a SKU-warehouse row's ATS changed.
-    InventoryChanged(Box<InventoryChangedEvent>),
+    InventoryChanged(InventoryChangedEvent),
 }
 
 impl Event {
@@ -81,14 +126,13 @@ impl Event {
 
     /// Reads an event body of type `event_type`.
     pub fn parse(event_type: &str, body: &[u8]) -> Result<Event, WebhookError> {
-        fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Box<T>, WebhookError> {
+        fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
             let de = &mut serde_json::Deserializer::from_slice(body);
             serde_path_to_error::deserialize(de)
-                .map(Box::new)
                 .map_err(|e| WebhookError::Body(format!("at `{}`: {}", e.path(), e.inner())))
         }
         Ok(match event_type {
-            "order.created" => Event::OrderCreated(read(body)?),
+            "order.created" => Event::OrderCreated(Box::new(read(body)?)),
             "logistics.updated" => Event::LogisticsUpdated(read(body)?),
             "return.received" => Event::ReturnReceived(read(body)?),
             "inventory.changed" => Event::InventoryChanged(read(body)?),
@@ -317,54 +361,6 @@ pub fn signed_headers(
     );
     put(TIMESTAMP_HEADER, &stamp);
     headers
-}
-
-impl Client {
-    /// Subscribes an HTTPS receiver (`url`) to `events`. The receiver must answer 200 with a
-    /// non-empty body within 3 s.
-    pub async fn create_webhook(
-        &self,
-        url: &str,
-        events: &[WebhookEventType],
-    ) -> Result<Webhook, Error> {
-        let url = url.parse().map_err(|_| {
-            Error::InvalidArgument(format!(
-                "url: expected an https:// URL (http:// only on a loopback host, for the \
-                 sandbox), got {url:?}"
-            ))
-        })?;
-        if events.is_empty() {
-            return Err(Error::InvalidArgument(
-                "events: expected at least one event type".into(),
-            ));
-        }
-        let body = CreateWebhookRequest {
-            url,
-            events: events.to_vec(),
-        };
-        self.send("create webhook", Safety::Creates, || {
-            self.api().create_webhook().body(body.clone()).send()
-        })
-        .await
-    }
-
-    /// Every webhook of the app.
-    pub async fn webhooks(&self) -> Result<Vec<Webhook>, Error> {
-        let list = self
-            .send("list webhooks", Safety::Idempotent, || {
-                self.api().list_webhooks().send()
-            })
-            .await?;
-        Ok(list.items)
-    }
-
-    /// Removes a webhook.
-    pub async fn delete_webhook(&self, webhook_id: &str) -> Result<(), Error> {
-        self.send("delete webhook", Safety::Idempotent, || {
-            self.api().delete_webhook().webhook_id(webhook_id).send()
-        })
-        .await
-    }
 }
 
 #[cfg(test)]
