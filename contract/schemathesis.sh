@@ -56,23 +56,11 @@ case "$vendor" in
         ;;
     openclaw-fulfillment)
         # Every request must carry an HMAC-SHA256 signature: the hook signs each generated request
-        # over its final bytes (contract/openclaw_fulfillment_hooks.py); the token call is signed
-        # here the same way.
+        # over its final bytes (contract/openclaw_fulfillment_hooks.py), and its `access_token`
+        # signs the token call the same way.
         export PYTHONPATH="contract${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=openclaw_fulfillment_hooks
         "$venv/bin/python" contract/openclaw_fulfillment_hooks.py  # the spec's test vectors first
-        token=$("$venv/bin/python" - "$url/openclaw-fulfillment" <<'PY'
-import json, sys, urllib.request
-sys.path.insert(0, "contract")
-from openclaw_fulfillment_hooks import Sign, CLIENT_ID, CLIENT_SECRET
-import requests
-body = json.dumps({"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
-base = sys.argv[1]
-prepared = requests.Request("POST", base + "/v2.1/auth/token", data=body,
-                            headers={"content-type": "application/json", **{h: "x" for h in ("X-OpenClaw-Client-Id", "X-OpenClaw-Timestamp", "X-OpenClaw-Nonce", "X-OpenClaw-Signature")}},
-                            auth=Sign(requests.utils.urlparse(base).path, {"x-openclaw-client-id", "x-openclaw-timestamp", "x-openclaw-nonce", "x-openclaw-signature"})).prepare()
-print(requests.Session().send(prepared).json()["access_token"])
-PY
-)
+        token=$("$venv/bin/python" -c 'import sys; from openclaw_fulfillment_hooks import access_token; print(access_token(sys.argv[1]))' "$url/openclaw-fulfillment")
         auth=(-H "Authorization: Bearer $token")
         ;;
     *) echo "no sandbox for $vendor yet" >&2; exit 2 ;;

@@ -33,6 +33,14 @@ impl Failure {
         Failure::Other(format!("{what}: {e}"), None)
     }
 
+    /// A port that cannot be listened on, with the hint to pick another.
+    pub fn cannot_listen(port: u16, e: impl std::fmt::Display) -> Self {
+        Failure::Other(
+            format!("cannot listen on 127.0.0.1:{port}: {e}"),
+            Some("pick another --port".into()),
+        )
+    }
+
     /// Prints the failure as one line plus a hint, and returns its exit code.
     pub fn report(self) -> ExitCode {
         let (message, hint, code) = match self {

@@ -564,12 +564,7 @@ async fn listen(
     let mut receiver = verifier.receiver(store, 1024);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .map_err(|e| {
-            Failure::Other(
-                format!("cannot listen on 127.0.0.1:{port}: {e}"),
-                Some("pick another --port".into()),
-            )
-        })?;
+        .map_err(|e| Failure::cannot_listen(port, e))?;
     let router = receiver.router;
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;

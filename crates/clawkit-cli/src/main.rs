@@ -283,12 +283,7 @@ async fn sandbox(port: u16, seed: u64, run_seconds: f64) -> Result<(), Failure> 
         .run_duration(Duration::from_secs_f64(run_seconds))
         .start()
         .await
-        .map_err(|e| {
-            Failure::Other(
-                format!("cannot listen on 127.0.0.1:{port}: {e}"),
-                Some("pick another --port".into()),
-            )
-        })?;
+        .map_err(|e| Failure::cannot_listen(port, e))?;
     print!("{}", sandbox.banner());
     eprintln!("Ctrl-C stops it.");
     let _ = tokio::signal::ctrl_c().await;

@@ -7,8 +7,9 @@
 //!   with `timestamp_out_of_range` is signed again with it once.
 //! - **Tokens**: the app's client credentials exchanged for a 2-hour access token, fetched lazily,
 //!   renewed with the single-use refresh token before it expires; a 401 renews once and replays.
-//! - **Order queries** (`list_orders`, `get_order`) are held to 10 per second on the client, so
-//!   the production limit is not hit; a 429 is still obeyed (`Retry-After`) and retried.
+//! - **Order queries** (`list_orders`, `get_order`) are spaced to 9.7 a second on the client,
+//!   under the service's 10, so the production limit is not hit; a 429 is still obeyed
+//!   (`Retry-After`) and retried.
 //! - **Times** are `chrono::DateTime<FixedOffset>` everywhere: a time without an offset cannot be
 //!   sent. **Identifiers** (order numbers such as `#1001&A`, SKUs) are percent-encoded by the
 //!   client, every reserved byte of them.
