@@ -80,8 +80,8 @@ async fn usage_and_history() {
     history.assert_async().await;
     assert_eq!(h.total, 1);
     assert_eq!(
-        *h.sessions[0].disconnect_reason,
-        Some(types::DisconnectReasonInner::ClientClosed)
+        h.sessions[0].disconnect_reason.as_deref(),
+        Some("client_closed")
     );
 }
 

@@ -64,6 +64,10 @@ pub fn describe(schema: &Value) -> String {
         let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
         let _ = write!(out, " enum [{}]", values.join(", "));
     }
+    if let Some(values) = map.get("x-extensible-enum").and_then(Value::as_array) {
+        let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let _ = write!(out, " open enum [{}]", values.join(", "));
+    }
     if let Some(extra) = map.get("additionalProperties") {
         match extra {
             Value::Bool(true) => out.push_str(" +any"),
@@ -125,6 +129,39 @@ pub fn spec_summary(prepared: &Prepared) -> String {
         .flatten()
     {
         let _ = writeln!(out, "server {}", server["url"].as_str().unwrap_or("?"));
+    }
+    if let Some(ws) = doc.get("x-clawkit-websocket") {
+        let query: Vec<String> = ws
+            .get("query")
+            .and_then(Value::as_object)
+            .map(|q| {
+                q.iter()
+                    .filter(|(name, _)| name.as_str() != "other")
+                    .map(|(name, p)| {
+                        let required = p.get("required") == Some(&Value::Bool(true));
+                        format!("{name}{}", if required { " (required)" } else { "" })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let refusals: Vec<&String> = ws
+            .get("refusals")
+            .and_then(Value::as_object)
+            .map(|r| r.keys().filter(|k| k.as_str() != "description").collect())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "websocket {} path {} query {} refusals {}{}",
+            ws["url"].as_str().unwrap_or("?"),
+            ws["path"].as_str().unwrap_or("?"),
+            query.join(", "),
+            refusals
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            inferred(ws),
+        );
     }
     out.push_str("\noperations:\n");
     for (path, method) in operations(doc) {

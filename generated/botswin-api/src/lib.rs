@@ -31,12 +31,17 @@ pub mod types {
             Default::default()
         }
     }
-    /**Inferred: nullable, null while the session is still active (like `endedAt`); the values and
-their meanings below are from the seed.
+    /**Inferred: nullable, null while the session is still active (like `endedAt`); and an open set
+(`x-extensible-enum`, not `enum`): the seed lists the reasons in prose, and a service adds
+reasons over time, so a client must accept a value it does not know (clawkit keeps it as
+`Other`) instead of failing to read the whole history.
 
-Why the session ended (断开原因):
-- `client_closed`: the client called `browser.close()` (客户端调用了 browser.close()).
-- `client_disconnected`: the WebSocket connection closed unexpectedly (WebSocket 连接意外关闭).
+Why the session ended (断开原因); the six values and their meanings are from the seed:
+
+- `client_closed`: the client called `browser.close()` (客户端调用了 browser.close()); on the
+  WebSocket, the client sent a Close frame.
+- `client_disconnected`: the WebSocket connection closed unexpectedly (WebSocket 连接意外关闭),
+  without a Close frame.
 - `server_closed`: the browser server closed the connection (浏览器服务器关闭了连接).
 - `insufficient_balance`: the quota ran out during the session (会话期间配额耗尽).
 - `socket_timeout`: no data was transferred for 5 minutes (5 分钟内没有数据传输).
@@ -44,104 +49,23 @@ Why the session ended (断开原因):
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
-    pub struct DisconnectReason(pub ::std::option::Option<DisconnectReasonInner>);
+    pub struct DisconnectReason(pub ::std::option::Option<::std::string::String>);
     impl ::std::ops::Deref for DisconnectReason {
-        type Target = ::std::option::Option<DisconnectReasonInner>;
-        fn deref(&self) -> &::std::option::Option<DisconnectReasonInner> {
+        type Target = ::std::option::Option<::std::string::String>;
+        fn deref(&self) -> &::std::option::Option<::std::string::String> {
             &self.0
         }
     }
     impl ::std::convert::From<DisconnectReason>
-    for ::std::option::Option<DisconnectReasonInner> {
+    for ::std::option::Option<::std::string::String> {
         fn from(value: DisconnectReason) -> Self {
             value.0
         }
     }
-    impl ::std::convert::From<::std::option::Option<DisconnectReasonInner>>
+    impl ::std::convert::From<::std::option::Option<::std::string::String>>
     for DisconnectReason {
-        fn from(value: ::std::option::Option<DisconnectReasonInner>) -> Self {
+        fn from(value: ::std::option::Option<::std::string::String>) -> Self {
             Self(value)
-        }
-    }
-    /**Inferred: nullable, null while the session is still active (like `endedAt`); the values and
-their meanings below are from the seed.
-
-Why the session ended (断开原因):
-- `client_closed`: the client called `browser.close()` (客户端调用了 browser.close()).
-- `client_disconnected`: the WebSocket connection closed unexpectedly (WebSocket 连接意外关闭).
-- `server_closed`: the browser server closed the connection (浏览器服务器关闭了连接).
-- `insufficient_balance`: the quota ran out during the session (会话期间配额耗尽).
-- `socket_timeout`: no data was transferred for 5 minutes (5 分钟内没有数据传输).
-- `tcp_error`: network error (网络错误).
-*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DisconnectReasonInner {
-        #[serde(rename = "client_closed")]
-        ClientClosed,
-        #[serde(rename = "client_disconnected")]
-        ClientDisconnected,
-        #[serde(rename = "server_closed")]
-        ServerClosed,
-        #[serde(rename = "insufficient_balance")]
-        InsufficientBalance,
-        #[serde(rename = "socket_timeout")]
-        SocketTimeout,
-        #[serde(rename = "tcp_error")]
-        TcpError,
-    }
-    impl ::std::fmt::Display for DisconnectReasonInner {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ClientClosed => f.write_str("client_closed"),
-                Self::ClientDisconnected => f.write_str("client_disconnected"),
-                Self::ServerClosed => f.write_str("server_closed"),
-                Self::InsufficientBalance => f.write_str("insufficient_balance"),
-                Self::SocketTimeout => f.write_str("socket_timeout"),
-                Self::TcpError => f.write_str("tcp_error"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DisconnectReasonInner {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "client_closed" => Ok(Self::ClientClosed),
-                "client_disconnected" => Ok(Self::ClientDisconnected),
-                "server_closed" => Ok(Self::ServerClosed),
-                "insufficient_balance" => Ok(Self::InsufficientBalance),
-                "socket_timeout" => Ok(Self::SocketTimeout),
-                "tcp_error" => Ok(Self::TcpError),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DisconnectReasonInner {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DisconnectReasonInner {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///Inferred: error body of every failing call. The seed documents no errors; a short machine code plus a human message is the common shape of JSON APIs of this kind. Only `error` is required so that a terser real body still parses.
@@ -221,7 +145,7 @@ Why the session ended (断开原因):
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Quota {
         pub pricing: Pricing,
-        ///Remaining quota units. A number rather than an integer because consumption is minutes times a possibly fractional effective rate.
+        ///Inferred: the type, `number`. Remaining quota units. The seed's example shows an integer (7650), but it is typed `number` rather than `integer` because consumption is minutes times the effective rate, which the seed's own pricing shows as a decimal (`effectiveRate: 1.0`); a client that read it as an integer would fail on the first fractional balance.
         #[serde(rename = "remainingQuota")]
         pub remaining_quota: f64,
         ///Inferred: total quota units of the account. The seed's text says the response returns the total quota, but its example has no such field; optional, name following `remainingQuota`.
@@ -1481,6 +1405,13 @@ API version: every node added to fill such a gap carries `x-clawkit-inferred: tr
 Billing: 1 minute of browser session time = 1 quota unit (multiplied by the account's effective
 rate, see `Pricing`).
 
+Browser sessions are not REST: a CDP client (Puppeteer, Playwright, chromiumoxide) opens a
+WebSocket to the server's root, `wss://cloud.bots.win?token=<user token>` (on the sandbox
+`ws://127.0.0.1:8787/botswin?token=sandbox-token`). OpenAPI 3.0 cannot describe a WebSocket, so
+`x-clawkit-websocket` below does: its query parameters, the HTTP refusals of the handshake, the
+Close frames that end a session and how minutes are billed. It is inferred beyond the seed's
+billing model and disconnect reasons.
+
 
 Version: 1.0*/
 pub struct Client {
@@ -1583,8 +1514,8 @@ Session history for audit trails (检索用于审计跟踪的会话历史): the 
 Sends a `GET` request to `/api/history`
 
 Arguments:
-- `end`: Only sessions up to this instant (ISO 8601 timestamp, 可选的 end 查询参数).
-- `start`: Only sessions from this instant on (ISO 8601 timestamp, 可选的 start 查询参数).
+- `end`: Inferred: the bound is inclusive and applies to `startedAt`, and `end` before `start` is a 400 (the seed only names the parameter). Only sessions that started at or before this instant (ISO 8601 timestamp with an offset, 可选的 end 查询参数).
+- `start`: Inferred: the bound is inclusive and applies to `startedAt` (the seed only names the parameter). Only sessions that started at or after this instant (ISO 8601 timestamp with an offset, 可选的 start 查询参数).
 ```ignore
 let response = client.list_history()
     .end(end)
@@ -1854,6 +1785,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
