@@ -22,7 +22,9 @@
 //! - **waits** ([`wait`]): polling a long job with a growing interval and a deadline, each new
 //!   snapshot as a stream;
 //! - **webhooks received** ([`webhook`]): HMAC signatures against several secrets, a timestamp
-//!   tolerance, de-duplication by delivery id.
+//!   tolerance, de-duplication by delivery id;
+//! - **metered WebSocket sessions** (`relay`, feature `relay`): a local endpoint in front of the
+//!   remote one that closes the remote session when dropped, when idle or when its client vanishes.
 //!
 //! Errors: [`TransportError`] is the one transport error (it keeps reqwest's error as its source,
 //! without the URL); vendor errors wrap it and say their [`ErrorKind`].
@@ -51,6 +53,8 @@ pub mod download;
 pub mod error;
 pub mod limit;
 pub mod paging;
+#[cfg(feature = "relay")]
+pub mod relay;
 pub mod reply;
 pub mod retry;
 pub mod sign;
