@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod bazhuayu;
+pub mod botswin;
 pub mod coreclaw;
 pub mod devops;
 pub mod faults;
@@ -111,6 +112,7 @@ impl Vendor {
                 | Vendor::Bazhuayu
                 | Vendor::OpenclawDevops
                 | Vendor::OpenclawFulfillment
+                | Vendor::Botswin
         )
     }
 }
@@ -146,6 +148,7 @@ pub struct SandboxBuilder {
     bazhuayu_token_ttl: Duration,
     devops: devops::Config,
     fulfillment: fulfillment::Config,
+    botswin: botswin::Config,
 }
 
 impl Default for SandboxBuilder {
@@ -161,6 +164,7 @@ impl Default for SandboxBuilder {
             bazhuayu_token_ttl: Duration::from_secs(86_399),
             devops: devops::Config::default(),
             fulfillment: fulfillment::Config::default(),
+            botswin: botswin::Config::default(),
         }
     }
 }
@@ -301,6 +305,34 @@ impl SandboxBuilder {
         self
     }
 
+    /// How fast the bots.win clock runs: sandbox time per real time (default 1; 60000 makes one
+    /// real millisecond one sandbox minute). Every time bots.win shows, every billed session
+    /// minute and the 5-minute idle timeout follow that clock. A value that is not finite or not
+    /// above 0 is ignored; one above [`botswin::MAX_TIME_SCALE`] counts as that.
+    pub fn botswin_time_scale(mut self, scale: f64) -> Self {
+        if scale.is_finite() && scale > 0.0 {
+            self.botswin.time_scale = scale.min(botswin::MAX_TIME_SCALE);
+        }
+        self
+    }
+
+    /// The bots.win quota units remaining at start (default the seed's 7650; `totalQuota` is the
+    /// larger of 10000 and this). The seeded history stays as it is. A value that is not finite
+    /// or below 0 is ignored.
+    pub fn botswin_quota(mut self, units: f64) -> Self {
+        if units.is_finite() && units >= 0.0 {
+            self.botswin.quota = units;
+        }
+        self
+    }
+
+    /// How many bots.win browser sessions may be live at once (`pricing.breakdown.maxSessions`,
+    /// default the seed's 1; 0 refuses every session with 429 `too_many_sessions`).
+    pub fn botswin_max_sessions(mut self, sessions: u32) -> Self {
+        self.botswin.max_sessions = sessions;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving in the background.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
@@ -326,6 +358,10 @@ impl SandboxBuilder {
             seed: self.seed,
             ..self.fulfillment
         });
+        let botswin = botswin::Botswin::new(botswin::Config {
+            seed: self.seed,
+            ..self.botswin
+        });
         let shared = Arc::new(Shared {
             latency: self.latency,
             faults: Mutex::new(plan),
@@ -334,9 +370,13 @@ impl SandboxBuilder {
                 bazhuayu.clone(),
                 devops.clone(),
                 fulfillment.clone(),
+                botswin.clone(),
             ],
         });
-        let app = router(shared.clone());
+        let app = router(
+            shared.clone(),
+            botswin::trailing_slash_route(botswin.clone()),
+        );
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
@@ -354,15 +394,16 @@ impl SandboxBuilder {
             bazhuayu,
             devops,
             fulfillment,
+            botswin,
             shutdown: Some(tx),
             task: Some(task),
         })
     }
 }
 
-/// Every served vendor nested under its prefix, the control routes, and the fault middleware over
-/// all of them.
-fn router(shared: Arc<Shared>) -> Router {
+/// Every served vendor nested under its prefix, `extra` routes with full paths (bots.win's
+/// `/botswin/`), the control routes, and the fault middleware over all of them.
+fn router(shared: Arc<Shared>, extra: Router) -> Router {
     let control = Router::new()
         .route("/_sandbox/health", get(health))
         .route(
@@ -376,6 +417,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .fold(Router::new(), |app, api| {
             app.nest(api.vendor().prefix(), vendor::router(api.clone()))
         })
+        .merge(extra)
         .merge(control)
         .layer(axum::middleware::from_fn_with_state(shared, faults::apply))
 }
@@ -436,6 +478,7 @@ pub struct Sandbox {
     bazhuayu: Arc<bazhuayu::Bazhuayu>,
     devops: Arc<devops::Devops>,
     fulfillment: Arc<fulfillment::Fulfillment>,
+    botswin: Arc<botswin::Botswin>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -492,10 +535,26 @@ impl Sandbox {
             }
         }
         out.push_str(&format!(
+            "  Botswin    browser sessions: {}\n",
+            self.botswin_ws_url()
+        ));
+        out.push_str(&format!(
             "health: {0}/_sandbox/health   faults: {0}/_sandbox/faults\n",
             self.url()
         ));
         out
+    }
+
+    /// The bots.win browser endpoint with the sandbox's token:
+    /// `ws://127.0.0.1:PORT/botswin?token=sandbox-token` (add `&user_data_id=udd_...` to load a
+    /// User Data container).
+    pub fn botswin_ws_url(&self) -> String {
+        format!(
+            "ws://{}{}?token={}",
+            self.addr,
+            Vendor::Botswin.prefix(),
+            botswin::TOKEN
+        )
     }
 
     /// The credentials the sandbox accepts for `vendor`, as client settings: (`API_KEY`,
@@ -529,6 +588,25 @@ impl Sandbox {
         &self.fulfillment.stats
     }
 
+    /// bots.win's counters: REST requests, refused tokens, sessions started and ended, refused
+    /// handshakes, billed minutes.
+    pub fn botswin_stats(&self) -> &botswin::Stats {
+        &self.botswin.stats
+    }
+
+    /// The bots.win browser sessions live now.
+    pub fn botswin_live_sessions(&self) -> usize {
+        self.botswin.live_sessions()
+    }
+
+    /// Ends every live bots.win browser session with `server_closed` (each client gets a Close
+    /// frame with code 1001 and the reason `server_closed`) without stopping the server, and waits
+    /// (at most 2 s) until the history records them; how many sessions were live. New sessions
+    /// can start right after.
+    pub async fn botswin_close_sessions(&self) -> usize {
+        self.botswin.close_sessions(Duration::from_secs(2)).await
+    }
+
     /// Adds a fault rule while running.
     pub fn add_fault(&self, rule: FaultRule) {
         if let Ok(mut plan) = self.shared.faults.lock() {
@@ -553,7 +631,10 @@ impl Sandbox {
     }
 
     /// Stops accepting connections, finishes the requests in flight and waits for the server.
+    /// Live bots.win browser sessions (which the server's graceful shutdown would not wait for)
+    /// end first with `server_closed`, waiting at most 2 s for their records and Close frames.
     pub async fn shutdown(mut self) {
+        self.botswin.stop(Duration::from_secs(2)).await;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -564,7 +645,10 @@ impl Sandbox {
 }
 
 impl Drop for Sandbox {
+    /// Stops the server, and tells every live bots.win session to end with `server_closed`
+    /// (without waiting for it).
     fn drop(&mut self) {
+        self.botswin.stop_now();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use clawkit_sandbox::botswin::MAX_TIME_SCALE;
 use clawkit_sandbox::{DevopsTier, Sandbox};
 
 /// An OpenClaw DevOps rate-limit tier, as the command line names it.
@@ -58,6 +59,16 @@ struct Args {
     /// OpenClaw fulfillment order queries (list and get) allowed per second.
     #[arg(long, default_value_t = 10)]
     fulfillment_order_qps: u32,
+    /// How fast the bots.win clock runs: sandbox time per real time (60000 makes one real
+    /// millisecond one sandbox minute); times, billed minutes and the idle timeout follow it.
+    #[arg(long, default_value_t = 1.0)]
+    botswin_time_scale: f64,
+    /// bots.win quota units remaining at start (default the seed's 7650).
+    #[arg(long)]
+    botswin_quota: Option<f64>,
+    /// bots.win browser sessions allowed at once (pricing.breakdown.maxSessions).
+    #[arg(long, default_value_t = 1)]
+    botswin_max_sessions: u32,
 }
 
 #[tokio::main]
@@ -84,7 +95,19 @@ async fn main() -> std::process::ExitCode {
         eprintln!("error: --fulfillment-logistics-seconds must be a number of seconds, 0 or more");
         return std::process::ExitCode::from(2);
     }
-    let sandbox = match Sandbox::builder()
+    let scale = args.botswin_time_scale;
+    if !(scale.is_finite() && scale > 0.0 && scale <= MAX_TIME_SCALE) {
+        eprintln!("error: --botswin-time-scale must be a number above 0, at most {MAX_TIME_SCALE}");
+        return std::process::ExitCode::from(2);
+    }
+    if args
+        .botswin_quota
+        .is_some_and(|q| !(q.is_finite() && q >= 0.0))
+    {
+        eprintln!("error: --botswin-quota must be a number of quota units, 0 or more");
+        return std::process::ExitCode::from(2);
+    }
+    let mut builder = Sandbox::builder()
         .port(args.port)
         .seed(args.seed)
         .run_duration(Duration::from_secs_f64(args.run_seconds))
@@ -94,9 +117,12 @@ async fn main() -> std::process::ExitCode {
         .fulfillment_clock_offset(args.fulfillment_clock_offset)
         .fulfillment_logistics_step(Duration::from_secs_f64(args.fulfillment_logistics_seconds))
         .fulfillment_order_qps(args.fulfillment_order_qps)
-        .start()
-        .await
-    {
+        .botswin_time_scale(scale)
+        .botswin_max_sessions(args.botswin_max_sessions);
+    if let Some(quota) = args.botswin_quota {
+        builder = builder.botswin_quota(quota);
+    }
+    let sandbox = match builder.start().await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot listen on 127.0.0.1:{}: {e}", args.port);

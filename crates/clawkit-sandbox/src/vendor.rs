@@ -273,7 +273,10 @@ mod tests {
                 ("PASSWORD", "sandbox".to_string())
             ]
         );
-        assert!(sb.credentials(Vendor::Botswin).is_empty());
+        assert_eq!(
+            sb.credentials(Vendor::Botswin),
+            [("TOKEN", "sandbox-token".to_string())]
+        );
     }
 
     #[tokio::test]
