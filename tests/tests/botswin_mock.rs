@@ -3,7 +3,6 @@
 
 use botswin_api::Client;
 use botswin_api::mock::MockServerExt;
-use botswin_api::types;
 use clawkit_tests::runtime_with_header;
 use httpmock::{Method::DELETE, Method::GET, Method::POST, MockServer};
 use serde_json::json;

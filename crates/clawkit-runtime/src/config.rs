@@ -211,6 +211,19 @@ impl ClientConfig {
         }
     }
 
+    /// The bearer token (`<PREFIX>_TOKEN`), or the [`ConfigError::Missing`] that names it, `what`
+    /// it is and the builder `method`.
+    pub fn token_or_missing(
+        &self,
+        what: &'static str,
+        method: &'static str,
+    ) -> Result<SecretString, ConfigError> {
+        self.given()
+            .token
+            .clone()
+            .ok_or_else(|| self.missing(what, method, &["TOKEN"]))
+    }
+
     /// The error for credentials not given: `what` (e.g. "client credentials"), the builder
     /// `method` that sets them, and the environment variables (`<PREFIX>_<suffix>`) that do.
     pub fn missing(

@@ -4,6 +4,8 @@ use clawkit_runtime::{Classify, ConfigError, ErrorKind, Verdict};
 
 #[cfg(feature = "bazhuayu")]
 use crate::bazhuayu;
+#[cfg(feature = "botswin")]
+use crate::botswin;
 #[cfg(feature = "coreclaw")]
 use crate::coreclaw;
 #[cfg(feature = "openclaw-devops")]
@@ -31,6 +33,10 @@ pub enum Error {
     #[cfg(feature = "openclaw-fulfillment")]
     #[error(transparent)]
     Fulfillment(#[from] fulfillment::Error),
+    /// From bots.win.
+    #[cfg(feature = "botswin")]
+    #[error(transparent)]
+    Botswin(#[from] botswin::Error),
     /// Settings that cannot be used (before any vendor client exists).
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -59,9 +65,20 @@ impl Classify for Error {
             Error::Devops(e) => e.verdict(),
             #[cfg(feature = "openclaw-fulfillment")]
             Error::Fulfillment(e) => e.verdict(),
+            #[cfg(feature = "botswin")]
+            Error::Botswin(e) => e.verdict(),
             Error::Config(_) => Verdict::of(ErrorKind::Config),
         }
     }
+}
+
+/// The meaning of a wire value in a vendor's table of `(spelling, meaning)` pairs, if listed.
+#[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]
+pub(crate) fn spelled<T: Clone>(table: &[(&str, T)], wire: &str) -> Option<T> {
+    table
+        .iter()
+        .find(|(spelling, _)| *spelling == wire)
+        .map(|(_, meaning)| meaning.clone())
 }
 
 /// What every vendor error has: [`Classify`]'s answers as inherent methods (no import needed),
@@ -110,3 +127,40 @@ macro_rules! vendor_error {
     };
 }
 pub(crate) use vendor_error;
+
+/// For a vendor error with an `Api(Box<ApiError>)` variant whose `ApiError` has a `reason`, and
+/// a table of the reasons' wire codes: `Reason::of`, `api()`, `reason()` and `From<ApiError>`.
+#[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]
+macro_rules! api_error_access {
+    ($error:ident, $api:ident, $reason:ident, $table:ident) => {
+        impl $reason {
+            /// The reason of a wire code (`Unlisted` for a code the spec does not list).
+            pub fn of(code: &str) -> $reason {
+                $crate::error::spelled($table, code).unwrap_or($reason::Unlisted)
+            }
+        }
+
+        impl $error {
+            /// The service's error, if this is one.
+            pub fn api(&self) -> Option<&$api> {
+                match self {
+                    $error::Api(e) => Some(e),
+                    _ => None,
+                }
+            }
+
+            /// What the service's error code means, if this is an error answer.
+            pub fn reason(&self) -> Option<$reason> {
+                self.api().map(|e| e.reason)
+            }
+        }
+
+        impl From<$api> for $error {
+            fn from(e: $api) -> Self {
+                $error::Api(Box::new(e))
+            }
+        }
+    };
+}
+#[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]
+pub(crate) use api_error_access;

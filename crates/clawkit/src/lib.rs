@@ -30,6 +30,8 @@
 
 #[cfg(feature = "bazhuayu")]
 pub mod bazhuayu;
+#[cfg(feature = "botswin")]
+pub mod botswin;
 pub mod client;
 #[cfg(feature = "coreclaw")]
 pub mod coreclaw;

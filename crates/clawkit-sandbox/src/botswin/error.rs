@@ -21,10 +21,11 @@ pub(super) struct ApiError {
 impl ApiError {
     /// An error with `status`, `code` and `message`.
     pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self {
-            status,
+            message,
             code,
-            message: message.into(),
+            status,
         }
     }
 

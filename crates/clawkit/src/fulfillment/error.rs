@@ -65,16 +65,6 @@ const REASONS: &[(&str, Reason)] = &[
     ("internal_error", Reason::InternalError),
 ];
 
-impl Reason {
-    /// The reason of a wire `code`.
-    pub fn of(code: &str) -> Reason {
-        REASONS
-            .iter()
-            .find(|(spelled, _)| *spelled == code)
-            .map_or(Reason::Unlisted, |(_, reason)| *reason)
-    }
-}
-
 /// An error answer of the service: its status, what its code means, and the body as sent
 /// (`code`, `message`, `request_id` to quote against the console's API call log, and `details`
 /// naming fields).
@@ -163,26 +153,7 @@ pub enum Error {
     Webhook(#[from] WebhookError),
 }
 
-impl Error {
-    /// The service's error, if this is one.
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            Error::Api(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    /// What the service's error code means, if this is an error answer.
-    pub fn reason(&self) -> Option<Reason> {
-        self.api().map(|e| e.reason)
-    }
-}
-
-impl From<ApiError> for Error {
-    fn from(e: ApiError) -> Self {
-        Error::Api(Box::new(e))
-    }
-}
+crate::error::api_error_access!(Error, ApiError, Reason, REASONS);
 
 impl From<clawkit_runtime::download::DownloadError> for Error {
     fn from(e: clawkit_runtime::download::DownloadError) -> Self {

@@ -68,7 +68,9 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clawkit_runtime::reply::{self, Answer};
+use clawkit_runtime::reply;
+
+use crate::client::Calls;
 use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety, TokenSource};
 use secrecy::ExposeSecret;
 
@@ -212,19 +214,23 @@ pub struct Client {
 
 type Sent<T> = reply::Sent<T, types::Error>;
 
-/// The documented success, or the service's error body as an [`ApiError`].
-async fn open<T: serde::de::DeserializeOwned>(sent: Sent<T>) -> Result<T, Error> {
-    let (head, body) = match reply::answer::<_, _, Error>(sent).await? {
-        Answer::Ok(_, value) => return Ok(value),
-        Answer::Documented(head, body) => (head, body),
-        // Not the documented shape for its status: the error body all the same, or else a
-        // transport or decode error.
-        Answer::Undocumented(head, bytes) => match serde_json::from_slice(&bytes) {
-            Ok(body) => (head, body),
-            Err(_) => return Err(reply::undocumented::<T, Error>(&head, &bytes)),
-        },
-    };
-    Err(ApiError::from_body(head.status, body, head.retry_after()).into())
+/// Calls are signed, authorized and limited by the runtime; error bodies are [`ApiError`]s.
+impl Calls for Client {
+    type Api = openclaw_fulfillment_api::Client;
+    type Body = types::Error;
+    type Error = Error;
+
+    fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    fn api(&self) -> &openclaw_fulfillment_api::Client {
+        &self.inner.api
+    }
+
+    fn error(head: &reply::Head, body: types::Error) -> Error {
+        ApiError::from_body(head.status, body, head.retry_after()).into()
+    }
 }
 
 impl Client {
@@ -241,8 +247,7 @@ impl Client {
         F: Fn(&'a openclaw_fulfillment_api::Client) -> Fut,
         Fut: std::future::Future<Output = Sent<T>> + 'a,
     {
-        self.through_runtime(what, Safety::Idempotent, request)
-            .await
+        self.call(what, Safety::Idempotent, request).await
     }
 
     /// A write that may create something: repeated only when the failure proves nothing was done.
@@ -252,24 +257,7 @@ impl Client {
         F: Fn(&'a openclaw_fulfillment_api::Client) -> Fut,
         Fut: std::future::Future<Output = Sent<T>> + 'a,
     {
-        self.through_runtime(what, Safety::Creates, request).await
-    }
-
-    /// Each attempt signed, authorized and limited by the runtime; its answer opened.
-    async fn through_runtime<'a, T, F, Fut>(
-        &'a self,
-        what: &str,
-        safety: Safety,
-        request: F,
-    ) -> Result<T, Error>
-    where
-        T: serde::de::DeserializeOwned,
-        F: Fn(&'a openclaw_fulfillment_api::Client) -> Fut,
-        Fut: std::future::Future<Output = Sent<T>> + 'a,
-    {
-        let api = &self.inner.api;
-        let attempt = || async { open(request(api).await).await };
-        self.inner.runtime.call(what, safety, attempt).await
+        self.call(what, Safety::Creates, request).await
     }
 
     /// Settings for a new client.
