@@ -66,6 +66,7 @@ case "$vendor" in
         token=$("$venv/bin/python" -c 'import sys; from openclaw_fulfillment_hooks import access_token; print(access_token(sys.argv[1]))' "$url/openclaw-fulfillment")
         auth=(-H "Authorization: Bearer $token")
         ;;
+    botswin) auth=(-H "Authorization: Bearer sandbox-token") ;;
     *) echo "no sandbox for $vendor yet" >&2; exit 2 ;;
 esac
 max_examples=100

@@ -71,6 +71,7 @@ fn vendor(e: &clawkit::Error) -> &'static str {
         clawkit::Error::Bazhuayu(_) => "bazhuayu",
         clawkit::Error::Devops(_) => "devops",
         clawkit::Error::Fulfillment(_) => "fulfillment",
+        clawkit::Error::Botswin(_) => "botswin",
         _ => "",
     }
 }
@@ -82,6 +83,7 @@ fn config_error(e: &clawkit::Error) -> Option<&ConfigError> {
         | clawkit::Error::Bazhuayu(clawkit::bazhuayu::Error::Config(c))
         | clawkit::Error::Devops(clawkit::devops::Error::Config(c))
         | clawkit::Error::Fulfillment(clawkit::fulfillment::Error::Config(c))
+        | clawkit::Error::Botswin(clawkit::botswin::Error::Config(c))
         | clawkit::Error::Config(c) => Some(c),
         _ => None,
     }
@@ -102,6 +104,7 @@ fn missing_credentials(e: &clawkit::Error) -> Option<(String, String)> {
                 "bazhuayu" => " (your Bazhuayu account)",
                 "devops" => " (the API client's id and secret)",
                 "fulfillment" => " (the app's client_id and client_secret from 开发者中心)",
+                "botswin" => " (the user token from the bots.win dashboard)",
                 _ => "",
             }
         ),
@@ -166,6 +169,16 @@ const HINTS: &[(&str, ErrorKind, &str)] = &[
         "list order numbers with `claw fulfillment orders` (special characters such as # and & are encoded for you)",
     ),
     (
+        "botswin",
+        ErrorKind::Auth,
+        "set BOTSWIN_TOKEN to the user token from the bots.win dashboard, or pass --sandbox",
+    ),
+    (
+        "botswin",
+        ErrorKind::NotFound,
+        "list User Data containers with `claw botswin user-data list`",
+    ),
+    (
         "",
         ErrorKind::Config,
         "check the settings (the <VENDOR>_* environment variables and --base-url), or pass --sandbox",
@@ -191,6 +204,27 @@ const HINTS: &[(&str, ErrorKind, &str)] = &[
         "check the network and --base-url, then try again",
     ),
 ];
+
+/// bots.win's conflicts, which each have their own way out.
+fn botswin_hint(e: &clawkit::botswin::Error) -> Option<String> {
+    use clawkit::botswin::{Error, Reason};
+    let hint = match (e, e.reason()) {
+        (Error::InsufficientQuota { .. }, _) | (_, Some(Reason::InsufficientBalance)) => {
+            "top up the quota; `claw botswin quota --minutes N` checks a job before it starts"
+        }
+        (_, Some(Reason::UserDataLocked)) => {
+            "a session is using the container: end it (or wait for it), then try again"
+        }
+        (_, Some(Reason::UserDataQuotaExceeded)) => {
+            "delete a container first: `claw botswin user-data list`, then `claw botswin user-data rm ID`"
+        }
+        (_, Some(Reason::TooManySessions)) => {
+            "the plan's concurrent sessions are in use (`claw botswin usage` shows them): end one first"
+        }
+        _ => return None,
+    };
+    Some(hint.into())
+}
 
 /// The hint for an error: a few that know more than their kind, then the table.
 fn hint(e: &clawkit::Error) -> Option<String> {
@@ -218,6 +252,7 @@ fn hint(e: &clawkit::Error) -> Option<String> {
         clawkit::Error::Devops(clawkit::devops::Error::Api(e)) if e.code == clawkit::devops::ErrorCode::Forbidden => {
             Some("the account's role does not allow this (RBAC); use an account with the right role".into())
         }
+        clawkit::Error::Botswin(e) => botswin_hint(e),
         clawkit::Error::Bazhuayu(B::Sink { .. }) => {
             Some("the batch was not marked exported: run the export again".into())
         }

@@ -5,6 +5,7 @@
 
 mod args;
 mod bazhuayu;
+mod botswin;
 mod coreclaw;
 mod devops;
 mod failure;
@@ -60,6 +61,12 @@ enum Command {
     Fulfillment {
         #[command(subcommand)]
         command: fulfillment::FulfillmentCommand,
+    },
+    /// bots.win cloud browsers: quota (and a preflight), usage, history, User Data containers,
+    /// and `session`, which holds a browser session open and prints its CDP URL.
+    Botswin {
+        #[command(subcommand)]
+        command: botswin::BotswinCommand,
     },
     /// Run the sandbox in the foreground (all vendors' local APIs, with fault injection).
     Sandbox {
@@ -260,6 +267,7 @@ fn main() -> ExitCode {
             Command::Bazhuayu { command } => bazhuayu::run(&globals, command).await,
             Command::Devops(args) => devops::run(&globals, args).await,
             Command::Fulfillment { command } => fulfillment::run(&globals, command).await,
+            Command::Botswin { command } => botswin::run(&globals, command).await,
             Command::Sandbox {
                 port,
                 seed,

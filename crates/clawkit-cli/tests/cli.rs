@@ -38,6 +38,7 @@ async fn claw_at(sb: &Sandbox, vendor: Vendor, args: &[&str]) -> Output {
                 "OPENCLAW_FULFILLMENT_CLIENT_SECRET",
                 "cs_sandbox_5f2b9c7e4d1a",
             )
+            .env("BOTSWIN_TOKEN", "sandbox-token")
             .arg("--base-url")
             .arg(base)
             .args(args)
@@ -875,4 +876,185 @@ async fn fulfillment_orders_stock_labels_listen_and_bad_input() {
         })
         .collect();
     assert_eq!(ids, ["evt_cli_1", "evt_cli_2"], "{text}");
+}
+
+/// `claw` against the sandbox's bots.win.
+async fn claw_botswin(sb: &Sandbox, args: &[&str]) -> Output {
+    claw_at(sb, Vendor::Botswin, args).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn botswin_quota_history_user_data_and_bad_input() {
+    let sb = Sandbox::builder()
+        .botswin_quota(100.0)
+        .start()
+        .await
+        .unwrap();
+    let o = claw_botswin(&sb, &["botswin", "quota", "--minutes", "30"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("30 minute(s) cost"), "{}", stdout(&o));
+    let o = claw_botswin(&sb, &["--json", "botswin", "quota"]).await;
+    assert_eq!(json(&o)["quota"]["remainingQuota"].as_f64(), Some(100.0));
+
+    // The preflight: a job the quota cannot pay fails before it starts, with a way out.
+    let o = claw_botswin(&sb, &["botswin", "quota", "--minutes", "101"]).await;
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("not enough bots.win quota") && err.contains("101"),
+        "{err}"
+    );
+    assert!(err.contains("hint: top up"), "{err}");
+
+    let o = claw_botswin(&sb, &["--json", "botswin", "usage"]).await;
+    assert_eq!(json(&o)["totalSessions"], 142);
+    let o = claw_botswin(&sb, &["--json", "botswin", "history"]).await;
+    let all = json(&o);
+    assert_eq!(all.as_array().unwrap().len(), 142);
+    assert_eq!(all[0]["disconnectReason"], "client_closed");
+    let o = claw_botswin(
+        &sb,
+        &[
+            "--json",
+            "botswin",
+            "history",
+            "--since",
+            "2025-01-15T10:30:00Z",
+            "--until",
+            "2025-01-15T10:30:00Z",
+        ],
+    )
+    .await;
+    assert_eq!(json(&o).as_array().unwrap().len(), 1, "{}", stdout(&o));
+    let o = claw_botswin(&sb, &["botswin", "history", "--since", "7d"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("ID"), "{}", stdout(&o));
+
+    let o = claw_botswin(&sb, &["--json", "botswin", "user-data", "create"]).await;
+    let id = json(&o)["id"].as_str().unwrap().to_string();
+    let o = claw_botswin(&sb, &["botswin", "user-data", "list"]).await;
+    assert!(stdout(&o).contains(&id) && stdout(&o).contains("udd_abc123xyz789defg"));
+    assert!(
+        stderr(&o).contains("2 of 5 containers used"),
+        "{}",
+        stderr(&o)
+    );
+    let o = claw_botswin(&sb, &["botswin", "user-data", "rm", &id]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = claw_botswin(&sb, &["botswin", "user-data", "rm", &id]).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("not_found") && stderr(&o).contains("claw botswin user-data list"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Bad input is a usage error naming what was expected.
+    for (args, expected) in [
+        (
+            &["botswin", "history", "--since", "yesterday"][..],
+            "expected a period",
+        ),
+        (
+            &["botswin", "history", "--until", "2025-01-15"][..],
+            "RFC 3339",
+        ),
+        (
+            &["botswin", "session", "--idle", "5x"][..],
+            "expected a period",
+        ),
+        (
+            &["botswin", "session", "--param", "novalue"][..],
+            "NAME=VALUE",
+        ),
+    ] {
+        let o = claw_botswin(&sb, args).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+    let o = claw_botswin(
+        &sb,
+        &[
+            "botswin",
+            "history",
+            "--since",
+            "2025-02-01T00:00:00Z",
+            "--until",
+            "2025-01-01T00:00:00Z",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("since: expected an instant before until"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn botswin_session_prints_its_url_and_ends_cleanly_on_ctrl_c() {
+    use futures::{SinkExt, StreamExt};
+    use std::io::BufRead;
+    let sb = Sandbox::builder().start().await.unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("claw");
+    let mut child = Std::new(bin)
+        .env("BOTSWIN_TOKEN", "sandbox-token")
+        .args([
+            "--base-url",
+            &sb.base_url(Vendor::Botswin),
+            "botswin",
+            "session",
+            "--user-data",
+            "udd_abc123xyz789defg",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        line.trim().to_string()
+    })
+    .await
+    .unwrap();
+    assert!(url.starts_with("ws://127.0.0.1:"), "{url:?}");
+    let (mut cdp, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    cdp.send(tokio_tungstenite::tungstenite::Message::text(
+        r#"{"id":7,"method":"Browser.getVersion"}"#,
+    ))
+    .await
+    .unwrap();
+    let answer = cdp.next().await.unwrap().unwrap();
+    assert!(answer.to_text().unwrap().contains(r#""id":7"#));
+    // The container is locked while the session runs.
+    let o = claw_botswin(&sb, &["--json", "botswin", "user-data", "list"]).await;
+    assert_eq!(json(&o)["items"][0]["isLocked"], true);
+
+    let killed = Std::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("session ended: client_closed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = claw_botswin(&sb, &["--json", "botswin", "history", "--since", "1h"]).await;
+    let sessions = json(&o);
+    let last = sessions.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["disconnectReason"], "client_closed", "{sessions}");
+    assert_eq!(last["durationMinutes"], 1);
+    let o = claw_botswin(&sb, &["--json", "botswin", "user-data", "list"]).await;
+    assert_eq!(json(&o)["items"][0]["isLocked"], false);
 }
