@@ -170,8 +170,7 @@ impl Estimate {
 
     /// The minutes billed for a session that lasts `duration`: every started minute, at least 1.
     pub fn billed_minutes(duration: std::time::Duration) -> u32 {
-        let minutes = duration.as_secs().div_ceil(60)
-            + u64::from(duration.as_secs().is_multiple_of(60) && duration.subsec_nanos() > 0);
+        let minutes = duration.as_nanos().div_ceil(60_000_000_000);
         u32::try_from(minutes.max(1)).unwrap_or(u32::MAX)
     }
 
