@@ -75,7 +75,7 @@ pub use error::{
     Verdict,
 };
 pub use limit::{Pacer, RateLimit, RateLimitHeaders, WriteSpacing};
-pub use paging::{Fetched, Page, Paged, PagingError};
+pub use paging::{DEFAULT_PREFETCH, Fetched, Page, Paged, PagingError, Throttle};
 pub use retry::{RetryPolicy, Safety};
 pub use sign::{SignError, Signer};
 pub use token::{Grant, GrantError, Token, TokenSource};
@@ -148,6 +148,7 @@ struct Shared {
     connections: Option<Arc<tokio::sync::Semaphore>>,
     clock: Arc<Clock>,
     retry: RetryPolicy,
+    throttle: paging::Throttle,
 }
 
 struct SignerBox(Box<dyn Signer>);
@@ -283,6 +284,12 @@ impl Runtime {
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.shared.retry
+    }
+
+    /// How often the service has said "too fast" (a 429, CoreClaw's 4290) to any call of this
+    /// runtime: page streams read it to read fewer pages ahead ([`Paged::throttle`]).
+    pub fn throttle(&self) -> paging::Throttle {
+        self.shared.throttle.clone()
     }
 
     /// The request hook, before a request is sent: waits for the limiter and the rate-limit
@@ -452,7 +459,21 @@ impl Runtime {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        retry::retry(&self.shared.retry, what, safety, attempt).await
+        let mut attempt = attempt;
+        let throttle = &self.shared.throttle;
+        retry::retry(&self.shared.retry, what, safety, || {
+            let answer = attempt();
+            async move {
+                let answer = answer.await;
+                if let Err(e) = &answer
+                    && e.kind() == ErrorKind::RateLimit
+                {
+                    throttle.record();
+                }
+                answer
+            }
+        })
+        .await
     }
 }
 

@@ -29,6 +29,7 @@ impl Client {
         let client = self.clone();
         let task = task.to_string();
         let missing = task.clone();
+        let throttle = self.inner.runtime.throttle();
         Paged::offsets("size", MAX_SIZE, move |offset, size| {
             let (client, task) = (client.clone(), task.clone());
             async move {
@@ -54,6 +55,7 @@ impl Client {
                 })
             }
         })
+        .throttle(throttle)
         .on_error(move |e, failed: Failed<'_, i64>| match e {
             Error::NotFound { description } if failed.delivered == 0 => Error::NotFound {
                 description: format!(

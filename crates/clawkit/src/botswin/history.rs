@@ -165,6 +165,7 @@ impl Client {
                 }
             }
         })
+        .throttle(self.inner.runtime.throttle())
     }
 
     /// One `GET /api/history` of the sessions that started in `[start, end]`, in start order.

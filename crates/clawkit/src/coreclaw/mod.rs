@@ -382,5 +382,6 @@ impl Client {
                 })
             }
         })
+        .throttle(self.inner.runtime.throttle())
     }
 }

@@ -38,6 +38,7 @@ impl Run {
     /// spawned onto a task.
     pub fn items(&self) -> Items {
         let run = self.clone();
+        let throttle = self.client.inner.runtime.throttle();
         Paged::numbered("page_size", MAX_PAGE_SIZE, move |page, size| {
             let run = run.clone();
             async move {
@@ -62,6 +63,7 @@ impl Run {
                 })
             }
         })
+        .throttle(throttle)
     }
 
     /// [`Run::items`] with `page_size` (1 to 1000) items per request, starting after the first

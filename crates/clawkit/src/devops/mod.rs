@@ -140,7 +140,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             tier: Tier::default(),
-            prefetch: 2,
+            prefetch: clawkit_runtime::DEFAULT_PREFETCH,
             polling: Polling::default(),
         }
     }
@@ -217,8 +217,9 @@ impl ClientBuilder {
         self.options(|o| o.tier = tier)
     }
 
-    /// Pages read ahead by list streams once the total is known (default 2; 0 reads one page at
-    /// a time and confirms the end with one more request).
+    /// Pages read ahead by list streams once the total is known (default
+    /// [`clawkit_runtime::DEFAULT_PREFETCH`]; 0 reads one page at a time, only when asked). Each
+    /// stream also takes `.prefetch(n)` for itself.
     pub fn prefetch(self, pages: usize) -> Self {
         self.options(|o| o.prefetch = pages)
     }
@@ -329,6 +330,7 @@ impl Client {
             }
         })
         .prefetch(self.inner.options.prefetch)
+        .throttle(self.inner.runtime.throttle())
     }
 
     fn api(&self) -> &openclaw_devops_api::Client {

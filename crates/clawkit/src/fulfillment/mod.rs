@@ -321,8 +321,10 @@ where
         + Send
         + 'static,
 {
+    let throttle = client.inner.runtime.throttle();
     let client = client.clone();
     clawkit_runtime::Paged::cursors("limit", MAX_PAGE, move |cursor, size| {
         fetch(client.clone(), cursor, limit(size))
     })
+    .throttle(throttle)
 }
