@@ -454,6 +454,36 @@ async fn a_hundred_thousand_items_exactly_once_through_resets() {
 }
 
 #[tokio::test]
+async fn an_export_that_breaks_off_resumes_and_is_byte_identical() {
+    let sb = sandbox(20).await;
+    let client = client(&sb);
+    let load = client.worker(LOAD).await.unwrap();
+    let (run, _) = client
+        .call(&load, load.input().set("count", 30_000).build().unwrap())
+        .await
+        .unwrap();
+    for format in [ExportFormat::Csv, ExportFormat::Json] {
+        let mut whole = Vec::new();
+        run.export(format, &mut whole).await.unwrap();
+        // Each of the first three downloads is cut halfway through its body.
+        sb.clear_faults();
+        sb.add_fault(
+            FaultRule::new(FaultKind::ResetMidBody)
+                .vendor(Vendor::Coreclaw)
+                .route("/_sandbox/exports/*")
+                .limit(3),
+        );
+        let mut resumed = Vec::new();
+        let written = run.export(format, &mut resumed).await.unwrap();
+        assert_eq!(sb.faults()[0].hits, 3, "{format:?}");
+        assert_eq!(written, whole.len() as u64);
+        assert!(resumed == whole, "{format:?}: not byte-identical");
+        // Halves of halves: 1/2, 3/4, 7/8 were written before each cut, never written twice.
+        assert!(whole.len() > 1_000_000, "{}", whole.len());
+    }
+}
+
+#[tokio::test]
 async fn decoding_into_the_wrong_type_names_the_item_and_field() {
     #[derive(Debug, Deserialize)]
     #[allow(dead_code)]

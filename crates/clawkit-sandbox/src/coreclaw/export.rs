@@ -1,6 +1,8 @@
 //! Export files: made on the fly, chunk by chunk, so a run of millions of items is exported in flat
 //! memory.
 
+use std::sync::{Arc, OnceLock};
+
 use axum::body::Body;
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -54,6 +56,8 @@ pub struct Export {
     pub keys: Vec<String>,
     /// Format.
     pub format: Format,
+    /// The byte length of each chunk, measured once (for `Range` requests).
+    pub lengths: Arc<OnceLock<Vec<u64>>>,
 }
 
 fn csv_cell(value: Option<&Value>) -> String {
@@ -111,19 +115,55 @@ impl Export {
         self.count.div_ceil(CHUNK_ITEMS).max(1)
     }
 
+    /// The byte length of each chunk (made once, then kept: the file never changes).
+    pub fn chunk_lengths(&self) -> &[u64] {
+        self.lengths.get_or_init(|| {
+            (0..self.chunks())
+                .map(|n| self.chunk(n).len() as u64)
+                .collect()
+        })
+    }
+
+    /// The file's length in bytes.
+    pub fn byte_len(&self) -> u64 {
+        self.chunk_lengths().iter().sum()
+    }
+
     /// The file as a streamed body.
     pub fn body(self) -> Body {
+        self.body_from(0)
+    }
+
+    /// The file from byte `offset` on, as a streamed body (for `Range: bytes=offset-`).
+    pub fn body_from(self, offset: u64) -> Body {
         let chunks = self.chunks();
-        let stream = futures::stream::unfold(0u64, move |n| {
+        // The chunk holding `offset`, and how much of it to drop.
+        let (first, mut skip) = if offset == 0 {
+            (0, 0)
+        } else {
+            let mut at = 0u64;
+            let mut found = (chunks, 0);
+            for (n, len) in self.chunk_lengths().iter().enumerate() {
+                if offset < at + len {
+                    found = (n as u64, offset - at);
+                    break;
+                }
+                at += len;
+            }
+            found
+        };
+        let stream = futures::stream::unfold(first, move |n| {
             let export = self.clone();
+            let drop = std::mem::take(&mut skip);
             async move {
                 if n >= chunks {
                     return None;
                 }
                 // Made off the async threads: a chunk is a thousand items.
-                let bytes = tokio::task::spawn_blocking(move || export.chunk(n))
-                    .await
-                    .map_err(std::io::Error::other);
+                let bytes =
+                    tokio::task::spawn_blocking(move || export.chunk(n).slice(drop as usize..))
+                        .await
+                        .map_err(std::io::Error::other);
                 Some((bytes, n + 1))
             }
         });
@@ -149,6 +189,7 @@ mod tests {
             count,
             keys: vec!["index".into(), "name".into()],
             format,
+            lengths: Default::default(),
         }
     }
 
@@ -156,6 +197,18 @@ mod tests {
         (0..e.chunks())
             .map(|n| String::from_utf8(e.chunk(n).to_vec()).unwrap())
             .collect()
+    }
+
+    #[tokio::test]
+    async fn any_suffix_of_the_file_is_the_same_bytes() {
+        let e = export(2_500, Format::Csv);
+        let text = whole(&e);
+        assert_eq!(e.byte_len(), text.len() as u64);
+        for offset in [0, 1, 9, 20_000, text.len() as u64 - 1] {
+            let body = e.clone().body_from(offset);
+            let got = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            assert_eq!(&got[..], &text.as_bytes()[offset as usize..], "{offset}");
+        }
     }
 
     #[test]

@@ -395,12 +395,19 @@ pub(super) async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
             count: produced,
             keys,
             format,
+            lengths: Default::default(),
         },
     );
     Ok(ok(types::RunResultExportData { download_url }))
 }
 
-pub(super) async fn download(State(cc): Shared, Path(file): Path<String>) -> Response {
+/// An export file, as a file host serves one: a strong `ETag`, and `Range: bytes=N-` answered
+/// `206` (`416` past the end), unless an `If-Range` names another version.
+pub(super) async fn download(
+    State(cc): Shared,
+    Path(file): Path<String>,
+    request: axum::http::HeaderMap,
+) -> Response {
     let id = file
         .rsplit('_')
         .next()
@@ -410,8 +417,47 @@ pub(super) async fn download(State(cc): Shared, Path(file): Path<String>) -> Res
     let Some(export) = cc.lock().exports.get(&id).cloned() else {
         return (axum::http::StatusCode::NOT_FOUND, "export file not found").into_response();
     };
-    let mut response = Response::new(export.clone().body());
+    let etag = format!("\"{id}\"");
+    let resume = request
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.trim().strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<u64>().ok())
+        .filter(|_| {
+            request
+                .get(header::IF_RANGE)
+                .is_none_or(|v| v.as_bytes() == etag.as_bytes())
+        });
+    let mut response = match resume {
+        None => Response::new(export.clone().body()),
+        Some(offset) => {
+            let measured = export.clone();
+            let total = tokio::task::spawn_blocking(move || measured.byte_len())
+                .await
+                .unwrap_or(0);
+            if offset >= total {
+                let mut r = axum::http::StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{total}")) {
+                    r.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return r;
+            }
+            let mut r = Response::new(export.clone().body_from(offset));
+            *r.status_mut() = axum::http::StatusCode::PARTIAL_CONTENT;
+            let h = r.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {offset}-{}/{total}", total - 1)) {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(total - offset));
+            r
+        }
+    };
     let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(export.format.content_type()),

@@ -393,16 +393,19 @@ impl Run {
     }
 }
 
-/// Streams a URL (a download or log link, not the API: no api-key is sent) to `writer`.
+/// Streams a URL (a download or log link, not the API: no api-key is sent) to `writer`,
+/// resuming with a `Range` request where a broken body stopped (the client's retry policy).
 pub(crate) async fn download<W: AsyncWrite + Unpin>(
     client: &Client,
     url: &str,
     writer: &mut W,
 ) -> Result<u64, Error> {
-    clawkit_runtime::download::download(&client.inner.http, url, writer)
+    let policy = client.inner.runtime.retry_policy();
+    clawkit_runtime::download::download_with(&client.inner.http, url, writer, &policy)
         .await
-        .map_err(|e| match e {
-            DownloadError::Transport(t) => Error::Transport(t),
-            DownloadError::Io(e) => Error::Io(e),
+        .map(|d| d.bytes)
+        .map_err(|e: DownloadError| match e.split() {
+            Ok(t) => Error::Transport(t),
+            Err(io) => Error::Io(io),
         })
 }

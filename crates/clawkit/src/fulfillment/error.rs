@@ -157,9 +157,9 @@ crate::error::api_error_access!(Error, ApiError, Reason, REASONS);
 
 impl From<clawkit_runtime::download::DownloadError> for Error {
     fn from(e: clawkit_runtime::download::DownloadError) -> Self {
-        match e {
-            clawkit_runtime::download::DownloadError::Transport(t) => Error::Transport(t),
-            clawkit_runtime::download::DownloadError::Io(io) => Error::Io(io),
+        match e.split() {
+            Ok(t) => Error::Transport(t),
+            Err(io) => Error::Io(io),
         }
     }
 }
