@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use clawkit::bazhuayu::{Client, ClientBuilder, JsonlSink};
+use clawkit::bazhuayu::{Client, ClientBuilder, JsonlSink, ObjectSink};
 use clawkit_sandbox::Vendor;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -14,7 +14,11 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
     // Check what can be checked before touching the network.
     match &command {
         BazhuayuCommand::Data { out, .. } => {
+            output::check_destination(out, false)?;
             Format::of(out, &[Format::Jsonl, Format::Csv, Format::Json])?;
+        }
+        BazhuayuCommand::Export { out, .. } if output::is_object(out) => {
+            output::check_destination(out, true)?;
         }
         BazhuayuCommand::Export { out, .. } => {
             Format::of(out, &[Format::Jsonl])?;
@@ -96,9 +100,16 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
             out,
             batch_size,
         } => {
-            let mut sink = JsonlSink::open(&out)
-                .await
-                .map_err(|e| Failure::io(format!("cannot open {}", out.display()), e))?;
+            let cannot = |e: &dyn std::fmt::Display| {
+                Failure::io(format!("cannot open {}", out.display()), e)
+            };
+            // A local JSON Lines file, or one object per batch under a prefix.
+            let mut sink = match out.to_str() {
+                Some(url) if output::is_object(&out) => {
+                    Sink::Objects(ObjectSink::open(url).await.map_err(|e| cannot(&e))?)
+                }
+                _ => Sink::File(JsonlSink::open(&out).await.map_err(|e| cannot(&e))?),
+            };
             let bar = output::bar(None, hidden, "exporting");
             let report = client
                 .export_new(&task)
@@ -110,9 +121,12 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
                         "exporting",
                         "rows",
                     );
-                    sink.write(&batch).await?;
+                    match &mut sink {
+                        Sink::File(s) => s.write(&batch).await?,
+                        Sink::Objects(s) => s.write(&batch).await?,
+                    }
                     bar.inc(batch.rows.len() as u64);
-                    Ok::<(), std::io::Error>(())
+                    Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
                 })
                 .await?;
             bar.finish_and_clear();
@@ -131,4 +145,10 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
         }
     }
     Ok(())
+}
+
+/// Where `claw bazhuayu export` writes.
+enum Sink {
+    File(JsonlSink),
+    Objects(ObjectSink),
 }

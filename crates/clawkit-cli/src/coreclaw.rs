@@ -11,7 +11,7 @@ use clawkit_sandbox::Vendor;
 use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWrite;
 
 use crate::output::{self, Format, RowWriter, json_out, table};
 use crate::{CoreclawCommand, Failure, Globals, StatusArg, session};
@@ -57,6 +57,7 @@ pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Fail
     if let CoreclawCommand::Run { out: Some(out), .. } | CoreclawCommand::Results { out, .. } =
         &command
     {
+        output::check_destination(out, false)?;
         Format::of(out, &OUT_FORMATS)?;
     }
     let session = session::start::<Client>(globals, Vendor::Coreclaw, |config| {
@@ -480,11 +481,7 @@ async fn save(
         bar.finish_and_clear();
         return writer.finish().await;
     }
-    let fail = |e: std::io::Error| Failure::io(format!("writing {}", out.display()), e);
-    let file = tokio::fs::File::create(out)
-        .await
-        .map_err(|e| Failure::io(format!("cannot create {}", out.display()), e))?;
-    let mut file = tokio::io::BufWriter::new(file);
+    let mut file = output::create(out).await?;
     let bar = output::bar(None, hidden, "downloading");
     let export = if format == Format::Csv {
         ExportFormat::Csv
@@ -500,7 +497,7 @@ async fn save(
     )
     .await?;
     bar.finish_and_clear();
-    file.flush().await.map_err(fail)?;
+    output::finish(&mut file, out).await?;
     Ok(record.results)
 }
 

@@ -135,8 +135,9 @@ pub enum CoreclawCommand {
         /// Wait for the run to end (a spinner shows status and time).
         #[arg(long)]
         wait: bool,
-        /// Write the results here when the run succeeded (implies --wait): .csv, .json or .jsonl.
-        #[arg(long, value_name = "FILE")]
+        /// Write the results here when the run succeeded (implies --wait): .csv, .json or .jsonl,
+        /// a local path or an object URL (s3://BUCKET/KEY, gs://, az://, file://).
+        #[arg(long, value_name = "FILE|URL")]
         out: Option<PathBuf>,
         /// CoreClaw POSTs the completion event here.
         #[arg(long, value_name = "URL")]
@@ -179,8 +180,9 @@ pub enum CoreclawCommand {
     Results {
         /// Run slug.
         run: String,
-        /// Output file.
-        #[arg(long, value_name = "FILE")]
+        /// Output: .csv, .json or .jsonl, a local path or an object URL (s3://BUCKET/KEY.csv,
+        /// gs://, az://, file://; credentials from AWS_* / GOOGLE_* / AZURE_*).
+        #[arg(long, value_name = "FILE|URL")]
         out: PathBuf,
     },
     /// Balance, traffic and its expiry.
@@ -200,8 +202,9 @@ pub enum BazhuayuCommand {
     Data {
         /// Task id.
         task: String,
-        /// Output file.
-        #[arg(long, value_name = "FILE")]
+        /// Output: .csv, .json or .jsonl, a local path or an object URL (s3://BUCKET/KEY.jsonl,
+        /// gs://, az://, file://).
+        #[arg(long, value_name = "FILE|URL")]
         out: PathBuf,
         /// Rows per request (1 to 1000).
         #[arg(long, default_value_t = 1000)]
@@ -212,8 +215,10 @@ pub enum BazhuayuCommand {
     Export {
         /// Task id.
         task: String,
-        /// Output file (.jsonl), appended to.
-        #[arg(long, value_name = "FILE")]
+        /// Output: a local .jsonl file, appended to, or an object-storage prefix
+        /// (s3://BUCKET/PREFIX/, gs://, az://, file://) that gets one part-N-FINGERPRINT.jsonl
+        /// object per batch.
+        #[arg(long, value_name = "FILE|URL")]
         out: PathBuf,
         /// Rows per batch (1 to 1000).
         #[arg(long, default_value_t = 1000)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value};
-use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 use crate::Failure;
 
@@ -53,26 +53,67 @@ impl Format {
     }
 }
 
+/// Where `--out` writes: a local file, or an object (`s3://`, `gs://`, `az://`, `file://`) streamed
+/// as a multipart upload that becomes visible, whole, when [`finish`] shuts it down.
+pub type Out = BufWriter<Box<dyn AsyncWrite + Unpin + Send>>;
+
+/// Whether `--out` names object storage rather than a local path.
+pub fn is_object(out: &Path) -> bool {
+    out.to_str().is_some_and(clawkit::objects::is_object_url)
+}
+
+/// Checks an object-storage `--out` (its form and the store's configuration) before any request:
+/// a usage error naming what is expected. `prefix`: a folder of objects rather than one object.
+pub fn check_destination(out: &Path, prefix: bool) -> Result<(), Failure> {
+    let Some(url) = out.to_str().filter(|_| is_object(out)) else {
+        return Ok(());
+    };
+    let checked = if prefix {
+        clawkit::objects::Objects::open(url).map(drop)
+    } else {
+        clawkit::objects::ObjectWriter::create(url).map(drop)
+    };
+    checked.map_err(|e| Failure::Usage(format!("--out {e}")))
+}
+
+/// Creates (or truncates) `out`: a local file, or an object upload (configured from the
+/// `AWS_*` / `GOOGLE_*` / `AZURE_*` environment).
+pub async fn create(out: &Path) -> Result<Out, Failure> {
+    let cannot =
+        |e: &dyn std::fmt::Display| Failure::io(format!("cannot create {}", out.display()), e);
+    let inner: Box<dyn AsyncWrite + Unpin + Send> = match out.to_str() {
+        Some(url) if is_object(out) => {
+            Box::new(clawkit::objects::ObjectWriter::create(url).map_err(|e| cannot(&e))?)
+        }
+        _ => Box::new(tokio::fs::File::create(out).await.map_err(|e| cannot(&e))?),
+    };
+    Ok(BufWriter::with_capacity(256 * 1024, inner))
+}
+
+/// Flushes `out` and closes it (for an object, completes the upload: only then it exists).
+pub async fn finish(out: &mut Out, path: &Path) -> Result<(), Failure> {
+    out.shutdown()
+        .await
+        .map_err(|e| Failure::io(format!("writing {}", path.display()), e))
+}
+
 /// Writes JSON objects (result items, data rows) to a file as CSV, a JSON array or JSON Lines,
 /// keeping the vendor's field order. Rows are encoded a batch at a time.
 pub struct RowWriter {
     path: PathBuf,
     format: Format,
-    file: BufWriter<tokio::fs::File>,
+    file: Out,
     columns: Option<Vec<String>>,
     rows: u64,
 }
 
 impl RowWriter {
-    /// Creates (or truncates) `path`.
+    /// Creates (or truncates) `path`, a local file or an object URL.
     pub async fn create(path: &Path, format: Format) -> Result<Self, Failure> {
-        let file = tokio::fs::File::create(path)
-            .await
-            .map_err(|e| Failure::io(format!("cannot create {}", path.display()), e))?;
         Ok(Self {
             path: path.to_path_buf(),
             format,
-            file: BufWriter::new(file),
+            file: create(path).await?,
             columns: None,
             rows: 0,
         })
@@ -138,7 +179,7 @@ impl RowWriter {
                 .await
                 .map_err(|e| fail(e.to_string()))?;
         }
-        self.file.flush().await.map_err(|e| fail(e.to_string()))?;
+        finish(&mut self.file, &self.path).await?;
         Ok(self.rows)
     }
 }

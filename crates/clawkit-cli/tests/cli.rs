@@ -1058,3 +1058,83 @@ async fn botswin_session_prints_its_url_and_ends_cleanly_on_ctrl_c() {
     let o = claw_botswin(&sb, &["--json", "botswin", "user-data", "list"]).await;
     assert_eq!(json(&o)["items"][0]["isLocked"], false);
 }
+
+/// `--out` to object storage: CoreClaw results as JSON Lines and CSV, and Bazhuayu's export as
+/// one part per batch under a prefix, at `prefix` (`file://` or `s3://`).
+async fn object_destinations(prefix: &str) {
+    let sb = sandbox(20).await;
+    let objects = clawkit::objects::Objects::open(prefix).unwrap();
+    for name in ["items.jsonl", "items.csv"] {
+        let url = format!("{prefix}{name}");
+        let o = claw(
+            &sb,
+            &[
+                "coreclaw",
+                "run",
+                LOAD,
+                "--set",
+                "count=25000",
+                "--out",
+                &url,
+            ],
+        )
+        .await;
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains(&format!("wrote 25000 items to {url}")),
+            "{}",
+            stdout(&o)
+        );
+        let bytes = objects.get(name).await.unwrap();
+        let lines: Vec<&[u8]> = bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        let header = name.ends_with(".csv") as usize;
+        assert_eq!(lines.len(), 25_000 + header, "{name}");
+    }
+    let parts = format!("{prefix}bazhuayu/");
+    let o = claw_bzy(
+        &sb,
+        &[
+            "bazhuayu",
+            "export",
+            "337fd7d7-aded-4081-9104-2b551161ccc8",
+            "--out",
+            &parts,
+            "--batch-size",
+            "1000",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let names = clawkit::objects::Objects::open(&parts)
+        .unwrap()
+        .names()
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 3, "2,500 rows in batches of 1000: {names:?}");
+    // A bad destination is a usage-level error naming the expected form, before any request.
+    let o = claw(
+        &sb,
+        &["coreclaw", "results", "RUN", "--out", "s3://only-a-bucket"],
+    )
+    .await;
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("s3://BUCKET/KEY"), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn out_to_file_urls() {
+    let dir = std::env::temp_dir().join(format!("claw-objects-{}", std::process::id()));
+    object_destinations(&format!("file://{}/", dir.display())).await;
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+#[ignore = "needs an S3-compatible server: contract/s3.sh cargo test -p clawkit-cli --test cli -- --ignored"]
+async fn out_to_s3() {
+    let bucket =
+        std::env::var("CLAWKIT_TEST_BUCKET").expect("CLAWKIT_TEST_BUCKET (contract/s3.sh)");
+    object_destinations(&format!("s3://{bucket}/cli-test-{}/", std::process::id())).await;
+}

@@ -17,7 +17,10 @@
 //!   error calls transient ([`Classify`]), never repeating blindly a request that may have created
 //!   something;
 //! - **paging** ([`Paged`]): page numbers, returned offsets or cursors, resumable;
-//! - **downloads** ([`download::download`]) to any `AsyncWrite`;
+//! - **downloads** ([`download::download`]) to any `AsyncWrite`, resumed with `Range` where they
+//!   broke off;
+//! - **object storage** (`objects`, feature `object-store`): streaming multipart writers to
+//!   `s3://`, `gs://`, `az://` and `file://` destinations, configured from the environment;
 //! - **config** ([`ClientConfig`], `from_env(prefix)`), shared by the library and the CLI;
 //! - **waits** ([`wait`]): polling a long job with a growing interval and a deadline, each new
 //!   snapshot as a stream;
@@ -52,6 +55,8 @@ pub mod config;
 pub mod download;
 pub mod error;
 pub mod limit;
+#[cfg(feature = "object-store")]
+pub mod objects;
 pub mod paging;
 #[cfg(feature = "relay")]
 pub mod relay;

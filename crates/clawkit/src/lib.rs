@@ -42,6 +42,9 @@ mod error;
 pub mod fulfillment;
 
 pub use clawkit_runtime as runtime;
+/// Object storage destinations (feature `object-store`): see [`runtime::objects`].
+#[cfg(feature = "object-store")]
+pub use clawkit_runtime::objects;
 pub use clawkit_runtime::{
     Classify, ClientConfig, ConfigError, ErrorKind, Page, Paged, RetryPolicy, TransportError,
     Verdict,

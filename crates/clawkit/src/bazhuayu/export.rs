@@ -229,6 +229,95 @@ impl JsonlSink {
     }
 }
 
+/// One object per batch under an object-storage prefix (feature `object-store`), each written
+/// whole before the batch is marked exported, exactly once across crashes and re-deliveries.
+///
+/// Batch `n` becomes `PREFIX/part-0000000n-FINGERPRINT.jsonl` (JSON Lines; the first 16 hex
+/// digits of [`Batch::fingerprint`]) in one PUT, so a part is either complete and durable or
+/// absent. On open, the parts already there are listed: numbering goes on after the last one, and
+/// a batch whose fingerprint is the last part's is skipped (it was written; only the "exported"
+/// mark was missing). Reading the parts in name order gives the rows in export order.
+///
+/// ```no_run
+/// # async fn demo(client: clawkit::bazhuayu::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use clawkit::bazhuayu::ObjectSink;
+///
+/// // AWS_* from the environment, as the AWS CLI reads them.
+/// let mut sink = ObjectSink::open("s3://my-bucket/bazhuayu/task-337fd7d7/").await?;
+/// let report = client
+///     .export_new("337fd7d7-aded-4081-9104-2b551161ccc8")
+///     .run(async |batch| sink.write(&batch).await)
+///     .await?;
+/// println!("{} rows in {} parts under {}", report.rows, report.batches, sink.url());
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "object-store")]
+#[derive(Debug)]
+pub struct ObjectSink {
+    objects: clawkit_runtime::objects::Objects,
+    next: u64,
+    last: Option<String>,
+}
+
+#[cfg(feature = "object-store")]
+impl ObjectSink {
+    /// Opens the prefix (an `s3://`, `gs://`, `az://` or `file://` URL) and reads which parts it
+    /// already holds.
+    pub async fn open(prefix: &str) -> Result<Self, clawkit_runtime::objects::ObjectError> {
+        let objects = clawkit_runtime::objects::Objects::open(prefix)?;
+        let (mut next, mut last) = (1, None);
+        for name in objects.names().await? {
+            let Some((n, fp)) = name
+                .strip_prefix("part-")
+                .and_then(|r| r.strip_suffix(".jsonl"))
+                .and_then(|r| r.split_once('-'))
+                .and_then(|(n, fp)| Some((n.parse::<u64>().ok()?, fp)))
+            else {
+                continue;
+            };
+            if n >= next {
+                next = n + 1;
+                last = Some(fp.to_string());
+            }
+        }
+        Ok(Self {
+            objects,
+            next,
+            last,
+        })
+    }
+
+    /// The prefix written to.
+    pub fn url(&self) -> &str {
+        self.objects.url()
+    }
+
+    /// Writes a batch as the next part, unless it is the batch written last.
+    pub async fn write(
+        &mut self,
+        batch: &Batch,
+    ) -> Result<(), clawkit_runtime::objects::ObjectError> {
+        let fingerprint = batch.fingerprint();
+        let short = &fingerprint[..16.min(fingerprint.len())];
+        if self.last.as_deref() == Some(short) {
+            tracing::debug!(prefix = self.url(), "batch already written; skipped");
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        for row in &batch.rows {
+            // A Row is a JSON object: encoding it cannot fail.
+            let _ = serde_json::to_writer(&mut bytes, row);
+            bytes.push(b'\n');
+        }
+        let name = format!("part-{:08}-{short}.jsonl", self.next);
+        self.objects.put(&name, bytes.into()).await?;
+        self.next += 1;
+        self.last = Some(short.to_string());
+        Ok(())
+    }
+}
+
 trait SeekTo {
     async fn seek_to(&mut self, at: u64) -> std::io::Result<()>;
 }

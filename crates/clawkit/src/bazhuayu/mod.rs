@@ -41,6 +41,8 @@ use serde::de::DeserializeOwned;
 
 pub use data::{DataByOffset, Page, Row};
 pub use error::Error;
+#[cfg(feature = "object-store")]
+pub use export::ObjectSink;
 pub use export::{Batch, ExportNew, ExportReport, JsonlSink};
 
 use token::PasswordGrant;

@@ -161,6 +161,11 @@ pub enum Error {
     /// Writing an export or log file failed.
     #[error("writing the output failed: {0}")]
     Io(#[from] std::io::Error),
+    /// Writing to object storage failed (feature `object-store`): a bad destination URL, missing
+    /// credentials, or the store's refusal.
+    #[cfg(feature = "object-store")]
+    #[error(transparent)]
+    Storage(#[from] clawkit_runtime::objects::ObjectError),
 }
 
 crate::error::vendor_error!(Error);
@@ -195,6 +200,8 @@ impl Classify for Error {
             Error::Decode { .. } => K::Transport,
             Error::Config(_) => K::Config,
             Error::Io(_) => K::Other,
+            #[cfg(feature = "object-store")]
+            Error::Storage(_) => K::Other,
         };
         Verdict::of(kind).final_()
     }

@@ -102,6 +102,35 @@ impl Run {
         download(&self.client, &url, writer).await
     }
 
+    /// Exports every result as `format` straight to object storage (feature `object-store`):
+    /// `s3://bucket/key.csv`, `gs://…`, `az://…` or `file:///…`, configured from the environment
+    /// (see [`crate::objects`]). The file is streamed as a multipart upload: no temporary file,
+    /// flat memory, a download that breaks off resumed where it stopped. The object appears,
+    /// whole, only when everything was written; on failure the upload is abandoned. Returns the
+    /// bytes written.
+    ///
+    /// ```no_run
+    /// # async fn demo(run: clawkit::coreclaw::Run) -> Result<(), clawkit::coreclaw::Error> {
+    /// use clawkit::coreclaw::ExportFormat;
+    ///
+    /// let bytes = run.export_to(ExportFormat::Csv, "s3://my-bucket/runs/latest.csv").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "object-store")]
+    pub async fn export_to(&self, format: ExportFormat, destination: &str) -> Result<u64, Error> {
+        let mut writer = clawkit_runtime::objects::ObjectWriter::create(destination)?;
+        match self.export(format, &mut writer).await {
+            Ok(_) => Ok(writer.finish().await?),
+            Err(e) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(error = %abort, "could not abandon the upload");
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Asks CoreClaw for an export file and returns its temporary download URL.
     pub async fn export_url(&self, format: ExportFormat, keys: &[&str]) -> Result<String, Error> {
         let body = types::RunResultExportRequest {
