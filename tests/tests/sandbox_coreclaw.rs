@@ -523,6 +523,51 @@ async fn results_page_and_export_honours_filter_keys() {
         .unwrap();
     assert_eq!(text.lines().count(), 2501);
     assert_eq!(text.lines().next(), Some("name"));
+
+    // The download URL answers as a file host: a strong ETag, ranges from any byte, 416 past the
+    // end, and the whole file when If-Range names another version.
+    let url = csv.data()["download_url"].as_str().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let whole = http.get(&url).send().await.unwrap();
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    let etag = whole.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+    let len = text.len();
+    for from in [1, 1000, len - 1] {
+        let part = http
+            .get(&url)
+            .header("range", format!("bytes={from}-"))
+            .header("if-range", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(part.status(), 206);
+        assert_eq!(
+            part.headers()["content-range"],
+            format!("bytes {from}-{}/{len}", len - 1).as_str()
+        );
+        assert_eq!(part.text().await.unwrap(), text[from..]);
+    }
+    let past = http
+        .get(&url)
+        .header("range", format!("bytes={len}-"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 416);
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{len}").as_str()
+    );
+    let other = http
+        .get(&url)
+        .header("range", "bytes=10-")
+        .header("if-range", "\"another-version\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    assert_eq!(other.text().await.unwrap(), text);
     assert_invalid(
         &api.post(
             "/api/v1/run/result/export",

@@ -14,11 +14,11 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
     // Check what can be checked before touching the network.
     match &command {
         BazhuayuCommand::Data { out, .. } => {
-            output::check_destination(out, false)?;
+            output::check_destination(out, false).await?;
             Format::of(out, &[Format::Jsonl, Format::Csv, Format::Json])?;
         }
         BazhuayuCommand::Export { out, .. } if output::is_object(out) => {
-            output::check_destination(out, true)?;
+            output::check_destination(out, true).await?;
         }
         BazhuayuCommand::Export { out, .. } => {
             Format::of(out, &[Format::Jsonl])?;

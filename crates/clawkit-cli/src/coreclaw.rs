@@ -57,7 +57,7 @@ pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Fail
     if let CoreclawCommand::Run { out: Some(out), .. } | CoreclawCommand::Results { out, .. } =
         &command
     {
-        output::check_destination(out, false)?;
+        output::check_destination(out, false).await?;
         Format::of(out, &OUT_FORMATS)?;
     }
     let session = session::start::<Client>(globals, Vendor::Coreclaw, |config| {

@@ -62,18 +62,28 @@ pub fn is_object(out: &Path) -> bool {
     out.to_str().is_some_and(clawkit::objects::is_object_url)
 }
 
-/// Checks an object-storage `--out` (its form and the store's configuration) before any request:
-/// a usage error naming what is expected. `prefix`: a folder of objects rather than one object.
-pub fn check_destination(out: &Path, prefix: bool) -> Result<(), Failure> {
+/// Checks an object-storage `--out` before any vendor request: its form (a usage error naming
+/// what is expected), then, with one list request, that the bucket exists and the credentials
+/// reach it (so a paid run is not started with nowhere to put its results). `prefix`: a folder of
+/// objects rather than one object.
+pub async fn check_destination(out: &Path, prefix: bool) -> Result<(), Failure> {
     let Some(url) = out.to_str().filter(|_| is_object(out)) else {
         return Ok(());
     };
-    let checked = if prefix {
-        clawkit::objects::Objects::open(url).map(drop)
-    } else {
-        clawkit::objects::ObjectWriter::create(url).map(drop)
+    let usage = |e: clawkit::objects::ObjectError| Failure::Usage(format!("--out {e}"));
+    let unreachable = |e: clawkit::objects::ObjectError| {
+        Failure::Other(
+            format!("--out {e}"),
+            Some("check the bucket name and the AWS_* / GOOGLE_* / AZURE_* credentials".into()),
+        )
     };
-    checked.map_err(|e| Failure::Usage(format!("--out {e}")))
+    if prefix {
+        let objects = clawkit::objects::Objects::open(url).map_err(usage)?;
+        objects.check().await.map_err(unreachable)
+    } else {
+        let writer = clawkit::objects::ObjectWriter::create(url).map_err(usage)?;
+        writer.check().await.map_err(unreachable)
+    }
 }
 
 /// Creates (or truncates) `out`: a local file, or an object upload (configured from the

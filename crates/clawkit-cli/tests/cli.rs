@@ -1122,6 +1122,7 @@ async fn object_destinations(prefix: &str) {
     .await;
     assert!(!o.status.success());
     assert!(stderr(&o).contains("s3://BUCKET/KEY"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "a usage error");
 }
 
 #[tokio::test]
@@ -1137,4 +1138,30 @@ async fn out_to_s3() {
     let bucket =
         std::env::var("CLAWKIT_TEST_BUCKET").expect("CLAWKIT_TEST_BUCKET (contract/s3.sh)");
     object_destinations(&format!("s3://{bucket}/cli-test-{}/", std::process::id())).await;
+    // A bucket that does not exist is found before the paid run starts: no run is made.
+    let sb = sandbox(20).await;
+    let o = claw(
+        &sb,
+        &[
+            "coreclaw",
+            "run",
+            LOAD,
+            "--set",
+            "count=10",
+            "--out",
+            "s3://no-such-bucket-clawkit/x.csv",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("started"),
+        "no run started: {}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("no-such-bucket-clawkit"),
+        "{}",
+        stderr(&o)
+    );
 }

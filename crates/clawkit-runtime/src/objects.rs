@@ -114,11 +114,36 @@ fn open(destination: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath), ObjectE
     Ok((store, path))
 }
 
+/// Lists `folder` once: proves the bucket exists and the credentials may read it, before a long
+/// job produces anything to write. A local folder that does not exist yet is fine (it is made).
+async fn reachable(
+    url: &str,
+    store: &dyn ObjectStore,
+    folder: &ObjectPath,
+    local: bool,
+) -> Result<(), ObjectError> {
+    match store.list_with_delimiter(Some(folder)).await {
+        Ok(_) => Ok(()),
+        Err(object_store::Error::NotFound { .. }) if local => Ok(()),
+        Err(source) => Err(ObjectError::Store {
+            url: url.to_string(),
+            source,
+        }),
+    }
+}
+
+/// The folder of `path` (everything before its last segment).
+fn folder_of(path: &ObjectPath) -> ObjectPath {
+    let parts: Vec<_> = path.parts().collect();
+    ObjectPath::from_iter(parts[..parts.len().saturating_sub(1)].iter().cloned())
+}
+
 /// A streaming writer to one object; see the module docs.
 pub struct ObjectWriter {
     url: String,
     inner: BufWriter,
     written: u64,
+    check: (Arc<dyn ObjectStore>, ObjectPath),
 }
 
 impl std::fmt::Debug for ObjectWriter {
@@ -137,10 +162,18 @@ impl ObjectWriter {
         let (store, path) = open(destination)?;
         Ok(Self {
             url: destination.to_string(),
+            check: (store.clone(), folder_of(&path)),
             inner: BufWriter::with_capacity(store, path, PART_SIZE)
                 .with_max_concurrency(PARTS_IN_FLIGHT),
             written: 0,
         })
+    }
+
+    /// Checks, with one list request of the key's folder, that the bucket exists and the
+    /// credentials can reach it: worth doing before a job whose output would have nowhere to go.
+    pub async fn check(&self) -> Result<(), ObjectError> {
+        let local = self.url.starts_with("file:");
+        reachable(&self.url, self.check.0.as_ref(), &self.check.1, local).await
     }
 
     /// The destination.
@@ -226,6 +259,12 @@ impl Objects {
     /// The prefix, ending in `/`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Checks, with one list request, that the bucket exists and the credentials can reach it.
+    pub async fn check(&self) -> Result<(), ObjectError> {
+        let local = self.url.starts_with("file:");
+        reachable(&self.url, self.store.as_ref(), &self.prefix, local).await
     }
 
     fn error(&self, source: object_store::Error) -> ObjectError {
@@ -318,6 +357,7 @@ mod tests {
         for _ in 0..13 {
             w.write_all(&chunk).await.unwrap();
         }
+        w.check().await.unwrap();
         assert!(!file.exists(), "nothing visible before finish");
         assert_eq!(w.finish().await.unwrap(), 13 << 20);
         assert_eq!(std::fs::metadata(&file).unwrap().len(), 13 << 20);
