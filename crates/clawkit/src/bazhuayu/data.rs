@@ -23,8 +23,9 @@ pub type Page = clawkit_runtime::Page<Row, i64>;
 
 impl Client {
     /// A task's data by offset: every row exactly once, in order, across token renewals and
-    /// retries, 1000 rows a request (the most the service allows). The stream owns a client
-    /// handle: it can be spawned onto a task.
+    /// retries, 1000 rows a request (the most the service allows). The next page is requested as
+    /// soon as a page arrives, while the caller works on it (`.prefetch(0)` waits until asked).
+    /// The stream owns a client handle: it can be spawned onto a task.
     pub fn data_by_offset(&self, task: &str) -> DataByOffset {
         let client = self.clone();
         let task = task.to_string();

@@ -32,7 +32,11 @@ impl Run {
     ///
     /// Each item comes exactly once: the stream advances by the items actually received, asks a
     /// short page again, retries a failed page with backoff, and ends when a page has nothing new,
-    /// never trusting a reported total. One page is held in memory at a time. The internal
+    /// never trusting a reported total. Once the first page gave the total, the next 8 pages
+    /// ([`clawkit_runtime::DEFAULT_PREFETCH`]) are read ahead, concurrently and in order, so a
+    /// distant server's latency is paid once per 8 pages; `.prefetch(n)` changes that (`0`: one
+    /// page at a time) and a 4290 makes it read fewer ahead for a while. At most `n + 2` pages
+    /// are held in memory. The internal
     /// `__coreclaw_data_id__` field is kept. Call it after the run ended (see [`Run::wait`]); on a
     /// running run it yields what exists so far. The stream owns a client handle: it can be
     /// spawned onto a task.
