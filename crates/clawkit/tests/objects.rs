@@ -49,6 +49,30 @@ async fn coreclaw_export_to(prefix: &str) {
     let stored = Objects::open(prefix).unwrap().get("run.csv").await.unwrap();
     assert!(stored[..] == whole[..], "the object is byte-identical");
 
+    // The items as JSON Lines, read ahead through result pages that fail now and then.
+    sb.clear_faults();
+    sb.add_fault(
+        FaultRule::new(FaultKind::Code4290)
+            .vendor(Vendor::Coreclaw)
+            .route("/api/v1/run/result/list")
+            .every(5),
+    );
+    let url = format!("{prefix}items.jsonl");
+    assert_eq!(run.items_to(&url).await.unwrap(), 170_000);
+    let stored = Objects::open(prefix)
+        .unwrap()
+        .get("items.jsonl")
+        .await
+        .unwrap();
+    let mut next = 0u64;
+    for line in stored.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let item: Map<String, Value> = serde_json::from_slice(line).unwrap();
+        assert_eq!(item["index"], next, "in order, exactly once");
+        next += 1;
+    }
+    assert_eq!(next, 170_000);
+    assert!(sb.faults()[0].hits > 0);
+
     // A destination that is not one is named, before anything is exported.
     let e = run
         .export_to(ExportFormat::Csv, "s3://bucket-without-key")

@@ -135,6 +135,55 @@ impl Run {
         }
     }
 
+    /// Writes every result item as JSON Lines (one object per line, the Worker's field order)
+    /// straight to object storage (feature `object-store`), from [`Run::items`]: read ahead,
+    /// every item exactly once, streamed as a multipart upload in flat memory. The object
+    /// appears, whole, only when every item was written; on failure the upload is abandoned.
+    /// Returns the items written.
+    ///
+    /// ```no_run
+    /// # async fn demo(run: clawkit::coreclaw::Run) -> Result<(), clawkit::coreclaw::Error> {
+    /// let items = run.items_to("gs://my-bucket/runs/latest.jsonl").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "object-store")]
+    pub async fn items_to(&self, destination: &str) -> Result<u64, Error> {
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let mut writer = clawkit_runtime::objects::ObjectWriter::create(destination)?;
+        let mut items = self.items();
+        let mut buffer = Vec::with_capacity(256 * 1024);
+        let mut count = 0u64;
+        let written: Result<(), Error> = async {
+            while let Some(item) = items.next().await {
+                // A JSON object from the API: encoding it again cannot fail.
+                let _ = serde_json::to_writer(&mut buffer, &item?);
+                buffer.push(b'\n');
+                count += 1;
+                if buffer.len() >= 256 * 1024 {
+                    writer.write_all(&buffer).await?;
+                    buffer.clear();
+                }
+            }
+            writer.write_all(&buffer).await?;
+            Ok(())
+        }
+        .await;
+        match written {
+            Ok(()) => {
+                writer.finish().await?;
+                Ok(count)
+            }
+            Err(e) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(error = %abort, "could not abandon the upload");
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Asks CoreClaw for an export file and returns its temporary download URL.
     pub async fn export_url(&self, format: ExportFormat, keys: &[&str]) -> Result<String, Error> {
         let body = types::RunResultExportRequest {
