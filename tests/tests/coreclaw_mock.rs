@@ -194,7 +194,7 @@ async fn run_detail_decodes_status_and_both_worker_field_names() {
         .await
         .unwrap();
     mock.assert_async().await;
-    assert_eq!(detail.data.status, RunStatus::Aborted);
+    assert_eq!(detail.data.status, RunStatus::Aborting);
     assert_eq!(
         detail.data.actors_slug.as_deref(),
         Some("01KNXSHE0Y7DZKF1N8B1EMFX35")

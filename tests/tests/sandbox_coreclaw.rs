@@ -354,7 +354,9 @@ async fn sync_runs_wait_and_failures_and_aborts_are_final() {
     assert_eq!(detail["status"], 4);
     assert!(detail["err_msg"].as_str().unwrap().contains("sandbox:fail"));
 
-    // abort: a run in progress ends in 5; aborting again is 70002; unknown runs are 70001
+    // abort: a run in progress reports 5 (aborting, not final) while it stops, asking again
+    // changes nothing, then it ends as 4 saying it was aborted; aborting an ended run is 70002;
+    // unknown runs are 70001
     let long = Sandbox::builder()
         .run_duration(Duration::from_secs(60))
         .start()
@@ -373,7 +375,15 @@ async fn sync_runs_wait_and_failures_and_aborts_are_final() {
         .post("/api/v1/run/detail", json!({"run_slug": run}))
         .await;
     assert_eq!(aborted.data()["status"], 5);
-    assert!(aborted.data()["finished_at"].as_i64().unwrap() > 0);
+    assert_eq!(aborted.data()["finished_at"], 0);
+    let again = long_api
+        .post("/api/v1/scraper/abort", json!({"run_slug": run}))
+        .await;
+    assert_eq!(again.code(), 0);
+    let ended = wait_final(&long_api, &run).await;
+    assert_eq!(ended["status"], 4);
+    assert_eq!(ended["err_msg"], "Run aborted by the user.");
+    assert!(ended["finished_at"].as_i64().unwrap() > 0);
     let again = long_api
         .post("/api/v1/scraper/abort", json!({"run_slug": run}))
         .await;

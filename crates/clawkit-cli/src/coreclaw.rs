@@ -28,7 +28,7 @@ fn status_of(arg: StatusArg) -> RunStatus {
         StatusArg::Running => RunStatus::Running,
         StatusArg::Succeeded => RunStatus::Succeeded,
         StatusArg::Failed => RunStatus::Failed,
-        StatusArg::Aborted => RunStatus::Aborted,
+        StatusArg::Aborting => RunStatus::Aborting,
     }
 }
 
@@ -119,7 +119,7 @@ pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Fail
             if globals.json {
                 json_out(&json!({"run_slug": run, "aborted": true}));
             } else {
-                println!("run {run} aborted");
+                println!("run {run} aborting (it ends as failed once stopped)");
             }
             Ok(())
         }
@@ -368,7 +368,10 @@ async fn wait(
                     && ask(&format!("abort run {}? [y/N] ", run.slug())).await);
             if abort {
                 match run.abort().await {
-                    Ok(()) => eprintln!("run {} aborted", run.slug()),
+                    Ok(()) => eprintln!(
+                        "run {} aborting (it ends as failed once stopped)",
+                        run.slug()
+                    ),
                     Err(e) => eprintln!("could not abort run {}: {e}", run.slug()),
                 }
             } else {

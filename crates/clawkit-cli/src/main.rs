@@ -93,8 +93,9 @@ pub enum StatusArg {
     Succeeded,
     /// 4
     Failed,
-    /// 5
-    Aborted,
+    /// 5: an abort was asked and the run is stopping (it then ends as failed)
+    #[value(alias = "aborted")]
+    Aborting,
 }
 
 #[derive(Subcommand)]

@@ -275,7 +275,19 @@ async fn every_error_code_is_typed() {
     assert!(matches!(err, Error::Timeout { .. }));
     let resumed = slow_client.run(err.run_slug().unwrap());
     resumed.abort().await.unwrap();
-    assert_eq!(resumed.wait().await.unwrap().status, RunStatus::Aborted);
+    // 5 is "aborting", not final: a short grace returns it as it is, a longer one sees it end.
+    let stopping = resumed.wait().await.unwrap();
+    assert_eq!(stopping.status, RunStatus::Aborting);
+    assert!(stopping.is_aborting() && !stopping.is_final());
+    let ended = resumed
+        .wait_with(WaitOptions {
+            aborting_grace: Duration::from_secs(10),
+            ..fast_wait()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ended.status, RunStatus::Failed);
+    assert_eq!(ended.err_msg, "Run aborted by the user.");
 }
 
 #[tokio::test]

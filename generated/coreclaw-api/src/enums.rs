@@ -189,7 +189,7 @@ impl<'de> ::serde::Deserialize<'de> for StatusCode {
         <i64 as ::serde::Deserialize>::deserialize(deserializer).map(StatusCode::from)
     }
 }
-///Run status: 1 ready, 2 running, 3 succeeded, 4 failed, 5 aborted. CoreClaw's spec and guide call 5 "aborting", its docs "Aborted"; either way it is final once reported by run detail.
+///Inferred: what follows status 5. CoreClaw names no status for a run that finished aborting, so a run leaves 5 for 4 (failed, `err_msg` saying it was aborted) once stopped, as the sandbox does; a client should treat a run still at 5 after a grace period as ended. From the guide and the vendor file: 1 ready, 2 running, 3 succeeded, 4 failed, 5 aborting (正在中止). Only 3 and 4 are final: 5 means an abort was asked and the run is stopping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RunStatus {
     ///`1`: ready
@@ -200,8 +200,8 @@ pub enum RunStatus {
     Succeeded,
     ///`4`: failed
     Failed,
-    ///`5`: aborted
-    Aborted,
+    ///`5`: aborting
+    Aborting,
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(i64),
 }
@@ -212,7 +212,7 @@ impl RunStatus {
         RunStatus::Running,
         RunStatus::Succeeded,
         RunStatus::Failed,
-        RunStatus::Aborted,
+        RunStatus::Aborting,
     ];
     /// The integer on the wire.
     pub fn code(self) -> i64 {
@@ -221,7 +221,7 @@ impl RunStatus {
             RunStatus::Running => 2i64,
             RunStatus::Succeeded => 3i64,
             RunStatus::Failed => 4i64,
-            RunStatus::Aborted => 5i64,
+            RunStatus::Aborting => 5i64,
             RunStatus::Unknown(value) => value,
         }
     }
@@ -232,7 +232,7 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
-            RunStatus::Aborted => "aborted",
+            RunStatus::Aborting => "aborting",
             RunStatus::Unknown(_) => "not listed in the spec",
         }
     }
@@ -244,7 +244,7 @@ impl ::std::convert::From<i64> for RunStatus {
             2i64 => RunStatus::Running,
             3i64 => RunStatus::Succeeded,
             4i64 => RunStatus::Failed,
-            5i64 => RunStatus::Aborted,
+            5i64 => RunStatus::Aborting,
             other => RunStatus::Unknown(other),
         }
     }

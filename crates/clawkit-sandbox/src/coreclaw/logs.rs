@@ -34,6 +34,15 @@ pub(super) fn log_entries(run: &Run, now: Instant) -> Vec<types::LogEntry> {
             },
         ));
     }
+    // The abort stays in the log when the run then ends as failed.
+    if let Some(at) = run.aborted.filter(|at| *at <= now) {
+        let millis = at.saturating_duration_since(run.created).as_millis() as i64;
+        lines.push((
+            LogLevel::Warn,
+            "SYSTEM: Aborting the run.".into(),
+            run.created_unix * 1000 + millis,
+        ));
+    }
     match snap.status {
         RunStatus::Succeeded => lines.push((
             LogLevel::Info,
@@ -43,11 +52,6 @@ pub(super) fn log_entries(run: &Run, now: Instant) -> Vec<types::LogEntry> {
         RunStatus::Failed => lines.push((
             LogLevel::Error,
             run.record(now).err_msg,
-            snap.finished_at * 1000,
-        )),
-        RunStatus::Aborted => lines.push((
-            LogLevel::Warn,
-            "SYSTEM: Run aborted by the user.".into(),
             snap.finished_at * 1000,
         )),
         _ => {}

@@ -528,7 +528,17 @@ pub(super) async fn abort(State(cc): Shared, body: Bytes) -> Answer {
             error.status = axum::http::StatusCode::CONFLICT;
             return Err(error);
         }
-        run.aborted = Some(now);
+        // Asking again while it stops changes nothing.
+        if run.aborted.is_none() {
+            run.aborted = Some(now);
+            let stopping = run.aborting();
+            let cc = cc.clone();
+            let slug = slug.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(stopping).await;
+                settle(&cc, &slug);
+            });
+        }
     }
     settle(&cc, &slug);
     Ok(ok(Value::Null))

@@ -97,12 +97,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Whether the status is final (3, 4 or 5).
+    /// Whether the status is final (3 or 4; 5 is "aborting", on its way to 4).
     pub fn is_final(&self) -> bool {
-        matches!(
-            self.status,
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Aborted
-        )
+        matches!(self.status, RunStatus::Succeeded | RunStatus::Failed)
     }
 }
 
@@ -153,6 +150,12 @@ impl Run {
         }
     }
 
+    /// How long an aborted run stays at 5 (aborting) before it ends as 4 (failed): a tenth of its
+    /// planned duration, at most 2 s.
+    pub fn aborting(&self) -> Duration {
+        self.duration.mul_f64(0.1).min(Duration::from_secs(2))
+    }
+
     /// When the run reaches its final status by itself.
     pub fn natural_end(&self) -> Instant {
         let share = if self.fails { FAIL_SHARE } else { 1.0 };
@@ -183,8 +186,13 @@ impl Run {
         let secs = |d: Duration| d.as_secs_f64().round() as i64;
         let start_offset = self.duration.mul_f64(READY_SHARE);
         let started_at = self.created_unix + secs(start_offset);
+        // An abort freezes the results at once; the run reports 5 while it stops, then 4.
+        let stopped = self.aborted.filter(|at| *at <= now);
         let (end, status) = match self.aborted {
-            Some(at) if at <= now => (Some(at), RunStatus::Aborted),
+            Some(at) if at + self.aborting() <= now => {
+                (Some(at + self.aborting()), RunStatus::Failed)
+            }
+            Some(at) if at <= now => (None, RunStatus::Aborting),
             _ if now >= self.natural_end() => (
                 Some(self.natural_end()),
                 if self.fails {
@@ -199,9 +207,12 @@ impl Run {
         let until = end.unwrap_or(now);
         let elapsed = until.saturating_duration_since(self.created);
         let ran = elapsed.saturating_sub(start_offset);
+        let producing = stopped
+            .unwrap_or(until)
+            .saturating_duration_since(self.created);
         Snapshot {
             status,
-            produced: self.produced_at(elapsed),
+            produced: self.produced_at(producing),
             started_at: if status == RunStatus::Ready || (end.is_some() && ran.is_zero()) {
                 0
             } else {
@@ -222,7 +233,9 @@ impl Run {
         let snap = self.at(now);
         types::RunSummary {
             status: snap.status,
-            err_msg: if snap.status == RunStatus::Failed {
+            err_msg: if snap.status == RunStatus::Failed && self.aborted.is_some() {
+                ABORTED_MESSAGE.to_string()
+            } else if snap.status == RunStatus::Failed {
                 format!("Navigation timeout of 30000 ms exceeded (input contains `{FAIL_MARKER}`)")
             } else {
                 String::new()
@@ -243,6 +256,9 @@ impl Run {
         }
     }
 }
+
+/// The `err_msg` of a run that ended because it was aborted.
+pub const ABORTED_MESSAGE: &str = "Run aborted by the user.";
 
 /// The sandbox account.
 #[derive(Debug, Clone)]
@@ -311,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn the_marker_fails_halfway_and_abort_is_final() {
+    fn the_marker_fails_halfway_and_an_abort_goes_through_aborting_to_failed() {
         let r = run(
             json!({"count": 100, "payload_bytes": 1, "note": "sandbox:fail"}),
             1_000,
@@ -321,8 +337,17 @@ mod tests {
         assert_eq!(end.produced, 50);
         let mut r = run(json!({"count": 100}), 10_000);
         r.aborted = Some(r.created + Duration::from_millis(3_250));
+        let aborting = r.at(r.created + Duration::from_millis(3_500));
+        assert_eq!(aborting.status, RunStatus::Aborting);
+        assert!(!aborting.is_final());
+        assert_eq!(aborting.produced, 25, "results stop at the abort");
+        assert_eq!(aborting.finished_at, 0);
         let snap = r.at(r.created + Duration::from_secs(60));
-        assert_eq!(snap.status, RunStatus::Aborted);
+        assert_eq!(snap.status, RunStatus::Failed);
         assert_eq!(snap.produced, 25);
+        assert_eq!(
+            r.record(r.created + Duration::from_secs(60)).err_msg,
+            ABORTED_MESSAGE
+        );
     }
 }

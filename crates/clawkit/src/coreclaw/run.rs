@@ -31,9 +31,9 @@ pub struct WaitOptions {
     pub not_found_grace: Duration,
     /// Forward new log lines to `tracing` while waiting.
     pub forward_logs: bool,
-    /// Status 5 is "aborting" in CoreClaw's spec and guide (a run on its way out) and "aborted" in
-    /// its docs: `wait` keeps polling while it may still change, and returns it as final once it
-    /// has stayed 5 this long.
+    /// Status 5 is "aborting" (a run on its way out, not final): `wait` keeps polling while it
+    /// stops (it then ends as 4, failed), and returns it as it is once it has stayed 5 this long,
+    /// since CoreClaw names no final status for an aborted run.
     pub aborting_grace: Duration,
 }
 
@@ -83,12 +83,15 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// Whether the status is final: succeeded, failed or aborted.
+    /// Whether the status is final: succeeded or failed. Status 5 (aborting) is not: an abort
+    /// was asked and the run is stopping (see [`Run::wait_with`] for how a wait treats it).
     pub fn is_final(&self) -> bool {
-        matches!(
-            self.status,
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Aborted
-        )
+        matches!(self.status, RunStatus::Succeeded | RunStatus::Failed)
+    }
+
+    /// Whether an abort was asked and the run is stopping (status 5).
+    pub fn is_aborting(&self) -> bool {
+        self.status == RunStatus::Aborting
     }
 
     /// Whether it succeeded.
@@ -271,8 +274,8 @@ impl Run {
     }
 
     /// Waits with the given options: polls run detail with a growing, capped interval until the
-    /// run succeeds or fails. Status 5 (aborting) keeps it waiting for `aborting_grace`, then is
-    /// final. A 70001 in the first moments after start is tolerated; a timeout is an error that
+    /// run succeeds or fails. Status 5 (aborting) keeps it waiting until the run ends (as 4,
+    /// failed) or for `aborting_grace`, after which the aborting record is returned. A 70001 in the first moments after start is tolerated; a timeout is an error that
     /// keeps the run slug.
     pub async fn wait_with(&self, options: WaitOptions) -> Result<RunRecord, Error> {
         let began = Instant::now();
@@ -287,7 +290,7 @@ impl Run {
                     }
                     match record.status {
                         RunStatus::Succeeded | RunStatus::Failed => return Ok(record),
-                        RunStatus::Aborted => {
+                        RunStatus::Aborting => {
                             let since = *aborting_since.get_or_insert_with(Instant::now);
                             if since.elapsed() >= options.aborting_grace {
                                 return Ok(record);
