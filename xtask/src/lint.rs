@@ -47,7 +47,39 @@ pub fn lint(prepared: &Prepared) -> Vec<Problem> {
     check_refs(doc, doc, String::new(), &mut add);
     check_operations(doc, &mut add);
     check_examples(doc, doc, String::new(), &mut add);
+    check_inferred(doc, String::new(), &mut add);
     problems
+}
+
+/// specs/CONVENTIONS.md: an inferred node's description *starts* with `Inferred:` (so a reader sees
+/// at once that it is an assumption, and why); the word is not buried mid-text.
+fn check_inferred(node: &Value, pointer: String, add: &mut impl FnMut(String, String)) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(d)) = map.get("description")
+                && d.contains("Inferred:")
+                && !d.trim_start().starts_with("Inferred:")
+            {
+                add(
+                    format!("{pointer}/description"),
+                    "`Inferred:` must start the description (specs/CONVENTIONS.md)".into(),
+                );
+            }
+            for (key, child) in map {
+                // `info` explains the convention itself.
+                if key == "example" || key == "examples" || (pointer.is_empty() && key == "info") {
+                    continue;
+                }
+                check_inferred(child, format!("{pointer}/{}", escape(key)), add);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                check_inferred(child, format!("{pointer}/{i}"), add);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn check_refs(doc: &Value, node: &Value, pointer: String, add: &mut impl FnMut(String, String)) {
@@ -351,6 +383,21 @@ mod tests {
     #[test]
     fn a_good_document_passes() {
         assert_eq!(lint_doc(base()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn inferred_must_start_the_description() {
+        let doc = serde_json::json!({
+            "info": {"description": "Nodes whose description starts with `Inferred:` are ..."},
+            "components": {"schemas": {
+                "Good": {"description": "Inferred: why. What.", "x-clawkit-inferred": true},
+                "Bad": {"description": "What. Inferred: why.", "x-clawkit-inferred": true},
+                "Ex": {"example": {"description": "data, Inferred: anywhere"}}
+            }}
+        });
+        let mut found = Vec::new();
+        check_inferred(&doc, String::new(), &mut |p, _| found.push(p));
+        assert_eq!(found, ["/components/schemas/Bad/description"]);
     }
 
     #[test]

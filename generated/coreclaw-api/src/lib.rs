@@ -21,7 +21,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Account balance and remaining traffic. Inferred: CoreClaw's docs name the expiry `traffic_expires_at` and the guide's example has neither expiry field and shows `traffic` as a string, so only `balance` and `traffic` are required and both forms are accepted.
+    ///Inferred: CoreClaw's docs name the expiry `traffic_expires_at` and the guide's example has neither expiry field and shows `traffic` as a string, so only `balance` and `traffic` are required and both forms are accepted. Account balance and remaining traffic.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AccountInfoData {
         ///Account balance as a decimal string.
@@ -197,7 +197,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///One entry of `data.parameters.custom.properties` from `/api/scraper`: an input field of the Worker. `name` is the key to use in `input.parameters.custom`. Inferred: the vendor's spec leaves the descriptor opaque; the guide shows name, type, title and required, the vendor's example adds default, description and editor. Other fields the service sends are kept.
+    ///Inferred: the vendor's spec leaves the descriptor opaque; the guide shows name, type, title and required, the vendor's example adds default, description and editor. Other fields the service sends are kept. One entry of `data.parameters.custom.properties` from `/api/scraper`: an input field of the Worker. `name` is the key to use in `input.parameters.custom`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CustomProperty {
         ///Default value, of the declared type.
@@ -295,7 +295,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Body of the completion webhook CoreClaw POSTs to a run's `callback_url` (from the guide). Inferred: the field types follow the run record (results is a count, usage a decimal USD string); the guide shows no other field, so receivers must ignore unknown ones.
+    ///Inferred: the field types follow the run record (results is a count, usage a decimal USD string); the guide shows no other field, so receivers must ignore unknown ones. Body of the completion webhook CoreClaw POSTs to a run's `callback_url` (from the guide).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RunCompletedEvent {
         ///Number of result items the run produced.
@@ -573,7 +573,7 @@ pub mod types {
     pub struct RunResultListRequest {
         ///1-based page index.
         pub page_index: ::std::num::NonZeroU64,
-        ///Page size. Inferred: CoreClaw documents no upper bound; a page is built in one response, so clawkit (and its sandbox) keep pages at 1000 items or fewer.
+        ///Inferred: CoreClaw documents no upper bound; a page is built in one response, so clawkit (and its sandbox) keep pages at 1000 items or fewer. Page size.
         pub page_size: ::std::num::NonZeroU64,
         ///Run slug whose records should be listed.
         pub run_slug: ::std::string::String,
@@ -662,7 +662,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///A run record, from run detail and run history. Inferred: CoreClaw's docs name the Worker's title and slug `actors_title` and `actors_slug` in run detail, so neither pair is required and both are accepted; status 5 is final (see RunStatus).
+    ///Inferred: CoreClaw's docs name the Worker's title and slug `actors_title` and `actors_slug` in run detail, so neither pair is required and both are accepted; status 5 is final (see RunStatus). A run record, from run detail and run history.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RunSummary {
         ///Inferred: the docs' name for `scraper_slug` in run detail.
@@ -704,7 +704,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///The live Worker contract. Inferred: the guide's example has no `readme`, so it is not required.
+    ///Inferred: the guide's example has no `readme`, so it is not required. The live Worker contract.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScraperDetailData {
         pub parameters: ScraperParameters,
@@ -758,7 +758,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Default system parameter values exposed by `/api/scraper`. Inferred: CoreClaw's docs and an earlier version of its spec call the memory field `memory_bytes` (it holds MB all the same) and the guide's example omits `max_total_charge` and `max_total_traffic`, so only `cpus` and `execute_limit_time_seconds` are required and either memory name is accepted.
+    ///Inferred: CoreClaw's docs and an earlier version of its spec call the memory field `memory_bytes` (it holds MB all the same) and the guide's example omits `max_total_charge` and `max_total_traffic`, so only `cpus` and `execute_limit_time_seconds` are required and either memory name is accepted. Default system parameter values exposed by `/api/scraper`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScraperSystemDefaults {
         ///Default CPU allocation.
@@ -879,7 +879,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Runtime system parameters used by `/api/v1/scraper/run`. Reuse defaults from `/api/scraper` when possible and override only the values you need. Inferred: the guide's own request example sends only `cpus` and `memory`, so only those two are required; the time limit then defaults to the Worker's and both caps to 0 (no limit).
+    ///Inferred: the guide's own request example sends only `cpus` and `memory`, so only those two are required; the time limit then defaults to the Worker's and both caps to 0 (no limit). Runtime system parameters used by `/api/v1/scraper/run`. Reuse defaults from `/api/scraper` when possible and override only the values you need.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SystemRunParameters {
         ///CPU cores allocated to the Worker.
@@ -4445,7 +4445,7 @@ Sends a `GET` request to `/api/store`
 
 Arguments:
 - `limit`: Maximum number of scraper records to return.
-- `search`: Keyword used to search the scraper store. Inferred: CoreClaw's docs say an empty search is an error (4000), so the keyword must have at least one character.
+- `search`: Inferred: CoreClaw's docs say an empty search is an error (4000), so the keyword must have at least one character. Keyword used to search the scraper store.
 ```ignore
 let response = client.search_store()
     .limit(limit)
@@ -4610,7 +4610,7 @@ let response = client.abort_run()
     }
     /**Get account info (GET form)
 
-The same as the POST form. Inferred: CoreClaw's per-endpoint docs show this endpoint as GET while the vendor spec and the guide use POST with `{}`; real clients use both, so both are described.
+Inferred: CoreClaw's per-endpoint docs show this endpoint as GET while the vendor spec and the guide use POST with `{}`; real clients use both, so both are described. The same as the POST form.
 
 Sends a `GET` request to `/api/v1/account/info`
 

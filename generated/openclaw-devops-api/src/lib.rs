@@ -8201,9 +8201,9 @@ Arguments:
 - `page_size`: 每页数量(最大 100). The minimum of 1 is implied (a page holds at least one item).
 - `role`: 按角色筛选 (one of the RBAC roles).
 - `search`: 搜索关键词(匹配用户名、邮箱、姓名).
-- `sort_by`: 排序字段. Inferred: the seed gives only the default (createdAt); the sortable fields are most
-likely the user's own scalar fields, so one of `createdAt`, `username`, `email`, `fullName`,
-`lastLoginAt` (another name answers 400 INVALID_REQUEST).
+- `sort_by`: Inferred: the seed gives only the default (createdAt); the sortable fields are most likely
+the user's own scalar fields, so one of `createdAt`, `username`, `email`, `fullName`,
+`lastLoginAt` (another name answers 400 INVALID_REQUEST). 排序字段 (seed).
 
 - `sort_order`: 排序方向:asc, desc.
 - `status`: 按状态筛选:active, inactive, suspended.

@@ -401,7 +401,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateWebhookRequest {
         pub events: ::std::vec::Vec<WebhookEventType>,
-        ///The receiver: an HTTPS URL (seed: 需支持HTTPS) that answers 200 within 3 s (seed). Any other scheme is refused with 400 naming `url`. Inferred: the pattern also admits `http://` on a loopback host (127.0.0.1, localhost, [::1]) because the local clawkit-sandbox accepts it, so that tests can run a receiver without a certificate; the vendor's hosts accept HTTPS only.
+        ///Inferred: the pattern also admits `http://` on a loopback host (127.0.0.1, localhost, [::1]) because the local clawkit-sandbox accepts it, so that tests can run a receiver without a certificate; the vendor's hosts accept HTTPS only. The receiver: an HTTPS URL (seed: 需支持HTTPS) that answers 200 within 3 s (seed). Any other scheme is refused with 400 naming `url`.
         pub url: CreateWebhookRequestUrl,
     }
     impl CreateWebhookRequest {
@@ -409,7 +409,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///The receiver: an HTTPS URL (seed: 需支持HTTPS) that answers 200 within 3 s (seed). Any other scheme is refused with 400 naming `url`. Inferred: the pattern also admits `http://` on a loopback host (127.0.0.1, localhost, [::1]) because the local clawkit-sandbox accepts it, so that tests can run a receiver without a certificate; the vendor's hosts accept HTTPS only.
+    ///Inferred: the pattern also admits `http://` on a loopback host (127.0.0.1, localhost, [::1]) because the local clawkit-sandbox accepts it, so that tests can run a receiver without a certificate; the vendor's hosts accept HTTPS only. The receiver: an HTTPS URL (seed: 需支持HTTPS) that answers 200 within 3 s (seed). Any other scheme is refused with 400 naming `url`.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateWebhookRequestUrl(::std::string::String);
