@@ -67,7 +67,9 @@ async fn the_facade_flow_stays_inside_the_spec() {
         .await
         .unwrap();
     long.abort().await.unwrap();
-    // aborting again is 70002 with the documented envelope
+    // it reports 5 (aborting) while it stops, then ends as 4; aborting it then is 70002 with the
+    // documented envelope
+    assert_eq!(long.wait().await.unwrap().status, RunStatus::Failed);
     assert!(long.abort().await.is_err());
     let again = run.rerun("http://127.0.0.1:9/hook").await.unwrap();
     assert_ne!(again.slug(), run.slug());
