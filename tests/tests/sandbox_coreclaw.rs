@@ -61,7 +61,7 @@ async fn wait_final(api: &Api, run: &str) -> Value {
             .post("/api/v1/run/detail", json!({"run_slug": run}))
             .await;
         let status = detail.data()["status"].as_i64().unwrap_or(0);
-        if (3..=5).contains(&status) {
+        if (3..=4).contains(&status) {
             return detail.data().clone();
         }
         assert!(
