@@ -194,6 +194,25 @@ impl ObjectWriter {
         Ok(self.written)
     }
 
+    /// Ends the upload by how writing went: finished when `written` is `Ok` (returns the bytes),
+    /// abandoned when it is an error (returns that error; a failure to abandon is only logged,
+    /// since the unfinished upload never becomes an object either way).
+    pub async fn finish_or_abort<E: From<ObjectError>>(
+        self,
+        written: Result<(), E>,
+    ) -> Result<u64, E> {
+        match written {
+            Ok(()) => Ok(self.finish().await?),
+            Err(e) => {
+                let url = self.url.clone();
+                if let Err(abort) = self.abort().await {
+                    tracing::warn!(%url, error = %abort, "could not abandon the upload");
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Abandons the upload: no object is created (parts already sent are discarded).
     pub async fn abort(mut self) -> Result<(), ObjectError> {
         let url = self.url.clone();

@@ -36,6 +36,18 @@ impl Batch {
         }
         hex::encode(hash.finalize())
     }
+
+    /// The rows as JSON Lines (one object per line, the service's field order), as both sinks
+    /// write them.
+    pub fn jsonl(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for row in &self.rows {
+            // A Row is a JSON object: encoding it cannot fail.
+            let _ = serde_json::to_writer(&mut bytes, row);
+            bytes.push(b'\n');
+        }
+        bytes
+    }
 }
 
 /// What an export did.
@@ -211,11 +223,7 @@ impl JsonlSink {
             .open(&self.path)
             .await?;
         file.set_len(keep).await?;
-        let mut bytes = Vec::new();
-        for row in &batch.rows {
-            serde_json::to_writer(&mut bytes, row)?;
-            bytes.push(b'\n');
-        }
+        let bytes = batch.jsonl();
         file.seek_to(keep).await?;
         file.write_all(&bytes).await?;
         file.sync_all().await?;
@@ -304,14 +312,8 @@ impl ObjectSink {
             tracing::debug!(prefix = self.url(), "batch already written; skipped");
             return Ok(());
         }
-        let mut bytes = Vec::new();
-        for row in &batch.rows {
-            // A Row is a JSON object: encoding it cannot fail.
-            let _ = serde_json::to_writer(&mut bytes, row);
-            bytes.push(b'\n');
-        }
         let name = format!("part-{:08}-{short}.jsonl", self.next);
-        self.objects.put(&name, bytes.into()).await?;
+        self.objects.put(&name, batch.jsonl().into()).await?;
         self.next += 1;
         self.last = Some(short.to_string());
         Ok(())

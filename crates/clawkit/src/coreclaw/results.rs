@@ -124,15 +124,8 @@ impl Run {
     #[cfg(feature = "object-store")]
     pub async fn export_to(&self, format: ExportFormat, destination: &str) -> Result<u64, Error> {
         let mut writer = clawkit_runtime::objects::ObjectWriter::create(destination)?;
-        match self.export(format, &mut writer).await {
-            Ok(_) => Ok(writer.finish().await?),
-            Err(e) => {
-                if let Err(abort) = writer.abort().await {
-                    tracing::warn!(error = %abort, "could not abandon the upload");
-                }
-                Err(e)
-            }
-        }
+        let written = self.export(format, &mut writer).await.map(drop);
+        writer.finish_or_abort(written).await
     }
 
     /// Writes every result item as JSON Lines (one object per line, the Worker's field order)
@@ -170,18 +163,8 @@ impl Run {
             Ok(())
         }
         .await;
-        match written {
-            Ok(()) => {
-                writer.finish().await?;
-                Ok(count)
-            }
-            Err(e) => {
-                if let Err(abort) = writer.abort().await {
-                    tracing::warn!(error = %abort, "could not abandon the upload");
-                }
-                Err(e)
-            }
-        }
+        writer.finish_or_abort(written).await?;
+        Ok(count)
     }
 
     /// Asks CoreClaw for an export file and returns its temporary download URL.
