@@ -170,7 +170,7 @@ pub mod types {
     pub struct ApiError {
         ///Business status code returned by CoreClaw.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub code: ::std::option::Option<i64>,
+        pub code: ::std::option::Option<crate::enums::StatusCode>,
         ///Error payload. Usually `null`, but the server may return any JSON value.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::serde_json::Value>,
@@ -1198,7 +1198,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ApiError {
             code: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<crate::enums::StatusCode>,
                 ::std::string::String,
             >,
             data: ::std::result::Result<
@@ -1219,7 +1219,9 @@ pub mod types {
         impl ApiError {
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::enums::StatusCode>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value

@@ -60,7 +60,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = coreclaw_api::types::ApiError {
-            code: Some(self.code.code()),
+            code: Some(self.code),
             message: self.message,
             data: None,
         };

@@ -83,7 +83,7 @@ pub(crate) async fn open<R: Reply>(sent: Sent<R>) -> Result<R::Data, Error> {
             )),
         },
         Answer::Documented(head, body) => Err(match body.code {
-            Some(code) => Error::from_code(code, body.message, head.status, head.retry_after()),
+            Some(code) => Error::from_code(code.code(), body.message, head.status, head.retry_after()),
             None => {
                 TransportError::new(TransportKind::Status, Some(head.status), body.message).into()
             }
