@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash contract/npm-tools.sh
 mkdir -p .tools/specs
-for vendor in coreclaw bazhuayu openclaw-devops openclaw-fulfillment botswin; do
+for vendor in coreclaw coreclaw-v2 bazhuayu openclaw-devops openclaw-fulfillment botswin; do
     cargo xtask spec --vendor "$vendor" --out ".tools/specs/$vendor.json"
 done
 .tools/npm/node_modules/.bin/spectral lint -r .spectral.yaml -D -f text .tools/specs/*.json

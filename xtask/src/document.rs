@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 /// One vendor: where its spec lives and what its generated crate is called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Vendor {
-    /// Short name, also the folder under `specs/` and the sandbox prefix.
+    /// Short name, also the folder under `specs/` (and, but for `coreclaw-v2`, which is served
+    /// under `/coreclaw` beside v1, the sandbox prefix).
     pub name: &'static str,
     /// The spec file, relative to the workspace root.
     pub spec: &'static str,
@@ -30,6 +31,12 @@ pub const VENDORS: &[Vendor] = &[
         name: "coreclaw",
         spec: "specs/coreclaw/openapi.json",
         overlay: Some("specs/coreclaw/overlay.yaml"),
+        keep_offsets: false,
+    },
+    Vendor {
+        name: "coreclaw-v2",
+        spec: "specs/coreclaw-v2/openapi.json",
+        overlay: Some("specs/coreclaw-v2/overlay.yaml"),
         keep_offsets: false,
     },
     Vendor {
