@@ -662,6 +662,52 @@ pub mod types {
             Default::default()
         }
     }
+    ///Inferred: the guide says a synchronous run (`is_async: false`) "waits for the run to end (at most 5 minutes) and returns the results directly", without showing the answer. clawkit assumes the asynchronous answer's `run_slug` plus, for a synchronous run, the run's final `status`, `err_msg`, `results` and `usage` (as in the run detail) and its first results in the shape of `/api/v1/run/result/list` (`count`, `headers`, `list`, at most 100 records; read the rest with that operation). An asynchronous start answers `run_slug` only.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RunStartData {
+        ///Total number of result records (synchronous run).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub count: ::std::option::Option<i64>,
+        ///Error message of a failed synchronous run.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub err_msg: ::std::option::Option<::std::string::String>,
+        ///Column definitions for the result records (synchronous run).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub headers: ::std::vec::Vec<ResultHeader>,
+        ///The first result records, at most 100 (synchronous run).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub list: ::std::vec::Vec<RunResultRecord>,
+        ///Number of results of a synchronous run.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub results: ::std::option::Option<i64>,
+        ///Unique run identifier returned by CoreClaw.
+        pub run_slug: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::enums::RunStatus>,
+        ///Cost of a synchronous run in USD (decimal string).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage: ::std::option::Option<::std::string::String>,
+    }
+    impl RunStartData {
+        pub fn builder() -> builder::RunStartData {
+            Default::default()
+        }
+    }
+    ///Inferred: `message` is not required; the guide's example responses omit it. The answer to a run start, asynchronous or synchronous.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RunStartResponse {
+        ///Business status code.
+        pub code: i64,
+        pub data: RunStartData,
+        ///Human-readable status message.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+    }
+    impl RunStartResponse {
+        pub fn builder() -> builder::RunStartResponse {
+            Default::default()
+        }
+    }
     ///Inferred: CoreClaw's docs name the Worker's title and slug `actors_title` and `actors_slug` in run detail, so neither pair is required and both are accepted; status 5 is final (see RunStatus). A run record, from run detail and run history.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RunSummary {
@@ -3168,6 +3214,263 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RunStartData {
+            count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            err_msg: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            headers: ::std::result::Result<
+                ::std::vec::Vec<super::ResultHeader>,
+                ::std::string::String,
+            >,
+            list: ::std::result::Result<
+                ::std::vec::Vec<super::RunResultRecord>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            run_slug: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<crate::enums::RunStatus>,
+                ::std::string::String,
+            >,
+            usage: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RunStartData {
+            fn default() -> Self {
+                Self {
+                    count: Ok(Default::default()),
+                    err_msg: Ok(Default::default()),
+                    headers: Ok(Default::default()),
+                    list: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                    run_slug: Err("no value supplied for run_slug".to_string()),
+                    status: Ok(Default::default()),
+                    usage: Ok(Default::default()),
+                }
+            }
+        }
+        impl RunStartData {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+            pub fn err_msg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.err_msg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for err_msg: {e}")
+                    });
+                self
+            }
+            pub fn headers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ResultHeader>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.headers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for headers: {e}")
+                    });
+                self
+            }
+            pub fn list<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RunResultRecord>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.list = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for list: {e}")
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+            pub fn run_slug<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.run_slug = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for run_slug: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::enums::RunStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn usage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for usage: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RunStartData> for super::RunStartData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RunStartData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    err_msg: value.err_msg?,
+                    headers: value.headers?,
+                    list: value.list?,
+                    results: value.results?,
+                    run_slug: value.run_slug?,
+                    status: value.status?,
+                    usage: value.usage?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RunStartData> for RunStartData {
+            fn from(value: super::RunStartData) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    err_msg: Ok(value.err_msg),
+                    headers: Ok(value.headers),
+                    list: Ok(value.list),
+                    results: Ok(value.results),
+                    run_slug: Ok(value.run_slug),
+                    status: Ok(value.status),
+                    usage: Ok(value.usage),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RunStartResponse {
+            code: ::std::result::Result<i64, ::std::string::String>,
+            data: ::std::result::Result<super::RunStartData, ::std::string::String>,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RunStartResponse {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    data: Err("no value supplied for data".to_string()),
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl RunStartResponse {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RunStartData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RunStartResponse> for super::RunStartResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RunStartResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    data: value.data?,
+                    message: value.message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RunStartResponse> for RunStartResponse {
+            fn from(value: super::RunStartResponse) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RunSummary {
             actors_slug: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4893,7 +5196,7 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v1/scraper/run`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RunSlugResponse>, Error<types::ApiError>> {
+        ) -> Result<ResponseValue<types::RunStartResponse>, Error<types::ApiError>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {

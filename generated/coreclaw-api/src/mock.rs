@@ -174,7 +174,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::RunSlugResponse) -> Self {
+        pub fn ok(self, value: &types::RunStartResponse) -> Self {
             Self(
                 self
                     .0
