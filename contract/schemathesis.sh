@@ -40,8 +40,11 @@ for _ in $(seq 100); do
 done
 [ -n "$url" ] || { echo "the sandbox did not start:" >&2; cat "$log" >&2; exit 1; }
 
+prefix="$vendor"
 case "$vendor" in
     coreclaw) auth=(-H "api-key: sandbox-key") ;;
+    # v2 is served beside v1 under /coreclaw, over the same state, with the same key as a Bearer token.
+    coreclaw-v2) auth=(-H "Authorization: Bearer sandbox-key"); prefix=coreclaw ;;
     bazhuayu)
         token=$(curl -sf -X POST "$url/bazhuayu/token" -H 'content-type: application/x-www-form-urlencoded' \
             --data 'username=sandbox&password=sandbox&grant_type=password' \
@@ -74,6 +77,6 @@ max_examples=100
 [ "$vendor" = openclaw-fulfillment ] && max_examples=30
 
 timeout 900 "$venv/bin/schemathesis" --no-color --config-file contract/schemathesis.toml \
-    run "$spec" --url "$url/$vendor" "${auth[@]}" \
+    run "$spec" --url "$url/$prefix" "${auth[@]}" \
     --phases examples,coverage,fuzzing --seed 42 --max-examples "$max_examples" \
     --generation-database none --workers 1

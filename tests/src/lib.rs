@@ -180,6 +180,29 @@ pub mod http {
             self.finish("POST", path, response).await
         }
 
+        /// PUTs a JSON body.
+        pub async fn put(&self, path: &str, body: Value) -> Reply {
+            let response = self
+                .http
+                .put(format!("{}{path}", self.base))
+                .json(&body)
+                .send()
+                .await
+                .expect("the sandbox answers");
+            self.finish("PUT", path, response).await
+        }
+
+        /// DELETEs a path.
+        pub async fn delete(&self, path: &str) -> Reply {
+            let response = self
+                .http
+                .delete(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("the sandbox answers");
+            self.finish("DELETE", path, response).await
+        }
+
         /// GETs a path (with its query).
         pub async fn get(&self, path: &str) -> Reply {
             let response = self

@@ -214,7 +214,7 @@ async fn error_envelope_keeps_code_and_message() {
     let err = client(&server).get_account_info().send().await.unwrap_err();
     match err {
         coreclaw_api::Error::ErrorResponse(body) => {
-            let code = StatusCode::from(body.code.expect("code present"));
+            let code = body.code.expect("code present");
             assert_eq!(code, StatusCode::InvalidApiKey);
             assert_eq!(body.message, "Invalid API key");
         }

@@ -419,12 +419,12 @@ mock = [\"dep:httpmock\", \"dep:regex\"]\n",
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::VENDORS;
+    use crate::document::Vendor;
     use serde_json::json;
 
     fn prepared(document: Value) -> Prepared {
         Prepared {
-            vendor: VENDORS[1],
+            vendor: Vendor::find("bazhuayu").expect("a vendor"),
             document,
             rewrites: vec![],
         }

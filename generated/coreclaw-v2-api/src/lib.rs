@@ -37,7 +37,6 @@ pub mod types {
     }
     ///`AccountEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct AccountEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -214,7 +213,6 @@ pub mod types {
     }
     ///An answer without data (abort, update, delete).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct DoneEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -370,7 +368,6 @@ pub mod types {
     }
     ///`ExportLinkEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct ExportLinkEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -648,7 +645,6 @@ pub mod types {
     }
     ///`ProxyRegionListEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct ProxyRegionListEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -725,7 +721,6 @@ pub mod types {
     }
     ///`ResultPageEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct ResultPageEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -789,7 +784,6 @@ pub mod types {
     }
     ///`RunLogEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct RunLogEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -830,7 +824,6 @@ pub mod types {
     }
     ///`RunStartedEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct RunStartedEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1148,7 +1141,6 @@ pub mod types {
     }
     ///`WorkerDetailEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerDetailEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1192,7 +1184,6 @@ pub mod types {
     }
     ///`WorkerInputSchemaEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerInputSchemaEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1220,7 +1211,6 @@ pub mod types {
     }
     ///`WorkerListEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerListEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1283,7 +1273,6 @@ pub mod types {
     }
     ///`WorkerRunEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerRunEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1313,7 +1302,6 @@ pub mod types {
     }
     ///`WorkerRunPageEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerRunPageEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1409,7 +1397,6 @@ pub mod types {
     }
     ///`WorkerTaskCreatedEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerTaskCreatedEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1427,7 +1414,6 @@ pub mod types {
     }
     ///`WorkerTaskEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerTaskEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1459,7 +1445,6 @@ pub mod types {
     }
     ///`WorkerTaskInputEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerTaskInputEnvelope {
         ///Application response code (0 on success)
         pub code: i64,
@@ -1489,7 +1474,6 @@ pub mod types {
     }
     ///`WorkerTaskPageEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct WorkerTaskPageEnvelope {
         ///Application response code (0 on success)
         pub code: i64,

@@ -226,7 +226,74 @@ fn int_of(custom: &Map<String, Value>, name: &str, default: u64) -> u64 {
     custom.get(name).and_then(Value::as_u64).unwrap_or(default)
 }
 
+/// The owner of every sandbox Worker (v2 names a Worker `owner~name`).
+pub const OWNER: &str = "coreclaw";
+
 impl Worker {
+    /// The Worker's name: its title in lower case, words joined by `-`.
+    pub fn name(&self) -> String {
+        self.title
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    /// The Worker's path, `owner~name` (v2).
+    pub fn path(&self) -> String {
+        format!("{OWNER}~{}", self.name())
+    }
+
+    /// Whether `id` names this Worker: its slug, or its path (`owner~name`, v2).
+    pub fn is(&self, id: &str) -> bool {
+        self.slug == id || self.path() == id
+    }
+
+    /// The JSON Schema (2020-12) of `input.parameters.custom`, as v2's `input-schema` answers it:
+    /// what the sandbox's validation checks, stated as a schema.
+    pub fn input_schema(&self) -> Value {
+        let mut properties = Map::new();
+        for p in &self.properties {
+            let mut s = Map::new();
+            s.insert("type".into(), json!(p.kind.name()));
+            s.insert("title".into(), json!(p.title));
+            if !p.description.is_empty() {
+                s.insert("description".into(), json!(p.description));
+            }
+            if let Some(d) = &p.default {
+                s.insert("default".into(), d.clone());
+            }
+            for (k, v) in &p.extra {
+                s.insert(k.clone(), v.clone());
+            }
+            if let Some(key) = p.item_key {
+                s.insert(
+                    "items".into(),
+                    json!({"type": "object", "required": [key], "properties": {key: {"type": "string"}}}),
+                );
+                if p.required {
+                    s.insert("minItems".into(), json!(1));
+                }
+            }
+            properties.insert(p.name.to_string(), Value::Object(s));
+        }
+        let required: Vec<&str> = self
+            .properties
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| p.name)
+            .collect();
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": self.title,
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        })
+    }
+
     /// A property by name.
     pub fn property(&self, name: &str) -> Option<&Property> {
         self.properties.iter().find(|p| p.name == name)

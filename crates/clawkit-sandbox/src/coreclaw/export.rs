@@ -19,15 +19,48 @@ pub enum Format {
     Csv,
     /// A JSON array of items.
     Json,
+    /// JSON Lines: one item per line (v2).
+    Jsonl,
+    /// `<items><item><KEY>value</KEY>...</item></items>` (v2).
+    Xml,
+    /// An HTML table (v2).
+    Html,
+    /// An RSS 2.0 channel, one `<item>` per result, its fields as elements (v2).
+    Rss,
+    /// Excel's XML Spreadsheet 2003 (v2's `xls`; Excel opens it).
+    Xls,
 }
 
 impl Format {
+    /// Every format the sandbox writes.
+    pub const ALL: [Format; 7] = [
+        Format::Csv,
+        Format::Json,
+        Format::Jsonl,
+        Format::Xml,
+        Format::Html,
+        Format::Rss,
+        Format::Xls,
+    ];
+
     /// File extension and format name.
     pub fn name(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Xml => "xml",
+            Format::Html => "html",
+            Format::Rss => "rss",
+            Format::Xls => "xls",
         }
+    }
+
+    /// The format of a name, case-insensitively.
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// Content type of the file.
@@ -35,8 +68,70 @@ impl Format {
         match self {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Json => "application/json",
+            Format::Jsonl => "application/x-ndjson",
+            Format::Xml => "application/xml",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Rss => "application/rss+xml",
+            Format::Xls => "application/vnd.ms-excel",
         }
     }
+
+    /// What opens and closes a markup file (empty for the others).
+    fn frame(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Xml => (
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<items>\n",
+                "</items>\n",
+            ),
+            Format::Html => (
+                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>results</title></head><body><table>\n",
+                "</table></body></html>\n",
+            ),
+            Format::Rss => (
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>results</title><link>https://openapi.coreclaw.com</link><description>CoreClaw run results</description>\n",
+                "</channel></rss>\n",
+            ),
+            Format::Xls => (
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<?mso-application progid=\"Excel.Sheet\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\" xmlns:ss=\"urn:schemas-microsoft-com:office:spreadsheet\"><Worksheet ss:Name=\"results\"><Table>\n",
+                "</Table></Worksheet></Workbook>\n",
+            ),
+            Format::Csv | Format::Json | Format::Jsonl => ("", ""),
+        }
+    }
+}
+
+/// Escapes text for XML and HTML.
+fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An element name for a key (XML names cannot start with a digit or hold spaces).
+fn element(key: &str) -> String {
+    let mut name: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name.insert(0, '_');
+    }
+    name
 }
 
 /// One export file: what to write, fixed when the export was requested.
@@ -95,17 +190,73 @@ impl Export {
                         out.push(b',');
                     }
                     let item = self.worker.item(self.run_hash, i, &self.custom);
-                    let kept: Map<String, Value> = self
-                        .keys
-                        .iter()
-                        .filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone())))
-                        .collect();
-                    let _ = serde_json::to_writer(&mut out, &kept);
+                    let _ = serde_json::to_writer(&mut out, &self.kept(&item));
                 }
                 if end == self.count {
                     out.push(b']');
                 }
                 Bytes::from(out)
+            }
+            Format::Jsonl => {
+                let mut out = Vec::with_capacity(64 * 1024);
+                for i in start..end {
+                    let item = self.worker.item(self.run_hash, i, &self.custom);
+                    let _ = serde_json::to_writer(&mut out, &self.kept(&item));
+                    out.push(b'\n');
+                }
+                Bytes::from(out)
+            }
+            markup => {
+                let (open, close) = markup.frame();
+                let mut out = String::with_capacity(64 * 1024);
+                if n == 0 {
+                    out.push_str(open);
+                    if matches!(markup, Format::Html | Format::Xls) {
+                        out.push_str(&self.row(markup, |k| k.to_string()));
+                    }
+                }
+                for i in start..end {
+                    let item = self.worker.item(self.run_hash, i, &self.custom);
+                    out.push_str(&self.row(markup, |k| csv_cell(item.get(k))));
+                }
+                if end == self.count {
+                    out.push_str(close);
+                }
+                Bytes::from(out)
+            }
+        }
+    }
+
+    /// The item with only the kept keys.
+    fn kept(&self, item: &Map<String, Value>) -> Map<String, Value> {
+        self.keys
+            .iter()
+            .filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone())))
+            .collect()
+    }
+
+    /// One markup row: the cell of each key.
+    fn row(&self, format: Format, cell: impl Fn(&str) -> String) -> String {
+        let cells = self.keys.iter().map(|k| (k, escape_markup(&cell(k))));
+        match format {
+            Format::Html => {
+                let tds: String = cells.map(|(_, v)| format!("<td>{v}</td>")).collect();
+                format!("<tr>{tds}</tr>\n")
+            }
+            Format::Xls => {
+                let tds: String = cells
+                    .map(|(_, v)| format!("<Cell><Data ss:Type=\"String\">{v}</Data></Cell>"))
+                    .collect();
+                format!("<Row>{tds}</Row>\n")
+            }
+            _ => {
+                let fields: String = cells
+                    .map(|(k, v)| {
+                        let e = element(k);
+                        format!("<{e}>{v}</{e}>")
+                    })
+                    .collect();
+                format!("<item>{fields}</item>\n")
             }
         }
     }
@@ -233,5 +384,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_format_has_one_record_per_item_across_chunks() {
+        for format in Format::ALL {
+            let e = export(2_500, format);
+            let text = whole(&e);
+            let records = match format {
+                Format::Csv | Format::Jsonl => text.lines().count(),
+                Format::Json => serde_json::from_str::<Vec<Value>>(&text).unwrap().len(),
+                Format::Xml | Format::Rss => text.matches("<item>").count(),
+                Format::Html => text.matches("<tr>").count(),
+                Format::Xls => text.matches("<Row>").count(),
+            };
+            let header = usize::from(matches!(format, Format::Csv | Format::Html | Format::Xls));
+            assert_eq!(records, 2_500 + header, "{format:?}");
+            assert_eq!(Format::parse(&format.name().to_uppercase()), Some(format));
+            let empty = whole(&export(0, format));
+            assert_eq!(
+                empty.is_empty(),
+                format == Format::Jsonl,
+                "{format:?}: {empty}"
+            );
+        }
+        assert_eq!(element("1 a"), "_1_a");
+        assert_eq!(escape_markup("<a&'b\">"), "&lt;a&amp;&#39;b&quot;&gt;");
     }
 }

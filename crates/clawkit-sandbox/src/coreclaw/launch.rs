@@ -3,25 +3,32 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::response::Response;
 use coreclaw_api::enums::StatusCode as Code;
 use coreclaw_api::types;
-use serde_json::json;
 
 use super::billing::settle;
 use super::runs::{Run, usd};
 use super::validate::StartRequest;
-use super::{ApiError, CoreClaw, ok};
+use super::{ApiError, CoreClaw};
 use crate::store::{hash_str, unix_now};
 
 /// How long a synchronous run may hold the request (the guide: up to 5 minutes).
 const SYNC_LIMIT: Duration = Duration::from_secs(300);
 
+/// A run just launched.
+#[derive(Debug)]
+pub(super) struct Launched {
+    /// Its slug.
+    pub slug: String,
+    /// Its record once it ended (or the sync limit passed), when it was started synchronously.
+    pub sync: Option<types::RunSummary>,
+}
+
 /// Registers a run, schedules its completion, and waits for it when asked to (sync mode).
 pub(super) async fn launch(
     cc: &Arc<CoreClaw>,
     request: StartRequest,
-) -> Result<Response, ApiError> {
+) -> Result<Launched, ApiError> {
     let worker = cc
         .worker(&request.worker)
         .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
@@ -64,19 +71,15 @@ pub(super) async fn launch(
         tokio::time::sleep_until(end.into()).await;
         settle(&finisher, &finished_slug);
     });
-    if !request.is_async {
-        let deadline = tokio::time::Instant::now() + SYNC_LIMIT;
-        tokio::time::sleep_until(tokio::time::Instant::from_std(end).min(deadline)).await;
-        let inner = cc.lock();
-        if let Some(run) = inner.runs.get(&slug) {
-            let record = run.record(Instant::now());
-            return Ok(ok(json!({
-                "run_slug": slug,
-                "status": record.status,
-                "results": record.results,
-                "usage": record.usage,
-            })));
-        }
+    if request.is_async {
+        return Ok(Launched { slug, sync: None });
     }
-    Ok(ok(types::RunSlugData { run_slug: slug }))
+    let deadline = tokio::time::Instant::now() + SYNC_LIMIT;
+    tokio::time::sleep_until(tokio::time::Instant::from_std(end).min(deadline)).await;
+    let record = cc
+        .lock()
+        .runs
+        .get(&slug)
+        .map(|run| run.record(Instant::now()));
+    Ok(Launched { slug, sync: record })
 }

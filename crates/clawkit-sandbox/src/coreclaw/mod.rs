@@ -12,10 +12,12 @@ mod envelope;
 pub mod export;
 mod launch;
 mod logs;
+mod ops;
 mod request;
 mod routes;
 pub mod runs;
 mod state;
+mod v2;
 pub mod validate;
 mod webhook;
 
@@ -33,9 +35,10 @@ use crate::faults::ErrorFault;
 use crate::vendor::{self, Api, Credential};
 
 pub use envelope::{ApiError, ok};
-pub use state::{Config, CoreClaw, Inner};
+pub use state::{Config, CoreClaw, Inner, Task};
 
-/// CoreClaw: the catalog and result pages are public, `/api/v1/*` needs the `api-key` header.
+/// CoreClaw: the catalog and result pages are public, `/api/v1/*` needs the `api-key` header,
+/// `/api/v2/*` a Bearer token (or `?token=`) with the same key.
 impl Api for CoreClaw {
     fn vendor(&self) -> Vendor {
         Vendor::Coreclaw
@@ -47,7 +50,9 @@ impl Api for CoreClaw {
             .route("/api/scraper", get(routes::scraper))
             .route("/_sandbox/exports/{file}", get(routes::download))
             .route("/_sandbox/logs/{slug}", get(routes::all_logs))
-            .with_state(self)
+            .with_state(self.clone())
+            // v2 has its own auth (Bearer or ?token=) and its own envelope.
+            .merge(v2::routes(self))
     }
 
     fn protected_routes(self: Arc<Self>) -> Router {

@@ -10,19 +10,18 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use coreclaw_api::enums::StatusCode as Code;
 use coreclaw_api::types;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::billing::settle;
 use super::catalog::type_of;
-use super::export::{Export, Format};
-use super::launch::launch;
+use super::export::Format;
+use super::launch::{Launched, launch};
 use super::logs::log_entries;
 use super::request::{
     body_json, object, positive_int, required_callback, required_str, run_slug_of,
 };
 use super::runs::usd;
-use super::validate::{self, Refusal, StartRequest};
-use super::{ApiError, CoreClaw, ok};
+use super::validate::{self, Refusal};
+use super::{ApiError, CoreClaw, ok, ops};
 
 type Shared = State<Arc<CoreClaw>>;
 type Answer = Result<Response, ApiError>;
@@ -129,11 +128,12 @@ pub(super) async fn start_run(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let request = {
         let inner = cc.lock();
-        let is_known = |s: &str| inner.runs.contains_key(s) || cc.tasks.iter().any(|t| t.slug == s);
+        let is_known =
+            |s: &str| inner.runs.contains_key(s) || inner.tasks.iter().any(|t| t.slug == s);
         validate::validate_start(&cc.workers, &body, is_known)
     };
     match request {
-        Ok(request) => launch(&cc, request).await,
+        Ok(request) => v1_started(&cc, launch(&cc, request).await?),
         Err(Refusal::Invalid(problems)) => Err(ApiError::invalid(&problems)),
         Err(Refusal::UnknownWorker(slug)) => Err(ApiError::new(
             Code::WorkerNotFound,
@@ -142,42 +142,36 @@ pub(super) async fn start_run(State(cc): Shared, body: Bytes) -> Answer {
     }
 }
 
+/// How many results a synchronous v1 run answers with (inferred: see the overlay's `RunStartData`).
+const SYNC_RESULTS: u64 = 100;
+
+/// v1's answer to a start: the run slug, and for a synchronous run its end and first results.
+fn v1_started(cc: &Arc<CoreClaw>, launched: Launched) -> Answer {
+    let Some(record) = launched.sync else {
+        return Ok(ok(types::RunSlugData {
+            run_slug: launched.slug,
+        }));
+    };
+    let page = ops::results(cc, &launched.slug, 0, SYNC_RESULTS)?;
+    Ok(ok(serde_json::json!({
+        "run_slug": launched.slug,
+        "status": record.status,
+        "err_msg": record.err_msg,
+        "results": record.results,
+        "usage": record.usage,
+        "count": page.count,
+        "headers": page.headers,
+        "list": page.list,
+    })))
+}
+
 pub(super) async fn run_task(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let body = object(&body)?;
     let task_slug = required_str(body, "task_slug")?;
     let callback = required_callback(body)?;
-    let task = cc
-        .tasks
-        .iter()
-        .find(|t| t.slug == task_slug)
-        .ok_or_else(|| {
-            ApiError::new(
-                Code::TaskNotFound,
-                format!("Task does not exist: {task_slug}"),
-            )
-        })?;
-    let worker = cc
-        .worker(task.worker)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?;
-    let mut problems = Vec::new();
-    let custom = validate::validate_custom(
-        worker,
-        task.custom.as_object().unwrap_or(&Map::new()),
-        &mut problems,
-    );
-    if !problems.is_empty() {
-        return Err(ApiError::invalid(&problems));
-    }
-    let system = validate::System::defaults(worker);
-    let request = StartRequest {
-        worker: worker.slug.to_string(),
-        is_async: true,
-        system,
-        custom,
-        callback_url: Some(callback),
-    };
-    launch(&cc, request).await
+    let request = ops::task_request(&cc, &task_slug, true, Some(callback))?;
+    v1_started(&cc, launch(&cc, request).await?)
 }
 
 pub(super) async fn rerun(State(cc): Shared, body: Bytes) -> Answer {
@@ -185,32 +179,13 @@ pub(super) async fn rerun(State(cc): Shared, body: Bytes) -> Answer {
     let body = object(&body)?;
     let run_slug = required_str(body, "run_slug")?;
     let callback = required_callback(body)?;
-    let request = {
-        let inner = cc.lock();
-        let run = inner
-            .runs
-            .get(&run_slug)
-            .ok_or_else(|| ApiError::no_run(&run_slug))?;
-        StartRequest {
-            worker: run.worker.clone(),
-            is_async: true,
-            system: run.system.clone(),
-            custom: run.custom.clone(),
-            callback_url: Some(callback),
-        }
-    };
-    launch(&cc, request).await
+    let request = ops::rerun_request(&cc, &run_slug, true, Some(callback))?;
+    v1_started(&cc, launch(&cc, request).await?)
 }
 
 pub(super) async fn run_detail(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
-    settle(&cc, &slug);
-    let inner = cc.lock();
-    let run = inner
-        .runs
-        .get(&slug)
-        .ok_or_else(|| ApiError::no_run(&slug))?;
-    Ok(ok(run.record(Instant::now())))
+    Ok(ok(ops::record(&cc, &slug)?))
 }
 
 pub(super) async fn run_list(State(cc): Shared, body: Bytes) -> Answer {
@@ -267,25 +242,6 @@ pub(super) async fn run_list(State(cc): Shared, body: Bytes) -> Answer {
     Ok(ok(types::RunListData { count, list }))
 }
 
-/// What the results of a run are made from: its Worker, item seed, input and items so far.
-fn results_source(
-    cc: &CoreClaw,
-    slug: &str,
-) -> Result<(super::catalog::Worker, u64, Map<String, Value>, u64), ApiError> {
-    let inner = cc.lock();
-    let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
-    let worker = cc
-        .worker(&run.worker)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
-        .clone();
-    Ok((
-        worker,
-        run.hash,
-        run.custom.clone(),
-        run.at(Instant::now()).produced,
-    ))
-}
-
 pub(super) async fn result_list(State(cc): Shared, body: Bytes) -> Answer {
     let body = body_json(&body)?;
     let body = object(&body)?;
@@ -304,26 +260,12 @@ pub(super) async fn result_list(State(cc): Shared, body: Bytes) -> Answer {
     if !problems.is_empty() {
         return Err(ApiError::invalid(&problems));
     }
-    let (worker, hash, custom, produced) = results_source(&cc, &slug)?;
-    let start = (page - 1).saturating_mul(size).min(produced);
-    let end = start.saturating_add(size).min(produced);
-    let list = (start..end)
-        .map(|i| types::RunResultRecord(worker.item(hash, i, &custom)))
-        .collect();
-    let headers = worker
-        .headers
-        .iter()
-        .map(|(key, label, format)| types::ResultHeader {
-            key: key.to_string(),
-            label: label.to_string(),
-            format: format.to_string(),
-        })
-        .collect();
-    Ok(ok(types::RunResultListData {
-        count: produced as i64,
-        headers,
-        list,
-    }))
+    Ok(ok(ops::results(
+        &cc,
+        &slug,
+        (page - 1).saturating_mul(size),
+        size,
+    )?))
 }
 
 pub(super) async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
@@ -363,41 +305,13 @@ pub(super) async fn result_export(State(cc): Shared, body: Bytes) -> Answer {
             Vec::new()
         }
     };
-    let (worker, hash, custom, produced) = results_source(&cc, &slug)?;
-    // Keys the Worker does not produce stay as empty CSV columns (absent in JSON), like a column
-    // filter: the export still succeeds.
-    let known: Vec<String> = worker
-        .headers
-        .iter()
-        .map(|(k, _, _)| k.to_string())
-        .collect();
     let Some(format) = format else {
         return Err(ApiError::invalid(&problems));
     };
     if !problems.is_empty() {
         return Err(ApiError::invalid(&problems));
     }
-    let keys = if filter.is_empty() { known } else { filter };
-    let id = cc.ids.next();
-    let download_url = format!(
-        "{}/_sandbox/exports/exported_result_{}_{id}.{}",
-        cc.config.base_url,
-        format.name(),
-        format.name()
-    );
-    cc.lock().exports.insert(
-        id,
-        Export {
-            run_slug: slug,
-            run_hash: hash,
-            worker,
-            custom,
-            count: produced,
-            keys,
-            format,
-            lengths: Default::default(),
-        },
-    );
+    let download_url = ops::export(&cc, &slug, format, filter)?;
     Ok(ok(types::RunResultExportData { download_url }))
 }
 
@@ -473,17 +387,7 @@ pub(super) async fn download(
 
 pub(super) async fn run_log(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
-    let inner = cc.lock();
-    let run = inner
-        .runs
-        .get(&slug)
-        .ok_or_else(|| ApiError::no_run(&slug))?;
-    let now = Instant::now();
-    Ok(ok(types::RunLogsData {
-        all_logs_url: format!("{}/_sandbox/logs/{slug}", cc.config.base_url),
-        list: log_entries(run, now),
-        result_count: run.at(now).produced as i64,
-    }))
+    Ok(ok(ops::log(&cc, &slug)?))
 }
 
 pub(super) async fn all_logs(State(cc): Shared, Path(slug): Path<String>) -> Response {
@@ -507,40 +411,14 @@ pub(super) async fn all_logs(State(cc): Shared, Path(slug): Path<String>) -> Res
 
 pub(super) async fn abort(State(cc): Shared, body: Bytes) -> Answer {
     let slug = run_slug_of(&body)?;
-    {
-        let mut inner = cc.lock();
-        let run = inner
-            .runs
-            .get_mut(&slug)
-            .ok_or_else(|| ApiError::no_run(&slug))?;
-        let now = Instant::now();
-        let snap = run.at(now);
-        if snap.is_final() {
-            // The envelope code is 70002 as documented; the HTTP status is 409 (see the overlay)
-            // because the run's state, not the platform, makes the abort impossible.
-            let mut error = ApiError::new(
-                Code::AbortFailed,
-                format!(
-                    "Failed to abort run: it already ended with status {}",
-                    snap.status
-                ),
-            );
+    ops::abort(&cc, &slug).map_err(|mut error| {
+        // The envelope code is 70002 as documented; the HTTP status is 409 (see the overlay)
+        // because the run's state, not the platform, makes the abort impossible.
+        if error.code == Code::AbortFailed {
             error.status = axum::http::StatusCode::CONFLICT;
-            return Err(error);
         }
-        // Asking again while it stops changes nothing.
-        if run.aborted.is_none() {
-            run.aborted = Some(now);
-            let stopping = run.aborting();
-            let cc = cc.clone();
-            let slug = slug.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(stopping).await;
-                settle(&cc, &slug);
-            });
-        }
-    }
-    settle(&cc, &slug);
+        error
+    })?;
     Ok(ok(Value::Null))
 }
 

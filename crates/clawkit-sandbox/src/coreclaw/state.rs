@@ -38,6 +38,40 @@ pub struct Inner {
     pub account: Account,
     /// Export files by id.
     pub exports: HashMap<String, Export>,
+    /// Saved Worker tasks (v2 creates, updates and deletes them; v1's task/run runs them).
+    pub tasks: Vec<Task>,
+}
+
+/// A saved Worker task: a Worker, its input and an optional schedule (the sandbox never fires the
+/// schedule; it keeps it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// Numeric id.
+    pub id: i64,
+    /// Task slug (`workerTaskId`, v1's `task_slug`).
+    pub slug: String,
+    /// The Worker's slug.
+    pub worker: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Worker version.
+    pub version: String,
+    /// The saved input, as given.
+    pub input: serde_json::Value,
+    /// Schedule switch (0 or 1).
+    pub schedule_enabled: i64,
+    /// Schedule type (1 daily .. 4 once), if set.
+    pub schedule_type: Option<i64>,
+    /// HH:mm, if set.
+    pub schedule_time: Option<String>,
+    /// 1..7, if set.
+    pub schedule_weekday: Option<i64>,
+    /// 1..31, if set.
+    pub schedule_day: Option<i64>,
+    /// YYYY-MM-DD, if set.
+    pub schedule_once_date: Option<String>,
 }
 
 /// The CoreClaw sandbox.
@@ -47,8 +81,6 @@ pub struct CoreClaw {
     pub config: Config,
     /// Seeded Workers.
     pub workers: Vec<Worker>,
-    /// Saved task templates.
-    pub tasks: Vec<TaskTemplate>,
     /// Slug source.
     pub ids: Ids,
     /// Runs, account, exports.
@@ -72,9 +104,9 @@ impl CoreClaw {
                     traffic_expiration_at: now + 30 * 24 * 3600,
                 },
                 exports: HashMap::new(),
+                tasks: Vec::new(),
             }),
             workers: catalog::workers(),
-            tasks: catalog::tasks(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(5))
                 .build()
@@ -82,7 +114,32 @@ impl CoreClaw {
             config,
         });
         cc.seed_history();
+        cc.seed_tasks(catalog::tasks());
         cc
+    }
+
+    fn seed_tasks(&self, templates: Vec<TaskTemplate>) {
+        let mut inner = self.lock();
+        for (n, t) in templates.into_iter().enumerate() {
+            let Some(worker) = self.worker(t.worker) else {
+                continue;
+            };
+            inner.tasks.push(Task {
+                id: 2001 + n as i64,
+                slug: t.slug.to_string(),
+                worker: t.worker.to_string(),
+                title: format!("{} (saved)", worker.title),
+                description: String::new(),
+                version: worker.version.to_string(),
+                input: t.custom,
+                schedule_enabled: 0,
+                schedule_type: None,
+                schedule_time: None,
+                schedule_weekday: None,
+                schedule_day: None,
+                schedule_once_date: None,
+            });
+        }
     }
 
     /// Runs named in CoreClaw's own guide and spec examples, so that their examples work against
