@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWrite;
 
 use crate::output::{self, Format, RowWriter, json_out, table};
-use crate::{CoreclawCommand, Failure, Globals, StatusArg, session};
+use crate::{ApiArg, CoreclawCommand, Failure, Globals, StatusArg, TasksCommand, session};
 
 /// Public endpoints (store, Worker detail) need no key; the facade still wants one to build.
 const NO_KEY: &str = "anonymous";
@@ -48,7 +48,11 @@ fn pair(arg: &str, flag: &str) -> Result<(String, Value), Failure> {
     }
 }
 
-pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Failure> {
+pub async fn run(globals: &Globals, api: ApiArg, command: CoreclawCommand) -> Result<(), Failure> {
+    let version = match api {
+        ApiArg::V1 => clawkit::coreclaw::ApiVersion::V1,
+        ApiArg::V2 => clawkit::coreclaw::ApiVersion::V2,
+    };
     let needs_key = !matches!(
         command,
         CoreclawCommand::Store { .. } | CoreclawCommand::Worker { .. }
@@ -68,6 +72,7 @@ pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Fail
                 config.api_key(NO_KEY)
             },
         )
+        .api(version)
     })
     .await?;
     let client = &session.client;
@@ -77,7 +82,32 @@ pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Fail
             slug,
             json_schema,
             example,
-        } => worker(globals, client, &slug, json_schema, example).await,
+            rust,
+        } => {
+            if rust {
+                let w = client.worker(&slug).await?;
+                print!("{}", w.rust_types()?);
+                return Ok(());
+            }
+            worker(globals, client, &slug, json_schema, example).await
+        }
+        CoreclawCommand::Tasks { command } => tasks(globals, client, command).await,
+        CoreclawCommand::Regions { language } => {
+            let regions = client.proxy_regions(language.as_deref()).await?;
+            if globals.json {
+                json_out(&Value::Array(
+                    regions
+                        .iter()
+                        .map(|r| json!({"code": r.code, "name": r.name}))
+                        .collect(),
+                ));
+            } else {
+                for r in regions {
+                    println!("{}\t{}", r.code, r.name);
+                }
+            }
+            Ok(())
+        }
         CoreclawCommand::Run {
             slug,
             input,
@@ -134,11 +164,13 @@ pub async fn run(globals: &Globals, command: CoreclawCommand) -> Result<(), Fail
             let a = client.account().await?;
             if globals.json {
                 json_out(
-                    &json!({"balance": a.balance.to_string(), "traffic_bytes": a.traffic_bytes, "traffic_expires_at": a.traffic_expires_at}),
+                    &json!({"balance": a.balance.to_string(), "traffic_bytes": a.traffic_bytes, "traffic_expires_at": a.traffic_expires_at, "balance_expires_at": a.balance_expires_at}),
                 );
             } else {
                 println!("balance      {} USD", a.balance);
-                println!("traffic      {} bytes", a.traffic_bytes);
+                if let Some(traffic) = a.traffic_bytes {
+                    println!("traffic      {traffic} bytes");
+                }
                 println!(
                     "expires at   {}",
                     a.traffic_expires_at
@@ -234,6 +266,127 @@ async fn worker(
             &["FIELD", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"],
             &rows,
         );
+    }
+    Ok(())
+}
+
+/// `claw coreclaw tasks ...` (v2, whichever `--api`).
+async fn tasks(globals: &Globals, client: &Client, command: TasksCommand) -> Result<(), Failure> {
+    use clawkit::coreclaw::{NewTask, Schedule, TaskUpdate};
+    let fields = |input: Option<PathBuf>, set: Vec<String>| RunRequest {
+        input,
+        set,
+        system: None,
+        wait: false,
+        out: None,
+        callback_url: None,
+        abort_on_interrupt: false,
+    };
+    match command {
+        TasksCommand::List { worker, keyword } => {
+            let list: Vec<_> = client
+                .tasks(worker.as_deref(), keyword.as_deref())
+                .try_collect()
+                .await?;
+            if globals.json {
+                json_out(&Value::Array(
+                    list.iter()
+                        .map(|t| json!({"slug": t.slug, "id": t.id, "title": t.title, "worker_slug": t.worker_slug, "version": t.version}))
+                        .collect(),
+                ));
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.slug.clone(),
+                            t.title.clone(),
+                            t.worker_slug.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                table(&["task", "title", "worker"], &rows);
+            }
+        }
+        TasksCommand::Create {
+            worker,
+            title,
+            input,
+            set,
+            description,
+            daily,
+        } => {
+            let w = client.worker(&worker).await?;
+            let input = build_input(&w, &fields(input, set))?;
+            let task = NewTask {
+                title,
+                description,
+                schedule: daily.map(|time| Schedule::Daily { time }),
+            };
+            let slug = client.create_task(&w, &input, &task).await?;
+            if globals.json {
+                json_out(&json!({"slug": slug}));
+            } else {
+                println!("{slug}");
+            }
+        }
+        TasksCommand::Update {
+            task,
+            title,
+            description,
+            set,
+            input,
+        } => {
+            if title.is_some() || description.is_some() {
+                let update = TaskUpdate {
+                    title,
+                    description,
+                    ..TaskUpdate::default()
+                };
+                client.update_task(&task, &update).await?;
+            }
+            if input.is_some() || !set.is_empty() {
+                let saved = client.task(&task).await?;
+                let worker = saved
+                    .worker_slug
+                    .ok_or_else(|| Failure::Other(format!("task {task} names no Worker"), None))?;
+                let w = client.worker(&worker).await?;
+                let input = build_input(&w, &fields(input, set))?;
+                client.set_task_input(&task, &input).await?;
+            }
+            if globals.json {
+                json_out(&json!({"slug": task, "updated": true}));
+            } else {
+                println!("task {task} updated");
+            }
+        }
+        TasksCommand::Rm { task } => {
+            client.delete_task(&task).await?;
+            if globals.json {
+                json_out(&json!({"slug": task, "deleted": true}));
+            } else {
+                println!("task {task} deleted");
+            }
+        }
+        TasksCommand::Run {
+            task,
+            wait: and_wait,
+        } => {
+            let run = client.start_task(&task, None).await?;
+            eprintln!("run {} started (task {task})", run.slug());
+            if and_wait {
+                let record = wait(globals, &run, false).await?;
+                if globals.json {
+                    json_out(&record_json(&record));
+                } else {
+                    print_record(&record);
+                }
+            } else if globals.json {
+                json_out(&json!({"run_slug": run.slug()}));
+            } else {
+                println!("{}", run.slug());
+            }
+        }
     }
     Ok(())
 }

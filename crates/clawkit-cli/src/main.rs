@@ -45,6 +45,10 @@ struct Cli {
 enum Command {
     /// CoreClaw: Workers, runs, results, account.
     Coreclaw {
+        /// Which CoreClaw API to use: v1 (the guide's) or v2 (`/api/v2`, Bearer auth). Both see
+        /// the same account, runs and tasks; `tasks` always uses v2.
+        #[arg(long, global = true, value_enum, default_value_t = ApiArg::V1)]
+        api: ApiArg,
         #[command(subcommand)]
         command: CoreclawCommand,
     },
@@ -116,8 +120,12 @@ pub enum CoreclawCommand {
         #[arg(long, conflicts_with = "example")]
         json_schema: bool,
         /// Print a skeleton input file (required fields and defaults) for `run --input`.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "rust")]
         example: bool,
+        /// Print a Rust module of serde types for the input (typify), to build inputs with the
+        /// compiler checking every field name.
+        #[arg(long, conflicts_with = "json_schema")]
+        rust: bool,
     },
     /// Validate an input, start a run, and optionally wait and download its results.
     Run {
@@ -188,6 +196,90 @@ pub enum CoreclawCommand {
     },
     /// Balance, traffic and its expiry.
     Account,
+    /// Saved Worker tasks (v2).
+    Tasks {
+        #[command(subcommand)]
+        command: TasksCommand,
+    },
+    /// Proxy regions a Worker can run from (v2).
+    Regions {
+        /// Language of the names (en, zh, ...).
+        #[arg(long)]
+        language: Option<String>,
+    },
+}
+
+/// `--api`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApiArg {
+    /// `/api/v1` (the guide's API).
+    V1,
+    /// `/api/v2`.
+    V2,
+}
+
+/// `claw coreclaw tasks ...`: saved Worker tasks (CoreClaw v2).
+#[derive(Subcommand)]
+pub enum TasksCommand {
+    /// Saved tasks, optionally of one Worker or matching a keyword.
+    List {
+        /// Only this Worker (slug or owner~name).
+        #[arg(long)]
+        worker: Option<String>,
+        /// Keyword in the title or slug.
+        #[arg(long)]
+        keyword: Option<String>,
+    },
+    /// Save a task: a Worker and a validated input (like `run`), with an optional daily schedule.
+    Create {
+        /// Worker slug (or owner~name).
+        worker: String,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// JSON file with the input fields.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// One input field, NAME=VALUE (VALUE is JSON, or else a string); repeatable.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Run it every day at HH:mm.
+        #[arg(long, value_name = "HH:MM")]
+        daily: Option<String>,
+    },
+    /// Change a task's title, description or input.
+    Update {
+        /// Task slug.
+        task: String,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+        /// New input fields (the whole input is replaced), NAME=VALUE; repeatable.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// New input from a JSON file.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+    },
+    /// Delete a task.
+    Rm {
+        /// Task slug.
+        task: String,
+    },
+    /// Run a task; `--wait` waits for the end.
+    Run {
+        /// Task slug.
+        task: String,
+        /// Wait for the run to end and print its record.
+        #[arg(long)]
+        wait: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -269,7 +361,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Coreclaw { command } => coreclaw::run(&globals, command).await,
+            Command::Coreclaw { api, command } => coreclaw::run(&globals, api, command).await,
             Command::Bazhuayu { command } => bazhuayu::run(&globals, command).await,
             Command::Devops(args) => devops::run(&globals, args).await,
             Command::Fulfillment { command } => fulfillment::run(&globals, command).await,

@@ -85,9 +85,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 6. Balance.
     let account = client.account().await?;
-    println!(
-        "balance {} USD, traffic {} bytes",
-        account.balance, account.traffic_bytes
-    );
+    match account.traffic_bytes {
+        Some(traffic) => println!("balance {} USD, traffic {traffic} bytes", account.balance),
+        None => println!("balance {} USD", account.balance),
+    }
     Ok(())
 }

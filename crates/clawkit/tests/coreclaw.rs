@@ -98,7 +98,7 @@ async fn the_guide_workflow_in_a_few_lines() {
         after.balance,
         "exact decimal arithmetic"
     );
-    assert!(after.traffic_bytes < before.traffic_bytes);
+    assert!(after.traffic_bytes.unwrap() < before.traffic_bytes.unwrap());
     assert!(after.traffic_expires_at.is_some());
 
     let mine: Vec<_> = client
@@ -149,11 +149,15 @@ async fn sync_runs_callbacks_logs_reruns_and_tasks() {
     let sb = sandbox(200).await;
     let client = client(&sb);
     let load = client.worker(LOAD).await.unwrap();
-    let (run, record) = client
-        .run_sync(&load, load.input().set("count", 42).build().unwrap())
+    let sync = client
+        .run_sync(&load, load.input().set("count", 420).build().unwrap())
         .await
         .unwrap();
-    assert_eq!((record.status, record.results), (RunStatus::Succeeded, 42));
+    let (run, record) = (sync.run.clone(), sync.record.clone());
+    assert_eq!((record.status, record.results), (RunStatus::Succeeded, 420));
+    // The answer carried the first 100 results directly; the stream reads them all.
+    assert_eq!((sync.items.len(), sync.total), (100, 420));
+    assert_eq!(sync.items[99]["index"], 99);
 
     // the completion webhook, received and parsed
     let events = Arc::new(Mutex::new(Vec::new()));
@@ -191,14 +195,14 @@ async fn sync_runs_callbacks_logs_reruns_and_tasks() {
 
     let log = run.log().await.unwrap();
     assert!(log.entries.len() >= 3);
-    assert_eq!(log.result_count, 42);
+    assert_eq!(log.result_count, 420);
     let mut full = Vec::new();
     run.full_log(&mut full).await.unwrap();
     assert!(String::from_utf8(full).unwrap().contains("Run succeeded"));
 
     let again = run.rerun(&hook).await.unwrap();
     assert_ne!(again.slug(), run.slug());
-    assert_eq!(again.wait().await.unwrap().results, 42);
+    assert_eq!(again.wait().await.unwrap().results, 420);
     let task = client
         .run_task("01KK0G4W9W4JYTWEA55KMG5QKP", &hook)
         .await

@@ -78,6 +78,7 @@ fn worker() -> impl Strategy<Value = Worker> {
                 max_total_traffic: None,
             },
             properties,
+            input_schema: None,
         }
     })
 }

@@ -9,8 +9,32 @@ use serde::de::DeserializeOwned;
 use super::Error;
 use clawkit_runtime::{TransportError, TransportKind};
 
-/// What the generated client returns for one request.
-pub(crate) type Sent<R> = reply::Sent<R, types::ApiError>;
+/// What a generated client (v1 or v2) returns for one request.
+pub(crate) type Sent<R, E = types::ApiError> = reply::Sent<R, E>;
+
+/// A documented error body: v1's `ApiError` or v2's `ErrorEnvelope`.
+pub(crate) trait ErrorBody {
+    fn code(&self) -> Option<i64>;
+    fn into_message(self) -> String;
+}
+
+impl ErrorBody for types::ApiError {
+    fn code(&self) -> Option<i64> {
+        self.code.map(|c| c.code())
+    }
+    fn into_message(self) -> String {
+        self.message
+    }
+}
+
+impl ErrorBody for coreclaw_v2_api::types::ErrorEnvelope {
+    fn code(&self) -> Option<i64> {
+        Some(self.code)
+    }
+    fn into_message(self) -> String {
+        self.message
+    }
+}
 
 /// A generated response type: an envelope `{code, message, data}`.
 pub(crate) trait Reply: DeserializeOwned {
@@ -32,7 +56,49 @@ macro_rules! replies {
     )*};
 }
 
+/// v2's envelopes: `message` is required, `data` may be absent.
+macro_rules! v2_replies {
+    ($($response:ident => $data:ty),* $(,)?) => {$(
+        impl Reply for coreclaw_v2_api::types::$response {
+            type Data = $data;
+            fn code(&self) -> i64 { self.code }
+            fn message(&self) -> String { self.message.clone() }
+            fn into_data(self) -> $data { self.data }
+        }
+    )*};
+}
+
+impl Reply for coreclaw_v2_api::types::DoneEnvelope {
+    type Data = ();
+    fn code(&self) -> i64 {
+        self.code
+    }
+    fn message(&self) -> String {
+        self.message.clone()
+    }
+    fn into_data(self) {}
+}
+
+v2_replies! {
+    ProxyRegionListEnvelope => coreclaw_v2_api::types::ProxyRegionList,
+    WorkerListEnvelope => coreclaw_v2_api::types::WorkerList,
+    AccountEnvelope => coreclaw_v2_api::types::Account,
+    WorkerRunPageEnvelope => coreclaw_v2_api::types::WorkerRunPage,
+    WorkerRunEnvelope => coreclaw_v2_api::types::WorkerRun,
+    ExportLinkEnvelope => coreclaw_v2_api::types::ExportLink,
+    RunLogEnvelope => coreclaw_v2_api::types::RunLog,
+    RunStartedEnvelope => coreclaw_v2_api::types::RunStarted,
+    ResultPageEnvelope => coreclaw_v2_api::types::ResultPage,
+    WorkerTaskPageEnvelope => coreclaw_v2_api::types::WorkerTaskPage,
+    WorkerTaskCreatedEnvelope => coreclaw_v2_api::types::WorkerTaskCreated,
+    WorkerTaskEnvelope => coreclaw_v2_api::types::WorkerTask,
+    WorkerTaskInputEnvelope => coreclaw_v2_api::types::WorkerTaskInput,
+    WorkerDetailEnvelope => coreclaw_v2_api::types::WorkerDetail,
+    WorkerInputSchemaEnvelope => coreclaw_v2_api::types::WorkerInputSchema,
+}
+
 replies! {
+    RunStartResponse => types::RunStartData,
     StoreSearchResponse => types::StoreSearchData,
     ScraperDetailResponse => types::ScraperDetailData,
     RunSlugResponse => types::RunSlugData,
@@ -71,7 +137,7 @@ fn undocumented<R: DeserializeOwned>(head: &Head, bytes: &[u8]) -> Error {
 }
 
 /// Turns what the generated client returned into data or a typed error.
-pub(crate) async fn open<R: Reply>(sent: Sent<R>) -> Result<R::Data, Error> {
+pub(crate) async fn open<R: Reply, E: ErrorBody>(sent: Sent<R, E>) -> Result<R::Data, Error> {
     match reply::answer::<_, _, Error>(sent).await? {
         Answer::Ok(head, reply) => match reply.code() {
             0 => Ok(reply.into_data()),
@@ -82,11 +148,16 @@ pub(crate) async fn open<R: Reply>(sent: Sent<R>) -> Result<R::Data, Error> {
                 head.retry_after(),
             )),
         },
-        Answer::Documented(head, body) => Err(match body.code {
-            Some(code) => Error::from_code(code.code(), body.message, head.status, head.retry_after()),
-            None => {
-                TransportError::new(TransportKind::Status, Some(head.status), body.message).into()
+        Answer::Documented(head, body) => Err(match body.code() {
+            Some(code) => {
+                Error::from_code(code, body.into_message(), head.status, head.retry_after())
             }
+            None => TransportError::new(
+                TransportKind::Status,
+                Some(head.status),
+                body.into_message(),
+            )
+            .into(),
         }),
         Answer::Undocumented(head, bytes) => Err(undocumented::<R>(&head, &bytes)),
     }

@@ -208,7 +208,9 @@ impl Classify for Error {
 }
 
 impl Error {
-    /// The error for an envelope `code` with its message and HTTP status.
+    /// The error for an envelope `code` (v1's or v2's: 11000 is `InvalidParams` like 4000, 12001
+    /// `Unauthorized`, 12002 `InvalidApiKey`, 13000 `RateLimited`, 11004 `NotFound`, 10000 and 14000
+    /// `Internal`) with its message and HTTP status.
     pub fn from_code(
         code: i64,
         message: impl Into<String>,
@@ -216,6 +218,21 @@ impl Error {
         retry_after: Option<Duration>,
     ) -> Self {
         let message = message.into();
+        // v2's own codes (its table in specs/coreclaw-v2), onto the same variants as v1's.
+        match code {
+            10000 | 14000 => return Error::Internal { message },
+            11000 => return Error::InvalidParams { message },
+            11004 => return Error::NotFound { message },
+            12001 => return Error::Unauthorized { message },
+            12002 => return Error::InvalidApiKey { message },
+            13000 => {
+                return Error::RateLimited {
+                    message,
+                    retry_after,
+                };
+            }
+            _ => {}
+        }
         match StatusCode::from(code) {
             StatusCode::InvalidParams => Error::InvalidParams { message },
             StatusCode::Unauthorized => Error::Unauthorized { message },
@@ -245,7 +262,7 @@ impl Error {
         }
     }
 
-    /// The envelope code, when the service sent one.
+    /// The envelope code, when the service sent one, as v1 numbers it (a v2 11000 is 4000 here).
     pub fn code(&self) -> Option<i64> {
         let code = match self {
             Error::InvalidParams { .. } => StatusCode::InvalidParams,

@@ -49,6 +49,7 @@ pub mod error;
 mod input;
 pub mod results;
 pub mod run;
+mod v2;
 pub mod webhook;
 pub mod worker;
 
@@ -63,7 +64,8 @@ pub use coreclaw_api::enums::RunStatus;
 pub use error::{Error, StatusCode};
 pub use input::{Input, InputBuilder, InputErrors, InputProblem, System};
 pub use results::ExportFormat;
-pub use run::{LogEntry, LogLevel, Run, RunLog, RunRecord, Start, WaitOptions};
+pub use run::{LogEntry, LogLevel, Run, RunLog, RunRecord, Start, SyncRun, WaitOptions};
+pub use v2::{NewTask, ProxyRegion, Schedule, Task, TaskSummary, TaskUpdate};
 pub use worker::{Property, PropertyType, SystemDefaults, Worker};
 
 use envelope::Reply;
@@ -90,11 +92,42 @@ pub struct StoreItem {
 pub struct Account {
     /// Balance in USD, exact.
     pub balance: Decimal,
-    /// Remaining traffic in bytes.
-    pub traffic_bytes: u64,
+    /// Remaining traffic in bytes (v1; v2's account answer has no traffic: `None`).
+    pub traffic_bytes: Option<u64>,
     /// When the traffic expires (unix seconds), from `traffic_expiration_at` or the docs'
-    /// `traffic_expires_at`.
+    /// `traffic_expires_at` (v1).
     pub traffic_expires_at: Option<i64>,
+    /// When the balance expires (unix seconds, v2's `balance_expiration_at`).
+    pub balance_expires_at: Option<i64>,
+}
+
+/// Which of CoreClaw's APIs the shared vocabulary (Worker, Run, items, export, wait) goes through.
+///
+/// Both are served by the same host with the same API key (v1 as the `api-key` header, v2 as a
+/// Bearer token) over the same account: a run started through one is read through the other.
+/// v2-only capabilities (Worker tasks, last runs, proxy regions) use v2 whichever is chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// `/api/store`, `/api/scraper`, `/api/v1/...` (the guide's API).
+    #[default]
+    V1,
+    /// `/api/v2/...` (CoreClaw's later document: offsets, Worker paths `owner~name`, a real JSON
+    /// Schema per Worker).
+    V2,
+}
+
+impl std::str::FromStr for ApiVersion {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "v1" | "1" => Ok(ApiVersion::V1),
+            "v2" | "2" => Ok(ApiVersion::V2),
+            other => Err(Error::InvalidArgument(format!(
+                "api: expected v1 or v2, got `{other}`"
+            ))),
+        }
+    }
 }
 
 /// CoreClaw's own settings.
@@ -102,6 +135,7 @@ pub struct Account {
 pub struct Options {
     sync_timeout: Duration,
     wait: WaitOptions,
+    api: ApiVersion,
 }
 
 impl Default for Options {
@@ -109,6 +143,7 @@ impl Default for Options {
         Self {
             sync_timeout: Duration::from_secs(330),
             wait: WaitOptions::default(),
+            api: ApiVersion::V1,
         }
     }
 }
@@ -132,8 +167,15 @@ impl crate::client::Service for Client {
             .retry(config.retry_policy())
             .timeout(config.timeout_or(Duration::from_secs(30)))
             .build();
+        // v2: the same key as a Bearer token, through the same retry and limits.
+        let bearer = Runtime::builder()
+            .auth(Auth::bearer(&key)?)
+            .retry(config.retry_policy())
+            .timeout(config.timeout_or(Duration::from_secs(30)))
+            .build();
         let http = config.http_client()?;
         let long = runtime.with_timeout(options.sync_timeout);
+        let v2_long = bearer.with_timeout(options.sync_timeout);
         Ok(Client {
             inner: Arc::new(Inner {
                 api: coreclaw_api::Client::new_with_client(
@@ -142,6 +184,9 @@ impl crate::client::Service for Client {
                     runtime.clone(),
                 ),
                 long: coreclaw_api::Client::new_with_client(&base_url, http.clone(), long),
+                v2: coreclaw_v2_api::Client::new_with_client(&base_url, http.clone(), bearer),
+                v2_long: coreclaw_v2_api::Client::new_with_client(&base_url, http.clone(), v2_long),
+                version: options.api,
                 http,
                 runtime,
                 base_url,
@@ -168,11 +213,21 @@ impl ClientBuilder {
         self.options.wait = options;
         self
     }
+
+    /// Which API the shared vocabulary uses (default [`ApiVersion::V1`]).
+    pub fn api(mut self, version: ApiVersion) -> Self {
+        self.options.api = version;
+        self
+    }
 }
 
 pub(crate) struct Inner {
     pub(crate) api: coreclaw_api::Client,
     pub(crate) long: coreclaw_api::Client,
+    pub(crate) v2: coreclaw_v2_api::Client,
+    /// v2 with the synchronous-run timeout.
+    pub(crate) v2_long: coreclaw_v2_api::Client,
+    pub(crate) version: ApiVersion,
     /// For download links: they point at storage, so no request hook and never the api-key.
     pub(crate) http: reqwest::Client,
     pub(crate) runtime: Runtime,
@@ -212,10 +267,19 @@ impl Client {
         &self.inner.base_url
     }
 
+    /// The API the shared vocabulary goes through.
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.version
+    }
+
+    pub(crate) fn is_v2(&self) -> bool {
+        self.inner.version == ApiVersion::V2
+    }
+
     /// Runs one request with the retry policy: `Safety::Creates` for a request that creates
     /// something (a run), retried only when the service certainly did nothing, so a retry never
     /// pays twice.
-    pub(crate) async fn send<R: Reply, F, Fut>(
+    pub(crate) async fn send<R: Reply, E: envelope::ErrorBody, F, Fut>(
         &self,
         what: &str,
         safety: Safety,
@@ -223,7 +287,7 @@ impl Client {
     ) -> Result<R::Data, Error>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = envelope::Sent<R>>,
+        Fut: std::future::Future<Output = envelope::Sent<R, E>>,
     {
         self.inner
             .runtime
@@ -239,6 +303,9 @@ impl Client {
             return Err(Error::InvalidParams {
                 message: "search: must not be empty".into(),
             });
+        }
+        if self.is_v2() {
+            return v2::search(self, query, limit).await;
         }
         let limit = std::num::NonZeroU64::new(limit.max(1)).unwrap_or(std::num::NonZeroU64::MIN);
         let data: types::StoreSearchData = self
@@ -264,6 +331,9 @@ impl Client {
 
     /// Reads a Worker's live contract: exact version, readme, system defaults and input fields.
     pub async fn worker(&self, slug: &str) -> Result<Worker, Error> {
+        if self.is_v2() {
+            return v2::worker(self, slug).await;
+        }
         let data = self
             .send("reading the Worker", Safety::Idempotent, || {
                 self.inner.api.get_scraper().slug(slug).send()
@@ -274,6 +344,9 @@ impl Client {
 
     /// Account balance (exact decimal), traffic and its expiry.
     pub async fn account(&self) -> Result<Account, Error> {
+        if self.is_v2() {
+            return v2::account(self).await;
+        }
         let data: types::AccountInfoData = self
             .send("reading the account", Safety::Idempotent, || {
                 self.inner
@@ -302,8 +375,9 @@ impl Client {
         };
         Ok(Account {
             balance,
-            traffic_bytes,
+            traffic_bytes: Some(traffic_bytes),
             traffic_expires_at: data.traffic_expiration_at.or(data.traffic_expires_at),
+            balance_expires_at: None,
         })
     }
 
@@ -319,11 +393,18 @@ impl Client {
     }
 
     /// Runs synchronously (`is_async: false`): CoreClaw holds the request until the run ends, at
-    /// most 5 minutes; past that, this falls back to waiting. Returns the final record.
-    pub async fn run_sync(&self, worker: &Worker, input: Input) -> Result<(Run, RunRecord), Error> {
-        let run = Start::new(self, worker, input, false).await?;
+    /// most 5 minutes, and answers with its first results; past that, this falls back to
+    /// waiting. Returns the final record and the results the answer carried.
+    pub async fn run_sync(&self, worker: &Worker, input: Input) -> Result<SyncRun, Error> {
+        let (run, page) = Start::new(self, worker, input, false).send_full().await?;
         let record = run.wait().await?;
-        Ok((run, record))
+        let page = page.unwrap_or_default();
+        Ok(SyncRun {
+            total: page.total.unwrap_or(record.results),
+            items: page.items,
+            run,
+            record,
+        })
     }
 
     /// Start and wait: the final record of a new run.
@@ -354,6 +435,9 @@ impl Client {
         worker: Option<&str>,
         status: Option<RunStatus>,
     ) -> Paged<RunRecord, Error, u64> {
+        if self.is_v2() {
+            return v2::runs(self, worker, status);
+        }
         let client = self.clone();
         let worker = worker.map(str::to_string);
         let status = types::RunListRequestStatus::try_from(status.map(|s| s.code()).unwrap_or(0))

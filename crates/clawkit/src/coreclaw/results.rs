@@ -43,9 +43,17 @@ impl Run {
     pub fn items(&self) -> Items {
         let run = self.clone();
         let throttle = self.client.inner.runtime.throttle();
-        Paged::numbered("page_size", MAX_PAGE_SIZE, move |page, size| {
+        let max = if self.client.is_v2() {
+            super::v2::MAX_PAGE
+        } else {
+            MAX_PAGE_SIZE
+        };
+        Paged::numbered("page_size", max, move |page, size| {
             let run = run.clone();
             async move {
+                if run.client.is_v2() {
+                    return super::v2::results(&run.client, &run.slug, page, size).await;
+                }
                 let body = types::RunResultListRequest {
                     run_slug: run.slug.clone(),
                     page_index: std::num::NonZeroU64::new(page)
@@ -169,6 +177,9 @@ impl Run {
 
     /// Asks CoreClaw for an export file and returns its temporary download URL.
     pub async fn export_url(&self, format: ExportFormat, keys: &[&str]) -> Result<String, Error> {
+        if self.client.is_v2() {
+            return super::v2::export_url(&self.client, &self.slug, format, keys).await;
+        }
         let body = types::RunResultExportRequest {
             run_slug: self.slug.clone(),
             format: match format {

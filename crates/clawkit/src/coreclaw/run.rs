@@ -153,7 +153,7 @@ pub struct RunLog {
 pub struct Run {
     pub(crate) client: Client,
     pub(crate) slug: String,
-    started: Option<Instant>,
+    pub(crate) started: Option<Instant>,
 }
 
 /// A start request: `.await` it, optionally after [`Start::callback_url`].
@@ -190,6 +190,11 @@ impl<'a> Start<'a> {
     }
 
     async fn send(self) -> Result<Run, Error> {
+        self.send_full().await.map(|(run, _)| run)
+    }
+
+    /// Starts the run; a synchronous start also returns the results its answer carried.
+    pub(crate) async fn send_full(self) -> Result<(Run, Option<SyncPage>), Error> {
         if self.input.scraper_slug != self.worker.slug || self.input.version != self.worker.version
         {
             return Err(Error::InvalidArgument(format!(
@@ -197,6 +202,25 @@ impl<'a> Start<'a> {
                 self.input.scraper_slug, self.input.version, self.worker.slug, self.worker.version
             )));
         }
+        let (slug, page) = if self.client.is_v2() {
+            super::v2::start(
+                self.client,
+                &self.worker.slug,
+                &self.input,
+                self.is_async,
+                self.callback_url.clone(),
+            )
+            .await?
+        } else {
+            self.send_v1().await?
+        };
+        tracing::info!(run = %slug, worker = %self.worker.slug, "run started");
+        let mut run = Run::new(self.client.clone(), slug);
+        run.started = Some(Instant::now());
+        Ok((run, page))
+    }
+
+    async fn send_v1(&self) -> Result<(String, Option<SyncPage>), Error> {
         let body: types::StartScraperRunRequest = serde_json::from_value(serde_json::json!({
             "scraper_slug": self.input.scraper_slug,
             "version": self.input.version,
@@ -214,17 +238,40 @@ impl<'a> Start<'a> {
         } else {
             &self.client.inner.long
         };
-        let data: types::RunSlugData = self
+        let data: types::RunStartData = self
             .client
             .send("starting a run", Safety::Creates, || {
                 api.start_run().body(body.clone()).send()
             })
             .await?;
-        tracing::info!(run = %data.run_slug, worker = %self.worker.slug, "run started");
-        let mut run = Run::new(self.client.clone(), data.run_slug);
-        run.started = Some(Instant::now());
-        Ok(run)
+        // An asynchronous answer has neither; a synchronous one has both.
+        let page = (!data.list.is_empty() || data.count.is_some()).then(|| SyncPage {
+            items: data.list.into_iter().map(|r| r.0).collect(),
+            total: data.count.and_then(|c| u64::try_from(c).ok()),
+        });
+        Ok((data.run_slug, page))
     }
+}
+
+/// The results a synchronous start's answer carried.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SyncPage {
+    pub(crate) items: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub(crate) total: Option<u64>,
+}
+
+/// A finished synchronous run: its record and the results CoreClaw answered with directly.
+#[derive(Debug, Clone)]
+pub struct SyncRun {
+    /// The run (stream the rest of its results with [`Run::items`]).
+    pub run: Run,
+    /// Its final record.
+    pub record: RunRecord,
+    /// The results the synchronous answer carried (v1: the first 100; v2: the first 100 too,
+    /// asked for with `limit`); empty when the run outlived the 5 minutes and was waited for.
+    pub items: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// How many results the run has in all.
+    pub total: u64,
 }
 
 impl<'a> IntoFuture for Start<'a> {
@@ -258,6 +305,9 @@ impl Run {
 
     /// The run record now.
     pub async fn detail(&self) -> Result<RunRecord, Error> {
+        if self.client.is_v2() {
+            return super::v2::detail(&self.client, &self.slug).await;
+        }
         let api = &self.client.inner.api;
         let data = self
             .client
@@ -337,6 +387,9 @@ impl Run {
     /// Aborts the run (it ends in status 5). A run that already ended gives
     /// [`Error::AbortFailed`].
     pub async fn abort(&self) -> Result<(), Error> {
+        if self.client.is_v2() {
+            return super::v2::abort(&self.client, &self.slug).await;
+        }
         let api = &self.client.inner.api;
         // Not retried after a broken connection: the abort may have happened. A rate limit is.
         self.client
@@ -348,6 +401,12 @@ impl Run {
 
     /// Starts a new run with this run's input. CoreClaw requires a `callback_url` here.
     pub async fn rerun(&self, callback_url: &str) -> Result<Run, Error> {
+        if self.client.is_v2() {
+            let slug = super::v2::rerun(&self.client, &self.slug, Some(callback_url)).await?;
+            let mut run = Run::new(self.client.clone(), slug);
+            run.started = Some(Instant::now());
+            return Ok(run);
+        }
         let api = &self.client.inner.api;
         let body = types::RerunRequest {
             run_slug: self.slug.clone(),
@@ -366,6 +425,9 @@ impl Run {
 
     /// The latest log lines.
     pub async fn log(&self) -> Result<RunLog, Error> {
+        if self.client.is_v2() {
+            return super::v2::log(&self.client, &self.slug).await;
+        }
         let api = &self.client.inner.api;
         let data: types::RunLogsData = self
             .client

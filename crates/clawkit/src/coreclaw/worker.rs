@@ -127,6 +127,10 @@ pub struct Worker {
     pub system: SystemDefaults,
     /// Input fields.
     pub properties: Vec<Property>,
+    /// The Worker's own JSON Schema of its input, when it was read through v2
+    /// (`/api/v2/workers/{id}/input-schema`); `None` through v1, whose descriptor is turned into
+    /// one by [`Worker::json_schema`].
+    pub input_schema: Option<Value>,
 }
 
 impl Worker {
@@ -161,7 +165,131 @@ impl Worker {
                 max_total_traffic: system.max_total_traffic,
             },
             properties,
+            input_schema: None,
         }
+    }
+
+    /// A Worker read through v2: its detail and its own input JSON Schema. The properties are
+    /// read from the schema (`properties`, `required`, each property's `type`, `title`,
+    /// `description`, `default`; every other keyword is kept in `extra`).
+    pub fn from_schema(
+        id: &str,
+        version: String,
+        readme: String,
+        system: &Map<String, Value>,
+        schema: Value,
+    ) -> Self {
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let properties = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .map(|(name, p)| {
+                        let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+                        let mut extra = p.as_object().cloned().unwrap_or_default();
+                        for k in ["type", "title", "description", "default"] {
+                            extra.remove(k);
+                        }
+                        Property {
+                            name: name.clone(),
+                            kind: match p.get("type").and_then(Value::as_str) {
+                                Some(t) => PropertyType::parse(t),
+                                None => PropertyType::Other("any".into()),
+                            },
+                            title: text("title"),
+                            required: required.contains(&name.as_str()),
+                            default: p.get("default").cloned(),
+                            description: text("description"),
+                            editor: text("editor"),
+                            extra,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let int = |k: &str| system.get(k).and_then(Value::as_i64);
+        let float = |k: &str| system.get(k).and_then(Value::as_f64);
+        Worker {
+            slug: id.to_string(),
+            version,
+            readme,
+            system: SystemDefaults {
+                cpus: float("cpus").unwrap_or(0.125),
+                memory_mb: int("memory").or(int("memory_bytes")),
+                execute_limit_time_seconds: int("execute_limit_time_seconds"),
+                max_total_charge: float("max_total_charge"),
+                max_total_traffic: float("max_total_traffic"),
+            },
+            properties,
+            input_schema: Some(schema),
+        }
+    }
+
+    /// A Rust module of serde types for this Worker's input, generated from its JSON Schema
+    /// ([`Worker::json_schema`]) by typify, the generator progenitor uses: one `Input` struct
+    /// with a field per property, documented with each property's title and description, with
+    /// its defaults, and a type for each nested object. Build a value of it with the compiler
+    /// checking every field name, then pass it to [`Worker::input_from`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = clawkit_sandbox::Sandbox::builder().start().await?;
+    /// # let base_url = sandbox.base_url(clawkit_sandbox::Vendor::Coreclaw);
+    /// let client = clawkit::coreclaw::Client::builder()
+    ///     .api_key("sandbox-key")
+    ///     .base_url(&base_url)
+    ///     .api(clawkit::coreclaw::ApiVersion::V2)
+    ///     .build()?;
+    /// let worker = client.worker("01KNXSHE0Y7DZKF1N8B1EMFX35").await?;
+    /// let module = worker.rust_types()?;
+    /// assert!(module.contains("pub struct Input"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "rust-types")]
+    pub fn rust_types(&self) -> Result<String, super::Error> {
+        let mut schema = self.json_schema().as_value().clone();
+        if let Some(root) = schema.as_object_mut() {
+            root.remove("$schema");
+            root.insert("title".into(), json!("Input"));
+            root.insert(
+                "description".into(),
+                json!(format!(
+                    "Input of CoreClaw Worker {} {} (`input.parameters.custom`).",
+                    self.slug, self.version
+                )),
+            );
+        }
+        let failed = |what: &str, e: String| {
+            super::Error::InvalidArgument(format!(
+                "the input schema of Worker {}: {what}: {e}",
+                self.slug
+            ))
+        };
+        let root: schemars08::schema::RootSchema = serde_json::from_value(schema)
+            .map_err(|e| failed("not a JSON Schema", e.to_string()))?;
+        let mut settings = typify::TypeSpaceSettings::default();
+        settings.with_struct_builder(false);
+        let mut space = typify::TypeSpace::new(&settings);
+        space
+            .add_root_schema(root)
+            .map_err(|e| failed("typify", e.to_string()))?;
+        let file: syn::File =
+            syn::parse2(space.to_stream()).map_err(|e| failed("generated code", e.to_string()))?;
+        Ok(format!(
+            "//! Input of CoreClaw Worker {} {}, generated by clawkit from its live schema\n//! (`claw coreclaw worker {} --rust`). Regenerate when the Worker's version changes.\n\n{}",
+            self.slug,
+            self.version,
+            self.slug,
+            prettyplease::unparse(&file)
+        ))
     }
 
     /// A property by name.
@@ -169,10 +297,17 @@ impl Worker {
         self.properties.iter().find(|p| p.name == name)
     }
 
-    /// The JSON Schema (2020-12) of the Worker's custom input, built from its live properties:
-    /// types, required fields, defaults, titles as descriptions, and the bounds and choices the
-    /// service sends (`minimum`, `maximum`, `enum`, ...). Unknown fields are not allowed.
+    /// The JSON Schema (2020-12) of the Worker's custom input. Read through v2, it is the
+    /// Worker's own schema, as CoreClaw sent it. Read through v1, it is built from the live
+    /// properties: types, required fields, defaults, titles as descriptions, and the bounds and
+    /// choices the service sends (`minimum`, `maximum`, `enum`, ...); unknown fields are not
+    /// allowed.
     pub fn json_schema(&self) -> schemars::Schema {
+        if let Some(schema) = &self.input_schema
+            && let Ok(schema) = schemars::Schema::try_from(schema.clone())
+        {
+            return schema;
+        }
         let mut properties = Map::new();
         for p in &self.properties {
             let mut s = Map::new();
