@@ -10,6 +10,7 @@ use coreclaw_api::types;
 use serde_json::{Map, Value};
 
 use super::billing::settle;
+use super::catalog::Worker;
 use super::export::{Export, Format};
 use super::logs::log_entries;
 use super::validate::{self, StartRequest};
@@ -45,6 +46,22 @@ pub(super) fn last_run(cc: &CoreClaw, worker: Option<&str>) -> Result<String, Ap
         })
 }
 
+/// What a run's results are made from: its Worker, item seed, input and items so far.
+fn source(cc: &CoreClaw, slug: &str) -> Result<(Worker, u64, Map<String, Value>, u64), ApiError> {
+    let inner = cc.lock();
+    let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
+    let worker = cc
+        .worker(&run.worker)
+        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
+        .clone();
+    Ok((
+        worker,
+        run.hash,
+        run.custom.clone(),
+        run.at(Instant::now()).produced,
+    ))
+}
+
 /// Results `skip..skip + take` of a run, with the total and the Worker's headers.
 pub(super) fn results(
     cc: &CoreClaw,
@@ -52,20 +69,7 @@ pub(super) fn results(
     skip: u64,
     take: u64,
 ) -> Result<types::RunResultListData, ApiError> {
-    let (worker, hash, custom, produced) = {
-        let inner = cc.lock();
-        let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
-        let worker = cc
-            .worker(&run.worker)
-            .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
-            .clone();
-        (
-            worker,
-            run.hash,
-            run.custom.clone(),
-            run.at(Instant::now()).produced,
-        )
-    };
+    let (worker, hash, custom, produced) = source(cc, slug)?;
     let start = skip.min(produced);
     let end = start.saturating_add(take).min(produced);
     let list = (start..end)
@@ -94,34 +98,27 @@ pub(super) fn export(
     format: Format,
     filter: Vec<String>,
 ) -> Result<String, ApiError> {
-    let export = {
-        let inner = cc.lock();
-        let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
-        let worker = cc
-            .worker(&run.worker)
-            .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
-            .clone();
-        // Keys the Worker does not produce stay as empty columns (absent in JSON), like a column
-        // filter: the export still succeeds.
-        let keys = if filter.is_empty() {
-            worker
-                .headers
-                .iter()
-                .map(|(k, _, _)| k.to_string())
-                .collect()
-        } else {
-            filter
-        };
-        Export {
-            run_slug: slug.to_string(),
-            run_hash: run.hash,
-            count: run.at(Instant::now()).produced,
-            custom: run.custom.clone(),
-            worker,
-            keys,
-            format,
-            lengths: Default::default(),
-        }
+    let (worker, run_hash, custom, count) = source(cc, slug)?;
+    // Keys the Worker does not produce stay as empty columns (absent in JSON), like a column
+    // filter: the export still succeeds.
+    let keys = if filter.is_empty() {
+        worker
+            .headers
+            .iter()
+            .map(|(k, _, _)| k.to_string())
+            .collect()
+    } else {
+        filter
+    };
+    let export = Export {
+        run_slug: slug.to_string(),
+        run_hash,
+        count,
+        custom,
+        worker,
+        keys,
+        format,
+        lengths: Default::default(),
     };
     let id = cc.ids.next();
     let download_url = format!(
@@ -208,16 +205,7 @@ pub(super) fn task_request(
 ) -> Result<StartRequest, ApiError> {
     let (worker, custom) = {
         let inner = cc.lock();
-        let task = inner
-            .tasks
-            .iter()
-            .find(|t| t.slug == task_slug)
-            .ok_or_else(|| {
-                ApiError::new(
-                    Code::TaskNotFound,
-                    format!("Task does not exist: {task_slug}"),
-                )
-            })?;
+        let task = inner.task(task_slug)?;
         (task.worker.clone(), custom_of(&task.input))
     };
     let worker = cc

@@ -42,6 +42,31 @@ pub struct Inner {
     pub tasks: Vec<Task>,
 }
 
+impl Inner {
+    /// A saved task by slug, or 60001.
+    pub fn task(&self, slug: &str) -> Result<&Task, super::ApiError> {
+        self.tasks
+            .iter()
+            .find(|t| t.slug == slug)
+            .ok_or_else(|| no_task(slug))
+    }
+
+    /// A saved task by slug, to change, or 60001.
+    pub fn task_mut(&mut self, slug: &str) -> Result<&mut Task, super::ApiError> {
+        self.tasks
+            .iter_mut()
+            .find(|t| t.slug == slug)
+            .ok_or_else(|| no_task(slug))
+    }
+}
+
+fn no_task(slug: &str) -> super::ApiError {
+    super::ApiError::new(
+        coreclaw_api::enums::StatusCode::TaskNotFound,
+        format!("Task does not exist: {slug}"),
+    )
+}
+
 /// A saved Worker task: a Worker, its input and an optional schedule (the sandbox never fires the
 /// schedule; it keeps it).
 #[derive(Debug, Clone, PartialEq)]

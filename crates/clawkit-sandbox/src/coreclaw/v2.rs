@@ -301,6 +301,17 @@ fn worker_of<'a>(cc: &'a CoreClaw, id: &str) -> Result<&'a Worker, V2Error> {
     })
 }
 
+/// The `worker_id` filter as a Worker slug (an unknown id filters everything out).
+fn worker_filter(cc: &CoreClaw, q: &HashMap<String, String>) -> Option<String> {
+    q.get("worker_id").map(|id| {
+        cc.workers
+            .iter()
+            .find(|w| w.is(id))
+            .map(|w| w.slug.to_string())
+            .unwrap_or_else(|| id.clone())
+    })
+}
+
 fn callback(value: Option<String>, problems: &mut Vec<String>) -> Option<String> {
     value.and_then(|url| validate::check_callback(&Value::String(url), "callback_url", problems))
 }
@@ -552,13 +563,7 @@ async fn list_runs(State(cc): Shared, Query(q): Params) -> Answer {
         },
     };
     check(problems)?;
-    let worker = q.get("worker_id").map(|id| {
-        cc.workers
-            .iter()
-            .find(|w| w.is(id))
-            .map(|w| w.slug.to_string())
-            .unwrap_or_else(|| id.clone())
-    });
+    let worker = worker_filter(&cc, &q);
     let slugs: Vec<String> = {
         let inner = cc.lock();
         inner
@@ -749,14 +754,6 @@ async fn rerun_worker_last(State(cc): Shared, Path(id): Path<String>, bytes: Byt
 
 // ---- tasks ----------------------------------------------------------------------------------
 
-fn no_task(slug: &str) -> V2Error {
-    V2Error::of(
-        60001,
-        StatusCode::NOT_FOUND,
-        format!("task does not exist: {slug}"),
-    )
-}
-
 fn task_of(t: &Task, cc: &CoreClaw) -> types::WorkerTask {
     types::WorkerTask {
         id: t.id,
@@ -838,13 +835,7 @@ async fn list_tasks(State(cc): Shared, Query(q): Params) -> Answer {
     let mut problems = Vec::new();
     let (offset, limit) = window(&q, &mut problems);
     check(problems)?;
-    let worker = q.get("worker_id").map(|id| {
-        cc.workers
-            .iter()
-            .find(|w| w.is(id))
-            .map(|w| w.slug.to_string())
-            .unwrap_or_else(|| id.clone())
-    });
+    let worker = worker_filter(&cc, &q);
     let keyword = q.get("keyword").map(|k| k.trim().to_lowercase());
     let inner = cc.lock();
     let matching: Vec<&Task> = inner
@@ -911,11 +902,7 @@ async fn create_task(State(cc): Shared, bytes: Bytes) -> Answer {
 
 async fn get_task(State(cc): Shared, Path(slug): Path<String>) -> Answer {
     let inner = cc.lock();
-    let task = inner
-        .tasks
-        .iter()
-        .find(|t| t.slug == slug)
-        .ok_or_else(|| no_task(&slug))?;
+    let task = inner.task(&slug)?;
     ok(task_of(task, &cc))
 }
 
@@ -933,11 +920,7 @@ async fn update_task(State(cc): Shared, Path(slug): Path<String>, bytes: Bytes) 
     check_date(request.schedule_once_date.as_deref(), &mut problems);
     check_day(request.schedule_day, &mut problems);
     let mut inner = cc.lock();
-    let task = inner
-        .tasks
-        .iter_mut()
-        .find(|t| t.slug == slug)
-        .ok_or_else(|| no_task(&slug))?;
+    let task = inner.task_mut(&slug)?;
     check(problems)?;
     if let Some(v) = request.title {
         task.title = v;
@@ -968,21 +951,14 @@ async fn update_task(State(cc): Shared, Path(slug): Path<String>, bytes: Bytes) 
 
 async fn delete_task(State(cc): Shared, Path(slug): Path<String>) -> Answer {
     let mut inner = cc.lock();
-    let before = inner.tasks.len();
+    inner.task(&slug)?;
     inner.tasks.retain(|t| t.slug != slug);
-    if inner.tasks.len() == before {
-        return Err(no_task(&slug));
-    }
     done()
 }
 
 async fn task_input(State(cc): Shared, Path(slug): Path<String>) -> Answer {
     let inner = cc.lock();
-    let task = inner
-        .tasks
-        .iter()
-        .find(|t| t.slug == slug)
-        .ok_or_else(|| no_task(&slug))?;
+    let task = inner.task(&slug)?;
     ok(types::WorkerTaskInput {
         input: task.input.clone(),
         version: Some(task.version.clone()),
@@ -993,11 +969,7 @@ async fn update_task_input(State(cc): Shared, Path(slug): Path<String>, bytes: B
     let request: types::UpdateInputBody = body(&bytes)?;
     let worker = {
         let inner = cc.lock();
-        let task = inner
-            .tasks
-            .iter()
-            .find(|t| t.slug == slug)
-            .ok_or_else(|| no_task(&slug))?;
+        let task = inner.task(&slug)?;
         task.worker.clone()
     };
     let worker = worker_of(&cc, &worker)?;
@@ -1009,11 +981,7 @@ async fn update_task_input(State(cc): Shared, Path(slug): Path<String>, bytes: B
     check_input(worker, &request.input, &mut problems);
     check(problems)?;
     let mut inner = cc.lock();
-    let task = inner
-        .tasks
-        .iter_mut()
-        .find(|t| t.slug == slug)
-        .ok_or_else(|| no_task(&slug))?;
+    let task = inner.task_mut(&slug)?;
     task.input = request.input;
     if let Some(v) = version {
         task.version = v;

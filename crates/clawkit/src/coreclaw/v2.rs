@@ -21,6 +21,11 @@ fn decimal(value: &str, path: &str) -> Result<Decimal, Error> {
     })
 }
 
+/// The offset of result page `page` (1-based) of `size` items: v2 pages by offset.
+fn offset_of(page: u64, size: u32) -> i64 {
+    i64::try_from(page.saturating_sub(1).saturating_mul(u64::from(size))).unwrap_or(i64::MAX)
+}
+
 /// v2's status words onto the one `RunStatus` (an unknown word is kept as `Unknown(0)`).
 pub(crate) fn status_of(word: &str) -> RunStatus {
     match word {
@@ -264,8 +269,7 @@ pub(crate) async fn results(
     size: u32,
 ) -> Result<Fetched<Map<String, Value>, ()>, Error> {
     let size = size.clamp(1, MAX_PAGE);
-    let offset = page.saturating_sub(1).saturating_mul(u64::from(size));
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let offset = offset_of(page, size);
     let data: types::ResultPage = client
         .send("reading a result page", Safety::Idempotent, || {
             client
@@ -334,8 +338,7 @@ pub(crate) fn runs(
         let status = status.as_ref().map(Clone::clone).map_err(|e| e.to_string());
         async move {
             let status = status.map_err(Error::InvalidArgument)?;
-            let offset = page.saturating_sub(1).saturating_mul(u64::from(size));
-            let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+            let offset = offset_of(page, size);
             let data: types::WorkerRunPage = client
                 .send("listing runs", Safety::Idempotent, || {
                     let mut request = client
@@ -533,8 +536,7 @@ impl Client {
             let worker = worker.clone();
             let keyword = keyword.clone();
             async move {
-                let offset = i64::try_from(page.saturating_sub(1).saturating_mul(u64::from(size)))
-                    .unwrap_or(i64::MAX);
+                let offset = offset_of(page, size);
                 let data: types::WorkerTaskPage = client
                     .send("listing tasks", Safety::Idempotent, || {
                         let mut r = client
