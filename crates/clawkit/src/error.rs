@@ -128,6 +128,35 @@ macro_rules! vendor_error {
 }
 pub(crate) use vendor_error;
 
+/// A vendor's vocabulary of error codes from one list: the enum (each variant with its doc, plus
+/// `Unlisted` for a code the spec does not list) and the table of its wire spellings, a variant
+/// with several spellings taking each (`NotFound = "order_not_found" | "not_found"`).
+#[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]
+macro_rules! wire_codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident in $table:ident {
+            $( $(#[$doc:meta])* $variant:ident = $first:literal $(| $more:literal)* ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$doc])* $variant, )*
+            /// A code not in the spec's list.
+            Unlisted,
+        }
+
+        /// The spec's codes, as spelled on the wire.
+        const $table: &[(&str, $name)] = &[
+            $( ($first, $name::$variant), $( ($more, $name::$variant), )* )*
+        ];
+    };
+}
+#[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]
+pub(crate) use wire_codes;
+
 /// For a vendor error with an `Api(Box<ApiError>)` variant whose `ApiError` has a `reason`, and
 /// a table of the reasons' wire codes: `Reason::of`, `api()`, `reason()` and `From<ApiError>`.
 #[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]

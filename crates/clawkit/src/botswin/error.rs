@@ -6,49 +6,33 @@ use std::time::Duration;
 use clawkit_runtime::relay::RelayError;
 use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
 
-/// What an error answer's `error` code means. The list is the spec's (all inferred: the seed
-/// documents no error); a code this client does not know is [`Reason::Unlisted`] and
-/// [`ApiError::code`] keeps its spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Reason {
-    /// `unauthorized`: the token is missing, wrong or revoked.
-    Unauthorized,
-    /// `not_found`: no such User Data container.
-    NotFound,
-    /// `user_data_locked`: the container is in use by a live session.
-    UserDataLocked,
-    /// `user_data_quota_exceeded`: as many containers as the plan allows (`userDataMax`).
-    UserDataQuotaExceeded,
-    /// `insufficient_balance`: the quota cannot pay the first minute of a session.
-    InsufficientBalance,
-    /// `too_many_sessions`: as many live sessions as the plan allows (`maxSessions`).
-    TooManySessions,
-    /// `invalid_parameter`: a parameter that cannot be read (the message names it).
-    InvalidParameter,
-    /// `invalid_range`: a history range whose start is after its end.
-    InvalidRange,
-    /// `upgrade_required`: the browser endpoint was called without a WebSocket upgrade.
-    UpgradeRequired,
-    /// `rate_limited`.
-    RateLimited,
-    /// A code not in the spec's list.
-    Unlisted,
+crate::error::wire_codes! {
+    /// What an error answer's `error` code means. The list is the spec's (all inferred: the seed
+    /// documents no error); a code this client does not know is [`Reason::Unlisted`] and
+    /// [`ApiError::code`] keeps its spelling.
+    pub enum Reason in REASONS {
+        /// `unauthorized`: the token is missing, wrong or revoked.
+        Unauthorized = "unauthorized",
+        /// `not_found`: no such User Data container.
+        NotFound = "not_found",
+        /// `user_data_locked`: the container is in use by a live session.
+        UserDataLocked = "user_data_locked",
+        /// `user_data_quota_exceeded`: as many containers as the plan allows (`userDataMax`).
+        UserDataQuotaExceeded = "user_data_quota_exceeded",
+        /// `insufficient_balance`: the quota cannot pay the first minute of a session.
+        InsufficientBalance = "insufficient_balance",
+        /// `too_many_sessions`: as many live sessions as the plan allows (`maxSessions`).
+        TooManySessions = "too_many_sessions",
+        /// `invalid_parameter`: a parameter that cannot be read (the message names it).
+        InvalidParameter = "invalid_parameter",
+        /// `invalid_range`: a history range whose start is after its end.
+        InvalidRange = "invalid_range",
+        /// `upgrade_required`: the browser endpoint was called without a WebSocket upgrade.
+        UpgradeRequired = "upgrade_required",
+        /// `rate_limited`.
+        RateLimited = "rate_limited",
+    }
 }
-
-/// The spec's codes, as spelled on the wire.
-const REASONS: &[(&str, Reason)] = &[
-    ("unauthorized", Reason::Unauthorized),
-    ("not_found", Reason::NotFound),
-    ("user_data_locked", Reason::UserDataLocked),
-    ("user_data_quota_exceeded", Reason::UserDataQuotaExceeded),
-    ("insufficient_balance", Reason::InsufficientBalance),
-    ("too_many_sessions", Reason::TooManySessions),
-    ("invalid_parameter", Reason::InvalidParameter),
-    ("invalid_range", Reason::InvalidRange),
-    ("upgrade_required", Reason::UpgradeRequired),
-    ("rate_limited", Reason::RateLimited),
-];
 
 /// An error answer of the service (REST call or browser handshake).
 #[derive(Debug, Clone, PartialEq)]

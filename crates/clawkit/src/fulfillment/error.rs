@@ -6,64 +6,44 @@ use std::time::Duration;
 use clawkit_runtime::webhook::WebhookError;
 use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
 
-/// What an error answer's `code` means. The spec's list is open: a code this client does not
-/// know is [`Reason::Unlisted`] and [`ApiError::code`] keeps its spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Reason {
-    /// `invalid_request`: a body or query that does not fit the spec.
-    InvalidRequest,
-    /// `invalid_time_format`: a time without an offset, or a Unix timestamp.
-    InvalidTimeFormat,
-    /// `token_expired`: the access token is past its 2 hours (renewed and replayed once).
-    TokenExpired,
-    /// `invalid_token`: an access token the service does not know.
-    InvalidToken,
-    /// `invalid_signature`: the request signature does not match (wrong client secret?).
-    InvalidSignature,
-    /// `timestamp_out_of_range`: the signing time is more than 300 s from the server's clock.
-    TimestampOutOfRange,
-    /// `nonce_reused`: a nonce seen within 600 s (a replayed request).
-    NonceReused,
-    /// `permission_denied`: the app may not do this.
-    PermissionDenied,
-    /// `order_not_found` or `not_found`.
-    NotFound,
-    /// `order_exists`: an order number already taken.
-    OrderExists,
-    /// `invalid_order_state`: the order's status does not allow it (cancelling a shipped order).
-    InvalidOrderState,
-    /// `insufficient_ats`: the stock available to sell does not cover the request.
-    InsufficientAts,
-    /// `conflict`: another state conflict.
-    Conflict,
-    /// `rate_limited`: over a limit (order queries: 10 QPS).
-    RateLimited,
-    /// `internal_error`.
-    InternalError,
-    /// A code not in the spec's list.
-    Unlisted,
+crate::error::wire_codes! {
+    /// What an error answer's `code` means. The spec's list is open: a code this client does not
+    /// know is [`Reason::Unlisted`] and [`ApiError::code`] keeps its spelling.
+    pub enum Reason in REASONS {
+        /// `invalid_request`: a body or query that does not fit the spec.
+        InvalidRequest = "invalid_request",
+        /// `invalid_time_format`: a time without an offset, or a Unix timestamp.
+        InvalidTimeFormat = "invalid_time_format",
+        /// `token_expired`: the access token is past its 2 hours (renewed and replayed once).
+        TokenExpired = "token_expired",
+        /// `invalid_token`: an access token (or a spent refresh token) the service does not know.
+        InvalidToken = "invalid_token",
+        /// `invalid_client`: a token call whose client credentials are not the signing app's.
+        InvalidClient = "invalid_client",
+        /// `invalid_signature`: the request signature does not match (wrong client secret?).
+        InvalidSignature = "invalid_signature",
+        /// `timestamp_out_of_range`: the signing time is more than 300 s from the server's clock.
+        TimestampOutOfRange = "timestamp_out_of_range",
+        /// `nonce_reused`: a nonce seen within 600 s (a replayed request).
+        NonceReused = "nonce_reused",
+        /// `permission_denied`: the app may not do this.
+        PermissionDenied = "permission_denied",
+        /// `order_not_found` or `not_found`.
+        NotFound = "order_not_found" | "not_found",
+        /// `order_exists`: an order number already taken.
+        OrderExists = "order_exists",
+        /// `invalid_order_state`: the order's status does not allow it (cancelling a shipped order).
+        InvalidOrderState = "invalid_order_state",
+        /// `insufficient_ats`: the stock available to sell does not cover the request.
+        InsufficientAts = "insufficient_ats",
+        /// `conflict`: another state conflict.
+        Conflict = "conflict",
+        /// `rate_limited`: over a limit (order queries: 10 QPS).
+        RateLimited = "rate_limited",
+        /// `internal_error`.
+        InternalError = "internal_error",
+    }
 }
-
-/// The spec's codes, as spelled on the wire.
-const REASONS: &[(&str, Reason)] = &[
-    ("invalid_request", Reason::InvalidRequest),
-    ("invalid_time_format", Reason::InvalidTimeFormat),
-    ("token_expired", Reason::TokenExpired),
-    ("invalid_token", Reason::InvalidToken),
-    ("invalid_signature", Reason::InvalidSignature),
-    ("timestamp_out_of_range", Reason::TimestampOutOfRange),
-    ("nonce_reused", Reason::NonceReused),
-    ("permission_denied", Reason::PermissionDenied),
-    ("order_not_found", Reason::NotFound),
-    ("not_found", Reason::NotFound),
-    ("order_exists", Reason::OrderExists),
-    ("invalid_order_state", Reason::InvalidOrderState),
-    ("insufficient_ats", Reason::InsufficientAts),
-    ("conflict", Reason::Conflict),
-    ("rate_limited", Reason::RateLimited),
-    ("internal_error", Reason::InternalError),
-];
 
 /// An error answer of the service: its status, what its code means, and the body as sent
 /// (`code`, `message`, `request_id` to quote against the console's API call log, and `details`
@@ -179,6 +159,7 @@ fn api_verdict(e: &ApiError) -> Verdict {
         Reason::InternalError => return Verdict::of(ErrorKind::Server).retry_after(e.retry_after),
         Reason::TokenExpired
         | Reason::InvalidToken
+        | Reason::InvalidClient
         | Reason::InvalidSignature
         | Reason::NonceReused
         | Reason::PermissionDenied => ErrorKind::Auth,
@@ -209,3 +190,20 @@ impl Classify for Error {
 }
 
 crate::error::vendor_error!(Error);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_code_has_its_reason_and_others_are_unlisted() {
+        for (wire, reason) in REASONS {
+            assert_eq!(Reason::of(wire), *reason, "{wire}");
+        }
+        assert_eq!(Reason::of("order_not_found"), Reason::NotFound);
+        assert_eq!(Reason::of("not_found"), Reason::NotFound);
+        assert_eq!(Reason::of("invalid_client"), Reason::InvalidClient);
+        assert_eq!(Reason::of("brand_new_code"), Reason::Unlisted);
+        assert_eq!(REASONS.len(), 17);
+    }
+}
