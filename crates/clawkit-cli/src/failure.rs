@@ -166,7 +166,7 @@ const HINTS: &[(&str, ErrorKind, &str)] = &[
     (
         "fulfillment",
         ErrorKind::NotFound,
-        "list order numbers with `claw fulfillment orders` (special characters such as # and & are encoded for you)",
+        "list what exists with `claw fulfillment orders`, `inventory list`, `returns` or `webhooks list` (order numbers with # or & are encoded for you)",
     ),
     (
         "botswin",

@@ -59,6 +59,10 @@ struct Args {
     /// OpenClaw fulfillment order queries (list and get) allowed per second.
     #[arg(long, default_value_t = 10)]
     fulfillment_order_qps: u32,
+    /// Seconds an OpenClaw fulfillment access token lives (`expires_in`; the service's 2 hours by
+    /// default). A short one shows a client renewing its token.
+    #[arg(long, default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..))]
+    fulfillment_token_seconds: u64,
     /// How fast the bots.win clock runs: sandbox time per real time (60000 makes one real
     /// millisecond one sandbox minute); times, billed minutes and the idle timeout follow it.
     #[arg(long, default_value_t = 1.0)]
@@ -117,6 +121,7 @@ async fn main() -> std::process::ExitCode {
         .fulfillment_clock_offset(args.fulfillment_clock_offset)
         .fulfillment_logistics_step(Duration::from_secs_f64(args.fulfillment_logistics_seconds))
         .fulfillment_order_qps(args.fulfillment_order_qps)
+        .fulfillment_token_ttl(Duration::from_secs(args.fulfillment_token_seconds))
         .botswin_time_scale(scale)
         .botswin_max_sessions(args.botswin_max_sessions);
     if let Some(quota) = args.botswin_quota {

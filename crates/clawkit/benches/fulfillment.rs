@@ -6,8 +6,10 @@
 //!    (`get_order`) against the sandbox, which allows 10 per second; reports queries per second
 //!    (goal >= 9.5) and the 429s the sandbox answered (goal 0).
 //! 2. **Webhook acknowledgement latency**: signed deliveries POSTed at 200 per second to the
-//!    ready receiver (`Verifier::receiver`) whose handler is slow (5 ms an event); reports p50 and
-//!    p99 of the time to the 200 (goal p99 < 50 ms) and that every event was handled once.
+//!    ready receiver (`Verifier::receiver`) whose handler is slow (5 ms an event); every tenth
+//!    event is delivered a second time (OpenClaw's retry: same `X-OpenClaw-Request-ID`, a new
+//!    timestamp). Reports p50 and p99 of the time to the 200 over every delivery (goal p99 <
+//!    50 ms) and that every event was handled exactly once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,12 +83,20 @@ async fn acknowledgements(seconds: u64) {
         }
     });
     let http = reqwest::Client::new();
-    let count = seconds * 200;
+    let deliveries = seconds * 200;
     let mut interval = tokio::time::interval(Duration::from_millis(5));
-    let mut sends = Vec::with_capacity(count as usize);
-    for i in 0..count {
+    let mut sends = Vec::with_capacity(deliveries as usize);
+    let mut events = 0;
+    for i in 0..deliveries {
         interval.tick().await;
-        let id = format!("evt_bench_{i}");
+        // Every 11th delivery repeats the one before it: one event in ten is delivered twice.
+        let event = if i % 11 == 10 {
+            i - 1
+        } else {
+            events += 1;
+            i
+        };
+        let id = format!("evt_bench_{event}");
         let body = format!(
             r#"{{"event_id":"{id}","event_type":"inventory.changed","occurred_at":"2024-06-15T08:30:05+08:00","data":{{"reason":"reservation","previous_ats":5,"inventory":{{"sku":"A","warehouse_code":"W","on_hand":5,"reserved":1,"safety_stock":0,"in_transit":0,"ats":4,"updated_at":"2024-06-15T08:30:05+08:00"}}}}}}"#
         );
@@ -112,15 +122,21 @@ async fn acknowledgements(seconds: u64) {
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
     let until = Instant::now() + Duration::from_secs(30);
-    while handled.load(Ordering::Relaxed) < count && Instant::now() < until {
+    while handled.load(Ordering::Relaxed) < events && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    tokio::time::sleep(Duration::from_millis(200)).await; // a duplicate handled late would show
     println!(
-        "webhook receiver, {count} deliveries at 200/s, handler 5 ms/event: ack p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} handled",
+        "webhook receiver, {deliveries} deliveries of {events} events at 200/s, handler 5 ms/event: ack p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} events handled ({})",
         at(0.5).as_secs_f64() * 1e3,
         at(0.99).as_secs_f64() * 1e3,
         at(1.0).as_secs_f64() * 1e3,
-        handled.load(Ordering::Relaxed)
+        handled.load(Ordering::Relaxed),
+        if handled.load(Ordering::Relaxed) == events {
+            "each once"
+        } else {
+            "NOT each once"
+        }
     );
 }
 

@@ -770,7 +770,7 @@ async fn webhooks_are_signed_and_retried_with_the_same_request_id() {
 }
 
 #[tokio::test]
-async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled() {
+async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_after_five_events() {
     let sb = sandbox(|b| b.fulfillment_webhook_backoff(Duration::from_millis(20))).await;
     let api = Client::of(&sb).await;
     let (url, inbox) = receiver(usize::MAX).await;
@@ -800,8 +800,44 @@ async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled()
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(inbox.lock().unwrap().len(), 4);
+    // One failed event leaves the subscription active: the next events are still sent.
     let listed = api.get("/v2.1/webhooks").await;
-    assert_eq!(listed.body["items"][0]["status"], "disabled");
+    assert_eq!(listed.body["items"][0]["status"], "active");
+    for n in 2..=super::webhooks::DISABLE_AFTER {
+        let adjust = api
+            .post(
+                "/v2.1/inventory/adjustments",
+                json!({"sku": "LMT-NFC-TAG-25", "warehouse_code": "CN-SZ-01", "adjustment_type": "on_hand_delta", "quantity": 1, "reason": "found"}),
+            )
+            .await;
+        assert_eq!(adjust.status, 201);
+        let start = Instant::now();
+        while stats.webhook_failures.load(Ordering::Relaxed) < u64::from(n) {
+            assert!(start.elapsed() < Duration::from_secs(5));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let status = if n < super::webhooks::DISABLE_AFTER {
+            "active"
+        } else {
+            "disabled"
+        };
+        let listed = api.get("/v2.1/webhooks").await;
+        assert_eq!(
+            listed.body["items"][0]["status"], status,
+            "after {n} failed events"
+        );
+    }
+    assert_eq!(inbox.lock().unwrap().len(), 4 * 5);
+    // Disabled: a sixth event is not sent.
+    let adjust = api
+        .post(
+            "/v2.1/inventory/adjustments",
+            json!({"sku": "LMT-NFC-TAG-25", "warehouse_code": "CN-SZ-01", "adjustment_type": "on_hand_delta", "quantity": 1, "reason": "found"}),
+        )
+        .await;
+    assert_eq!(adjust.status, 201);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(inbox.lock().unwrap().len(), 4 * 5);
 }
 
 #[tokio::test]

@@ -7,8 +7,9 @@
 //! and `X-OpenClaw-Signature` (hex HMAC-SHA256 with the client secret of `{timestamp}\n{request
 //! id}\n{hex sha256(body)}`). A delivery counts only if answered 200 with a non-empty body within
 //! the timeout (3 s; no redirects followed); otherwise it is retried 3 times, waiting the backoff
-//! (1 s) and doubling it. After the last failed attempt the subscription is `disabled` until
-//! its URL is registered again. URLs on names reserved for documentation (`example.com`, ...) are
+//! (1 s) and doubling it. When [`DISABLE_AFTER`] events in a row failed every attempt the
+//! subscription is `disabled` until its URL is registered again; a delivered event resets the
+//! count, so one failing event never silences the ones after it. URLs on names reserved for documentation (`example.com`, ...) are
 //! never called.
 
 use std::sync::Arc;
@@ -32,6 +33,9 @@ use crate::urls::{http_host, loopback_host, reserved_host};
 
 /// Attempts per event and subscription: the first and 3 retries.
 pub const MAX_ATTEMPTS: u32 = 4;
+
+/// Events in a row that failed every attempt before a subscription is disabled.
+pub const DISABLE_AFTER: u32 = 5;
 
 /// `WebhookEventType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -70,6 +74,8 @@ pub(super) struct Subscription {
     events: Vec<EventType>,
     active: bool,
     created: i64,
+    /// Events in a row that failed every attempt.
+    failed_in_a_row: u32,
 }
 
 impl Subscription {
@@ -158,6 +164,7 @@ pub(super) async fn create(
             events: unique,
             active: true,
             created: now,
+            failed_in_a_row: 0,
         };
         let body = subscription.json();
         inner.webhooks.push(subscription);
@@ -287,7 +294,7 @@ impl Delivery {
     }
 
     /// Attempts until acknowledged, the subscription is gone, or [`MAX_ATTEMPTS`] failed (the
-    /// subscription is then disabled).
+    /// subscription's failures in a row then grow, and it is disabled at [`DISABLE_AFTER`]).
     async fn run(self, f: Arc<Fulfillment>) {
         let mut wait = f.config.webhook_backoff;
         for attempt in 1..=MAX_ATTEMPTS {
@@ -300,6 +307,7 @@ impl Delivery {
             }
             if self.attempt(&f).await {
                 f.stats.webhook_delivered.fetch_add(1, Ordering::Relaxed);
+                self.settle(&f, true);
                 return;
             }
             if attempt < MAX_ATTEMPTS {
@@ -308,8 +316,19 @@ impl Delivery {
             }
         }
         f.stats.webhook_failures.fetch_add(1, Ordering::Relaxed);
+        self.settle(&f, false);
+    }
+
+    /// Counts the event's outcome on its subscription: a delivery resets the failures in a row,
+    /// a failure adds one and disables the subscription at [`DISABLE_AFTER`].
+    fn settle(&self, f: &Fulfillment, delivered: bool) {
         if let Some(w) = f.lock().webhooks.iter_mut().find(|w| w.id == self.hook) {
-            w.active = false;
+            if delivered {
+                w.failed_in_a_row = 0;
+            } else {
+                w.failed_in_a_row += 1;
+                w.active = w.failed_in_a_row < DISABLE_AFTER;
+            }
         }
     }
 }
