@@ -474,6 +474,24 @@ async fn webhooks_from_the_sandbox_are_verified_and_a_redelivery_is_handled_once
         .await
         .unwrap();
     assert_eq!(answer.status(), 401);
+    // a signed one whose body is not an event is a 400, not queued
+    let partial = br#"{"event_id":"evt_partial"}"#;
+    let signed = hooks::signed_headers(
+        SECRET,
+        SystemTime::now(),
+        "evt_partial",
+        "order.created",
+        partial,
+    );
+    let answer = http
+        .post(&url)
+        .headers(signed)
+        .body(&partial[..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(hooks.events.try_recv().is_err(), "nothing queued");
     c.delete_webhook(&hook.webhook_id).await.unwrap();
 }
 

@@ -4,8 +4,9 @@
 //!
 //! A vendor says how a delivery is verified and read ([`Verify`]); the rest is here:
 //!
-//! - a refused delivery (bad signature, stale timestamp, unreadable body) is answered 401 with
-//!   the reason, and is not queued;
+//! - a refused delivery is answered with the reason and is not queued: 401 when it is not
+//!   proven to come from the sender (a header missing, a bad signature, a stale timestamp), 400
+//!   when it is signed but its body is not an event;
 //! - a delivery already seen is answered 200 and not queued again;
 //! - a new one is queued and answered 200 with a non-empty JSON body at once;
 //! - when the queue is full the delivery is answered 503 and its id forgotten, so the sender's
@@ -128,8 +129,12 @@ async fn receive<V: Verify>(
         Err(e) => {
             inner.counters.refused.fetch_add(1, Relaxed);
             tracing::warn!(error = %e, "webhook delivery refused");
+            let status = match e {
+                WebhookError::Body(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UNAUTHORIZED,
+            };
             return answer(
-                StatusCode::UNAUTHORIZED,
+                status,
                 serde_json::json!({"received": false, "error": e.to_string()}),
             );
         }

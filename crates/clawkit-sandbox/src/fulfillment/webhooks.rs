@@ -1,7 +1,7 @@
 //! Webhook subscriptions and their deliveries.
 //!
-//! A subscription's URL is HTTPS (the sandbox also takes `http://` on the loopback: `localhost`,
-//! `127.0.0.0/8`, `[::1]`); the same URL with an event it already has is 409. Each event is
+//! A subscription's URL is HTTPS (the sandbox also takes `http://` on the loopback hosts the
+//! spec's pattern names: `localhost`, `127.0.0.1`, `[::1]`); the same URL with an event it already has is 409. Each event is
 //! POSTed as the spec's callback body with `X-OpenClaw-Request-ID` (the event id, the same on
 //! every attempt), `X-OpenClaw-Event`, `X-OpenClaw-Timestamp` (this attempt's time, server clock)
 //! and `X-OpenClaw-Signature` (hex HMAC-SHA256 with the client secret of `{timestamp}\n{request
@@ -344,6 +344,7 @@ mod tests {
         assert_eq!(refuse_url("http://localhost/hook"), None);
         assert_eq!(refuse_url("http://[::1]:8080/"), None);
         assert!(refuse_url("http://erp.example.com/hook").is_some());
+        assert!(refuse_url("http://127.0.0.2/hook").is_some()); // the spec's pattern: 127.0.0.1 only
         assert!(refuse_url("ftp://x.org/").is_some());
         assert!(refuse_url("not a url").is_some());
         assert!(refuse_url("http://127.0.0.1/\u{13}").is_some());
