@@ -4,7 +4,9 @@
 //!
 //! 1. **Order queries through the limiter**: 8 tasks share one client and read orders
 //!    (`get_order`) against the sandbox, which allows 10 per second; reports queries per second
-//!    (goal >= 9.5) and the 429s the sandbox answered (goal 0).
+//!    (goal >= 9.5) and the 429s the sandbox answered (goal 0). Side by side, the same 8 tasks
+//!    with the limiter lifted (`order_queries_per_second(1000)`): the retries on 429 +
+//!    `Retry-After` still get every query through, at the cost the 429 count shows.
 //! 2. **Webhook acknowledgement latency**: signed deliveries POSTed at 200 per second to the
 //!    ready receiver (`Verifier::receiver`) whose handler is slow (5 ms an event); every tenth
 //!    event is delivered a second time (OpenClaw's retry: same `X-OpenClaw-Request-ID`, a new
@@ -30,11 +32,12 @@ fn seconds() -> u64 {
     }
 }
 
-async fn order_queries(seconds: u64) {
+async fn order_queries(seconds: u64, per_second: u32) {
     let sandbox = Sandbox::builder().start().await.expect("sandbox");
     let client = Client::builder()
         .app("sandbox-client", SECRET)
         .base_url(sandbox.base_url(Vendor::OpenclawFulfillment))
+        .order_queries_per_second(per_second)
         .build()
         .expect("client");
     client.order("#1001").await.expect("warm-up"); // the token, outside the measured time
@@ -57,7 +60,7 @@ async fn order_queries(seconds: u64) {
     let qps = total as f64 / elapsed;
     let stats = sandbox.fulfillment_stats();
     println!(
-        "order queries, 8 tasks, {seconds} s: {total} in {elapsed:.2} s = {qps:.2} QPS ({:.3} of the 10 QPS limit); {} answered 429",
+        "order queries, 8 tasks, client limit {per_second}/s, {seconds} s: {total} in {elapsed:.2} s = {qps:.2} QPS ({:.3} of the 10 QPS limit); {} answered 429",
         qps / 10.0,
         stats.rate_limited.load(Ordering::Relaxed)
     );
@@ -143,6 +146,7 @@ async fn acknowledgements(seconds: u64) {
 #[tokio::main]
 async fn main() {
     let seconds = seconds();
-    order_queries(seconds).await;
+    order_queries(seconds, 10).await;
+    order_queries(seconds, 1000).await;
     acknowledgements(seconds).await;
 }

@@ -98,6 +98,48 @@ impl Client {
     /// above its ATS is refused with 409 `insufficient_ats` and nothing is held, so stock is
     /// never oversold. Then [`Hold::place`] the order (which takes the held stock over),
     /// [`Hold::release`] it, or drop the hold, which releases it in the background.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = clawkit_sandbox::Sandbox::builder().start().await?;
+    /// # let base_url = sandbox.base_url(clawkit_sandbox::Vendor::OpenclawFulfillment);
+    /// use clawkit::fulfillment::{Client, Reason, types::CreateOrderRequest};
+    ///
+    /// let client = Client::builder()
+    ///     .app("sandbox-client", "cs_sandbox_5f2b9c7e4d1a")
+    ///     .base_url(&base_url)
+    ///     .build()?;
+    /// let sku = "PHC-20W-USBC-WH";
+    /// let ats = |client: Client| async move {
+    ///     let row = client.inventory(sku, Some("US-LAX-01")).await?;
+    ///     Ok::<_, clawkit::fulfillment::Error>(row.ats)
+    /// };
+    /// let before = ats(client.clone()).await?;
+    ///
+    /// // More than is available to sell: refused, nothing held.
+    /// let refused = client
+    ///     .reserve("US-LAX-01", None, &[(sku, before as u64 + 1)])
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(refused.reason(), Some(Reason::InsufficientAts));
+    ///
+    /// // Two held for a checkout, then the order takes them over.
+    /// let hold = client.reserve("US-LAX-01", Some("#DOC-1"), &[(sku, 2)]).await?;
+    /// assert_eq!(ats(client.clone()).await?, before - 2);
+    /// let order: CreateOrderRequest = serde_json::from_value(serde_json::json!({
+    ///     "order_no": "#DOC-1", "channel": "shopify", "store_id": "shopify-us-main",
+    ///     "ordered_at": "2024-06-15T08:30:00+08:00", "currency": "USD",
+    ///     "recipient": {"name": "Jane Doe", "country_code": "US", "city": "San Francisco",
+    ///                   "postal_code": "94105", "address_line1": "500 Howard St"},
+    ///     "lines": [{"sku": sku, "quantity": 2, "unit_price": "12.99"}]
+    /// }))?;
+    /// let placed = hold.place(order).await?;
+    /// assert_eq!(placed.order_no, "#DOC-1");
+    /// assert_eq!(ats(client.clone()).await?, before - 2); // held once, not twice
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn reserve(
         &self,
         warehouse: &str,
