@@ -557,3 +557,29 @@ async fn the_sandbox_retries_a_failing_receiver_with_the_same_request_id() {
             >= 2
     );
 }
+
+#[tokio::test]
+async fn a_retry_after_429_is_signed_again_with_a_fresh_nonce() {
+    // The 429 comes after the signature check, so the refused request's nonce is spent: a retry
+    // that reused it would be refused as nonce_reused.
+    let sb = sandbox().await;
+    let c = Client::builder()
+        .app(CLIENT_ID, SECRET)
+        .base_url(sb.base_url(Vendor::OpenclawFulfillment))
+        .order_queries_per_second(1000) // the client-side spacing lifted
+        .build()
+        .unwrap();
+    let reads = (0..20).map(|_| {
+        let c = c.clone();
+        async move { c.order("#1001").await }
+    });
+    for read in futures::future::join_all(reads).await {
+        assert_eq!(read.unwrap().order_no, "#1001");
+    }
+    let stats = sb.fulfillment_stats();
+    assert!(
+        stats.rate_limited.load(Ordering::Relaxed) > 0,
+        "no 429 was provoked"
+    );
+    assert_eq!(stats.refused_nonce.load(Ordering::Relaxed), 0);
+}
