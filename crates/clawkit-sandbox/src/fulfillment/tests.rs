@@ -781,13 +781,17 @@ async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_a
         )
         .await;
     assert_eq!(hook.status, 201);
-    let adjust = api
-        .post(
-            "/v2.1/inventory/adjustments",
-            json!({"sku": "LMT-NFC-TAG-25", "warehouse_code": "CN-SZ-01", "adjustment_type": "on_hand_delta", "quantity": 1, "reason": "found"}),
-        )
-        .await;
-    assert_eq!(adjust.status, 201);
+    // One inventory.changed event: an on-hand adjustment of LMT-NFC-TAG-25.
+    let adjust = || async {
+        let adjusted = api
+            .post(
+                "/v2.1/inventory/adjustments",
+                json!({"sku": "LMT-NFC-TAG-25", "warehouse_code": "CN-SZ-01", "adjustment_type": "on_hand_delta", "quantity": 1, "reason": "found"}),
+            )
+            .await;
+        assert_eq!(adjusted.status, 201);
+    };
+    adjust().await;
     let got = wait_inbox(&inbox, 4).await;
     let event: Value = serde_json::from_slice(&got[0].1).unwrap();
     assert_eq!(event["data"]["reason"], "adjustment");
@@ -804,13 +808,7 @@ async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_a
     let listed = api.get("/v2.1/webhooks").await;
     assert_eq!(listed.body["items"][0]["status"], "active");
     for n in 2..=super::webhooks::DISABLE_AFTER {
-        let adjust = api
-            .post(
-                "/v2.1/inventory/adjustments",
-                json!({"sku": "LMT-NFC-TAG-25", "warehouse_code": "CN-SZ-01", "adjustment_type": "on_hand_delta", "quantity": 1, "reason": "found"}),
-            )
-            .await;
-        assert_eq!(adjust.status, 201);
+        adjust().await;
         let start = Instant::now();
         while stats.webhook_failures.load(Ordering::Relaxed) < u64::from(n) {
             assert!(start.elapsed() < Duration::from_secs(5));
@@ -829,13 +827,7 @@ async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_a
     }
     assert_eq!(inbox.lock().unwrap().len(), 4 * 5);
     // Disabled: a sixth event is not sent.
-    let adjust = api
-        .post(
-            "/v2.1/inventory/adjustments",
-            json!({"sku": "LMT-NFC-TAG-25", "warehouse_code": "CN-SZ-01", "adjustment_type": "on_hand_delta", "quantity": 1, "reason": "found"}),
-        )
-        .await;
-    assert_eq!(adjust.status, 201);
+    adjust().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(inbox.lock().unwrap().len(), 4 * 5);
 }
