@@ -376,19 +376,17 @@ mod tests {
         format!("http://{addr}/file.csv")
     }
 
+    /// Downloads `url` into `out` with the fast retry policy.
+    async fn fetch(url: &str, out: &mut Vec<u8>) -> Result<Downloaded, DownloadError> {
+        download_with(&reqwest::Client::new(), url, out, &RetryPolicy::fast()).await
+    }
+
     #[tokio::test]
     async fn a_broken_download_resumes_from_the_last_byte_written() {
         let h = host(2, true, false);
         let url = start(h.clone()).await;
         let mut out = Vec::new();
-        let got = download_with(
-            &reqwest::Client::new(),
-            &url,
-            &mut out,
-            &RetryPolicy::fast(),
-        )
-        .await
-        .unwrap();
+        let got = fetch(&url, &mut out).await.unwrap();
         assert_eq!(out, *h.file, "byte-identical");
         assert_eq!(got.bytes, 300_000);
         assert_eq!(got.resumed, 2);
@@ -407,14 +405,7 @@ mod tests {
         let h = host(2, false, false);
         let url = start(h.clone()).await;
         let mut out = Vec::new();
-        download_with(
-            &reqwest::Client::new(),
-            &url,
-            &mut out,
-            &RetryPolicy::fast(),
-        )
-        .await
-        .unwrap();
+        fetch(&url, &mut out).await.unwrap();
         assert_eq!(out, *h.file);
     }
 
@@ -423,14 +414,7 @@ mod tests {
         let h = host(1, true, true);
         let url = start(h.clone()).await;
         let mut out = Vec::new();
-        let e = download_with(
-            &reqwest::Client::new(),
-            &url,
-            &mut out,
-            &RetryPolicy::fast(),
-        )
-        .await
-        .unwrap_err();
+        let e = fetch(&url, &mut out).await.unwrap_err();
         assert!(
             matches!(&e, DownloadError::Changed { written: 100_000, before, after }
                 if before == "\"v1\"" && after == "\"v2\""),
@@ -445,14 +429,7 @@ mod tests {
         h.cut = 0;
         let url = start(h.clone()).await;
         let mut out = Vec::new();
-        let e = download_with(
-            &reqwest::Client::new(),
-            &url,
-            &mut out,
-            &RetryPolicy::fast(),
-        )
-        .await
-        .unwrap_err();
+        let e = fetch(&url, &mut out).await.unwrap_err();
         assert!(matches!(e, DownloadError::Transport(_)), "{e:?}");
         assert_eq!(
             h.seen.lock().unwrap().len(),

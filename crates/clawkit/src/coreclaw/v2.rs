@@ -10,6 +10,7 @@ use super::input::Input;
 use super::results::ExportFormat;
 use super::run::{LogEntry, LogLevel, Run, RunLog, RunRecord, RunStatus, SyncPage};
 use super::{Account, Client, Error, StoreItem, Worker};
+use crate::client::Optionally;
 
 /// The largest page v2 allows (`limit` 1..=100).
 pub(crate) const MAX_PAGE: u32 = 100;
@@ -341,19 +342,15 @@ pub(crate) fn runs(
             let offset = offset_of(page, size);
             let data: types::WorkerRunPage = client
                 .send("listing runs", Safety::Idempotent, || {
-                    let mut request = client
+                    client
                         .inner
                         .v2
                         .list_worker_runs()
                         .offset(offset)
-                        .limit(u64::from(size.max(1)));
-                    if let Some(w) = &worker {
-                        request = request.worker_id(w.clone());
-                    }
-                    if let Some(s) = status {
-                        request = request.status(s);
-                    }
-                    request.send()
+                        .limit(u64::from(size.max(1)))
+                        .optionally(worker.clone(), |r, w| r.worker_id(w))
+                        .optionally(status, |r, s| r.status(s))
+                        .send()
                 })
                 .await?;
             Ok(Fetched {
@@ -539,19 +536,15 @@ impl Client {
                 let offset = offset_of(page, size);
                 let data: types::WorkerTaskPage = client
                     .send("listing tasks", Safety::Idempotent, || {
-                        let mut r = client
+                        client
                             .inner
                             .v2
                             .list_worker_tasks()
                             .offset(offset)
-                            .limit(u64::from(size.max(1)));
-                        if let Some(w) = &worker {
-                            r = r.worker_id(w.clone());
-                        }
-                        if let Some(k) = &keyword {
-                            r = r.keyword(k.clone());
-                        }
-                        r.send()
+                            .limit(u64::from(size.max(1)))
+                            .optionally(worker.clone(), |r, w| r.worker_id(w))
+                            .optionally(keyword.clone(), |r, k| r.keyword(k))
+                            .send()
                     })
                     .await?;
                 Ok(Fetched {
