@@ -581,8 +581,9 @@ async fn stock_is_held_all_or_nothing_and_released() {
         )
         .await;
     assert_eq!(negative.body["details"][0]["field"], "quantity");
-    // A reservation lapses at its expires_at.
-    let soon = rfc3339(unix_millis() + 1_000);
+    // A reservation lapses at its expires_at (sent in whole seconds, so at least 1 s ahead
+    // however late in its second the request is made).
+    let soon = rfc3339(unix_millis() + 2_000);
     let short = api
         .post(
             "/v2.1/inventory/reservations",
@@ -591,7 +592,7 @@ async fn stock_is_held_all_or_nothing_and_released() {
         .await;
     short.expect(201, "");
     let cables = ats(&api, "CBL-USBC-1M-BK", "CN-SZ-01").await;
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
     assert_eq!(ats(&api, "CBL-USBC-1M-BK", "CN-SZ-01").await, cables + 10);
 }
 
