@@ -63,8 +63,10 @@ async fn sandbox(fault: &Fault) -> Sandbox {
         Duration::from_secs(600)
     };
     Sandbox::builder()
-        .run_duration(Duration::from_millis(100))
-        .bazhuayu_token_ttl(ttl)
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_millis(100)
+        })
+        .configure(|c: &mut clawkit_sandbox::bazhuayu::Config| c.token_ttl = ttl)
         .start()
         .await
         .unwrap()
@@ -232,7 +234,8 @@ async fn bazhuayu_token(fault: &Fault) -> Outcome {
         }
     }
     assert_eq!(
-        sb.bazhuayu_stats()
+        sb.vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+            .stats
             .refresh_reuse
             .load(std::sync::atomic::Ordering::Relaxed),
         0

@@ -17,7 +17,9 @@ async fn the_facade_flow_stays_inside_the_spec() {
         Ok(url) => (None, url),
         Err(_) => {
             let sb = Sandbox::builder()
-                .run_duration(Duration::from_millis(300))
+                .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+                    c.run_duration = Duration::from_millis(300)
+                })
                 .start()
                 .await
                 .unwrap();

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use clawkit_sandbox::{CORECLAW_API_KEY, FaultKind, FaultRule, Sandbox, Vendor};
+use clawkit_sandbox::coreclaw::API_KEY as CORECLAW_API_KEY;
+use clawkit_sandbox::{FaultKind, FaultRule, Sandbox, Vendor};
 use clawkit_tests::http::{Api, Reply};
 use serde_json::{Value, json};
 
@@ -15,7 +16,9 @@ const RUN_MS: u64 = 300;
 
 async fn sandbox() -> Sandbox {
     Sandbox::builder()
-        .run_duration(Duration::from_millis(RUN_MS))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_millis(RUN_MS)
+        })
         .start()
         .await
         .expect("the sandbox starts")
@@ -304,7 +307,7 @@ async fn start_run_validates_like_the_real_service() {
 #[tokio::test]
 async fn balance_too_low_is_30001() {
     let sb = Sandbox::builder()
-        .initial_balance(0.0)
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| c.initial_balance(0.0))
         .start()
         .await
         .unwrap();
@@ -358,7 +361,9 @@ async fn sync_runs_wait_and_failures_and_aborts_are_final() {
     // changes nothing, then it ends as 4 saying it was aborted; aborting an ended run is 70002;
     // unknown runs are 70001
     let long = Sandbox::builder()
-        .run_duration(Duration::from_secs(60))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_secs(60)
+        })
         .start()
         .await
         .unwrap();
@@ -828,7 +833,7 @@ async fn the_same_seed_gives_the_same_sandbox() {
     let instant = |seed| {
         Sandbox::builder()
             .seed(seed)
-            .run_duration(Duration::ZERO)
+            .configure(|c: &mut clawkit_sandbox::coreclaw::Config| c.run_duration = Duration::ZERO)
             .start()
     };
     let a = instant(9).await.unwrap();

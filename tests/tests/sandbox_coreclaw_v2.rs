@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use clawkit_sandbox::{CORECLAW_API_KEY, Sandbox, Vendor};
+use clawkit_sandbox::coreclaw::API_KEY as CORECLAW_API_KEY;
+use clawkit_sandbox::{Sandbox, Vendor};
 use clawkit_tests::http::Api;
 use serde_json::{Value, json};
 
@@ -12,7 +13,9 @@ const LOAD: &str = "01KSBXLOADGEN0000000000001";
 
 async fn sandbox() -> Sandbox {
     Sandbox::builder()
-        .run_duration(Duration::from_millis(300))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_millis(300)
+        })
         .start()
         .await
         .expect("the sandbox starts")

@@ -4,6 +4,7 @@
 pub mod document;
 pub mod enums;
 pub mod generate;
+pub mod layout;
 pub mod lint;
 pub mod normalize;
 pub mod summary;

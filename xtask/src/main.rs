@@ -34,6 +34,14 @@ enum Command {
         #[arg(long)]
         vendor: Option<String>,
     },
+    /// Check the shape of crates/: no circle of imports, no source file over 500 lines (seed
+    /// data and inline tests aside), and list the files outside the vendors' folders that name
+    /// a vendor.
+    Layout {
+        /// Also print every arrow (file -> the files it imports).
+        #[arg(long)]
+        arrows: bool,
+    },
     /// Write one vendor's document as the tools see it (overlay merged, OpenAPI 3.0), as JSON:
     /// the input for Schemathesis, Prism and other contract tools.
     Spec {
@@ -62,6 +70,7 @@ fn main() -> ExitCode {
         }
         Command::Lint { vendor } => vendors(vendor.as_deref()).and_then(|v| run_lint(&root, &v)),
         Command::Spec { vendor, out } => write_spec(&root, &vendor, out.as_deref()),
+        Command::Layout { arrows } => layout(&root, arrows),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -71,6 +80,61 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask layout`: prints each crate's circles, long files and files naming vendors;
+/// fails on a circle or a long file.
+fn layout(root: &Path, arrows: bool) -> Result<bool> {
+    let reports = xtask::layout::check(root)?;
+    let mut ok = true;
+    for r in &reports {
+        println!(
+            "{}: {} files, {} arrows, {} circles, {} files over {} lines",
+            r.krate.display(),
+            r.files,
+            r.arrows,
+            r.circles.len(),
+            r.oversize.len(),
+            xtask::layout::MAX_LINES
+        );
+        for circle in &r.circles {
+            ok = false;
+            let files: Vec<String> = circle.iter().map(|f| f.display().to_string()).collect();
+            println!("  circle: {}", files.join(" <-> "));
+            for file in circle {
+                for target in r.graph.get(file).into_iter().flatten() {
+                    if circle.contains(target) {
+                        println!("    {} -> {}", file.display(), target.display());
+                    }
+                }
+            }
+        }
+        for (file, lines) in &r.oversize {
+            ok = false;
+            println!("  {lines} lines: {}", file.display());
+        }
+        let naming: Vec<String> = r
+            .naming_vendors
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        println!(
+            "  files outside the vendors' folders that name a vendor: {}",
+            if naming.is_empty() {
+                "none".to_string()
+            } else {
+                naming.join(", ")
+            }
+        );
+        if arrows {
+            for (file, targets) in &r.graph {
+                for target in targets {
+                    println!("  {} -> {}", file.display(), target.display());
+                }
+            }
+        }
+    }
+    Ok(ok)
 }
 
 /// Files under `dir` (relative to `root`), as root-relative paths.

@@ -387,7 +387,9 @@ async fn sandbox(port: u16, seed: u64, run_seconds: f64) -> Result<(), Failure> 
     let sandbox = clawkit_sandbox::Sandbox::builder()
         .port(port)
         .seed(seed)
-        .run_duration(Duration::from_secs_f64(run_seconds))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_secs_f64(run_seconds)
+        })
         .start()
         .await
         .map_err(|e| Failure::cannot_listen(port, e))?;

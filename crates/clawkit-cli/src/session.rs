@@ -32,7 +32,9 @@ where
 {
     let (config, sandbox) = if globals.sandbox {
         let sandbox = Sandbox::builder()
-            .run_duration(Duration::from_secs(2))
+            .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+                c.run_duration = Duration::from_secs(2)
+            })
             .start()
             .await
             .map_err(|e| Failure::io("cannot start the embedded sandbox", e))?;

@@ -13,7 +13,9 @@ const PAGE_TEXT: &str = "01KSBXPAGETEXT000000000001";
 
 async fn sandbox(run_ms: u64) -> Sandbox {
     Sandbox::builder()
-        .run_duration(Duration::from_millis(run_ms))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_millis(run_ms)
+        })
         .start()
         .await
         .unwrap()
@@ -557,7 +559,9 @@ async fn claw_devops(sb: &Sandbox, args: &[&str]) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn devops_users_jobs_webhooks_and_bad_input() {
     let sb = Sandbox::builder()
-        .devops_job_time(Duration::from_millis(400))
+        .configure(|c: &mut clawkit_sandbox::devops::Config| {
+            c.job_time = Duration::from_millis(400)
+        })
         .start()
         .await
         .unwrap();
@@ -909,7 +913,7 @@ async fn claw_botswin(sb: &Sandbox, args: &[&str]) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn botswin_quota_history_user_data_and_bad_input() {
     let sb = Sandbox::builder()
-        .botswin_quota(100.0)
+        .configure(|c: &mut clawkit_sandbox::botswin::Config| c.quota = 100.0)
         .start()
         .await
         .unwrap();

@@ -5,21 +5,18 @@
 //! from `POST /_sandbox/faults` (cleared by `DELETE /_sandbox/faults`). For a given seed and request
 //! order the same requests are hit.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::store::{mix, unit};
-use crate::{Shared, Vendor};
+use crate::kit::ids::{mix, unit};
+use crate::registry::Vendor;
+use crate::vendor::ErrorFault;
 
 /// What a fault does to a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +70,20 @@ pub struct FaultRule {
     /// Hit at most this many requests in all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+}
+
+impl FaultKind {
+    /// The error answer this fault is, if it is one (429, 4290, 503).
+    pub fn error(&self) -> Option<ErrorFault> {
+        match *self {
+            FaultKind::Http429 { retry_after_secs } => {
+                Some(ErrorFault::Http429 { retry_after_secs })
+            }
+            FaultKind::Code4290 => Some(ErrorFault::Code4290),
+            FaultKind::Http503 => Some(ErrorFault::Http503),
+            _ => None,
+        }
+    }
 }
 
 impl FaultRule {
@@ -205,111 +216,16 @@ impl FaultPlan {
     }
 }
 
-/// A fault that answers in the route's place with an error: the vendor chooses the body (see
-/// [`crate::vendor::Api::fault_response`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorFault {
-    /// [`FaultKind::Http429`]: HTTP 429 with a `Retry-After` header.
-    Http429 {
-        /// Seconds in the `Retry-After` header.
-        retry_after_secs: u64,
-    },
-    /// [`FaultKind::Code4290`]: the vendor's in-band rate limit (HTTP 429 where it has none).
-    Code4290,
-    /// [`FaultKind::Http503`].
-    Http503,
-}
-
-impl ErrorFault {
-    /// The error fault `kind` is, if it is one.
-    pub fn of(kind: &FaultKind) -> Option<Self> {
-        match *kind {
-            FaultKind::Http429 { retry_after_secs } => Some(Self::Http429 { retry_after_secs }),
-            FaultKind::Code4290 => Some(Self::Code4290),
-            FaultKind::Http503 => Some(Self::Http503),
-            _ => None,
-        }
-    }
-
-    /// Whether it is a rate limit (429 or 4290) rather than an unavailable service.
-    pub fn is_rate_limit(self) -> bool {
-        !matches!(self, Self::Http503)
-    }
-
-    /// The answer with `status` and the JSON `body`, plus `Retry-After` for [`ErrorFault::Http429`].
-    pub fn respond(self, status: StatusCode, body: serde_json::Value) -> Response {
-        let mut response = (status, axum::Json(body)).into_response();
-        if let Self::Http429 { retry_after_secs } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-        }
-        response
-    }
-
-    /// The answer of a vendor the sandbox does not serve yet: 429 (for both rate limits) or 503
-    /// with a generic body.
-    pub fn generic_response(self) -> Response {
-        if self.is_rate_limit() {
-            self.respond(
-                StatusCode::TOO_MANY_REQUESTS,
-                json!({"error": "rate_limited", "message": "Too many requests"}),
-            )
-        } else {
-            self.respond(
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": "service_unavailable", "message": "Service temporarily unavailable"}),
-            )
-        }
-    }
-}
-
 /// Splits a request path into its vendor and the route after the prefix.
 pub fn vendor_of(path: &str) -> Option<(Vendor, &str)> {
     Vendor::ALL.iter().find_map(|v| {
-        let rest = path.strip_prefix(v.prefix())?;
+        let rest = path.strip_prefix(v.prefix().as_str())?;
         (rest.is_empty() || rest.starts_with('/')).then_some((*v, rest))
     })
 }
 
-/// The middleware: global latency, then the faults the plan picks for this request.
-pub async fn apply(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    let Some((vendor, route)) = vendor_of(&path) else {
-        return next.run(request).await;
-    };
-    if !shared.latency.is_zero() {
-        tokio::time::sleep(shared.latency).await;
-    }
-    let faults = match shared.faults.lock() {
-        Ok(mut plan) => plan.decide(vendor, route),
-        Err(_) => Vec::new(),
-    };
-    let mut body_fault = None;
-    for fault in faults {
-        if let Some(error) = ErrorFault::of(&fault) {
-            tracing::debug!(%path, ?error, "fault: error answer");
-            return match shared.api(vendor) {
-                Some(api) => api.fault_response(error),
-                None => error.generic_response(),
-            };
-        }
-        match fault {
-            FaultKind::Latency { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
-            other => body_fault = Some(other),
-        }
-    }
-    let response = next.run(request).await;
-    match body_fault {
-        Some(fault) => {
-            tracing::debug!(%path, ?fault, "fault on the body");
-            damage_body(response, fault).await
-        }
-        None => response,
-    }
-}
-
-async fn damage_body(response: Response, fault: FaultKind) -> Response {
+/// `response` with the damage a body fault does to it.
+pub async fn damage_body(response: Response, fault: FaultKind) -> Response {
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -362,6 +278,8 @@ async fn damage_body(response: Response, fault: FaultKind) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -453,7 +371,7 @@ mod tests {
         assert_eq!((status, retry, error.as_str()), (429, None, "rate_limited"));
         let (status, _, error) = answer(ErrorFault::Http503).await;
         assert_eq!((status, error.as_str()), (503, "service_unavailable"));
-        assert_eq!(ErrorFault::of(&FaultKind::ResetMidBody), None);
+        assert_eq!(FaultKind::ResetMidBody.error(), None);
     }
 
     #[test]

@@ -1,26 +1,70 @@
 //! What each vendor's module provides, and what the sandbox builds from it.
 //!
-//! A vendor implements [`Api`] once: its public routes, its protected routes, its own credential
-//! check and its own error bodies for the faults that answer in a route's place. [`router`] puts
-//! the protected routes behind [`require`], the one auth middleware; the sandbox nests the result
-//! under [`Vendor::prefix`] and gives the fault middleware [`Api::fault_response`].
+//! A vendor implements [`Serve`] once: its identity (name, environment prefix), its typed
+//! [`Serve::Config`] and the command-line [`Serve::Flags`] that set it, and how it starts. It
+//! serves one or more [`Api`]s over its state (CoreClaw serves v1 and v2): each has its public
+//! routes, its protected routes, its own credential check and its own error bodies for the faults
+//! that answer in a route's place. [`router`] puts the protected routes behind [`require`], the
+//! one auth middleware; the sandbox nests the result under the vendor's prefix (`/` + its name)
+//! and gives the fault middleware the [`Api::fault_response`] of the API that owns the route
+//! ([`Api::mount`]).
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
-use crate::Vendor;
-use crate::faults::ErrorFault;
+/// What every vendor is started with.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// The sandbox's seed for ids, generated data and fault probabilities.
+    pub seed: u64,
+    /// The sandbox's root URL, `http://127.0.0.1:PORT`.
+    pub root: String,
+}
 
-/// One vendor's API as the sandbox serves it. Paths are relative to the vendor's prefix.
+/// A vendor of the sandbox: its identity, its settings and how it starts.
+pub trait Serve: Any + Debug + Send + Sync + Sized {
+    /// Its name: the path prefix (`/` + name), the name in fault rules, e.g. `openclaw-devops`.
+    const NAME: &'static str;
+    /// The prefix of the environment variables a client of it reads, e.g. `OPENCLAW_DEVOPS`.
+    const ENV_PREFIX: &'static str;
+    /// Its settings (see [`crate::SandboxBuilder::configure`]).
+    type Config: Default + Clone + Debug + Send + Sync + 'static;
+    /// Its command-line flags, for the `clawkit-sandbox` binary and `claw sandbox`.
+    type Flags: clap::Args + Clone + Debug + Send + Sync + 'static;
+
+    /// Starts it with `config`.
+    fn start(config: Self::Config, common: &Common) -> Arc<Self>;
+
+    /// The APIs it serves over its state.
+    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>>;
+
+    /// Applies the flags to the settings; the error names the flag and what it must be.
+    fn configure(flags: Self::Flags, config: &mut Self::Config) -> Result<(), String>;
+}
+
+/// What [`Api::stop`] returns.
+pub type Stopping = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// One API as the sandbox serves it. Paths are relative to the vendor's prefix.
 pub trait Api: Debug + Send + Sync + 'static {
-    /// Which vendor: its prefix, and its name in fault rules.
-    fn vendor(&self) -> Vendor;
+    /// The path (after the vendor's prefix) under which the routes are this API's, for faults:
+    /// `""` for all of them, `/api/v2` for CoreClaw's v2. The longest that matches wins.
+    fn mount(&self) -> &'static str {
+        ""
+    }
 
     /// Routes that need no credentials (token endpoints, public catalogs, download links).
     fn public_routes(self: Arc<Self>) -> Router;
@@ -28,19 +72,87 @@ pub trait Api: Debug + Send + Sync + 'static {
     /// Routes behind [`Api::authorize`].
     fn protected_routes(self: Arc<Self>) -> Router;
 
-    /// The vendor's credential check of a request to a protected route: `Err` is the vendor's own
-    /// refusal (its 401 body, or its own rate limit).
+    /// Routes with full paths, outside the prefix (bots.win's `/botswin/`).
+    fn root_routes(self: Arc<Self>) -> Router {
+        Router::new()
+    }
+
+    /// The credential check of a request to a protected route: `Err` is the API's own refusal
+    /// (its 401 body, or its own rate limit).
     // The refusal is the whole answer, built once per refused request: no reason to box it.
     #[allow(clippy::result_large_err)]
     fn authorize(&self, request: &Request) -> Result<(), Response>;
 
-    /// The vendor's own answer to a fault that replaces a route's answer (a rate limit or an
+    /// The API's own answer to a fault that replaces a route's answer (a rate limit or an
     /// unavailable service), as its spec documents it.
     fn fault_response(&self, fault: ErrorFault) -> Response;
 
-    /// The credentials the sandbox accepts for this vendor (for the banner, and for clients
-    /// configured the way users configure them: `<PREFIX>_<env>` variables).
+    /// The credentials the sandbox accepts (for the banner, and for clients configured the way
+    /// users configure them: `<PREFIX>_<env>` variables).
     fn credentials(&self) -> Vec<Credential>;
+
+    /// More lines for the banner (bots.win's browser endpoint), given the vendor's base URL.
+    fn banner(&self, _base_url: &str) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Ends what the server's graceful shutdown would not wait for (bots.win's live browser
+    /// sessions), waiting at most `grace`.
+    fn stop(self: Arc<Self>, _grace: Duration) -> Stopping {
+        Box::pin(async {})
+    }
+
+    /// Tells what [`Api::stop`] ends to end, without waiting (the sandbox was dropped).
+    fn stop_now(&self) {}
+}
+
+/// A fault that answers in a route's place with an error (see `crate::faults`): the API chooses
+/// the body ([`Api::fault_response`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorFault {
+    /// HTTP 429 with a `Retry-After` header.
+    Http429 {
+        /// Seconds in the `Retry-After` header.
+        retry_after_secs: u64,
+    },
+    /// The vendor's in-band rate limit (HTTP 429 where it has none).
+    Code4290,
+    /// HTTP 503 Service Unavailable.
+    Http503,
+}
+
+impl ErrorFault {
+    /// Whether it is a rate limit (429 or 4290) rather than an unavailable service.
+    pub fn is_rate_limit(self) -> bool {
+        !matches!(self, Self::Http503)
+    }
+
+    /// The answer with `status` and the JSON `body`, plus `Retry-After` for [`ErrorFault::Http429`].
+    pub fn respond(self, status: StatusCode, body: serde_json::Value) -> Response {
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Self::Http429 { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+
+    /// The answer of a vendor the sandbox does not serve yet: 429 (for both rate limits) or 503
+    /// with a generic body.
+    pub fn generic_response(self) -> Response {
+        if self.is_rate_limit() {
+            self.respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "rate_limited", "message": "Too many requests"}),
+            )
+        } else {
+            self.respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "service_unavailable", "message": "Service temporarily unavailable"}),
+            )
+        }
+    }
 }
 
 /// One credential the sandbox accepts.
@@ -67,8 +179,8 @@ pub fn router(api: Arc<dyn Api>) -> Router {
     api.public_routes().merge(protected)
 }
 
-/// The auth middleware of every vendor: the request goes on if [`Api::authorize`] accepts it,
-/// otherwise the vendor's refusal is the answer.
+/// The auth middleware of every API: the request goes on if [`Api::authorize`] accepts it,
+/// otherwise the API's refusal is the answer.
 pub async fn require(State(api): State<Arc<dyn Api>>, request: Request, next: Next) -> Response {
     match api.authorize(&request) {
         Ok(()) => next.run(request).await,
@@ -84,6 +196,140 @@ pub async fn read_body(request: Request, limit: usize) -> Option<(Request, Bytes
     let bytes = axum::body::to_bytes(body, limit).await.ok()?;
     Some((Request::from_parts(parts, Body::from(bytes.clone())), bytes))
 }
+
+/// Each vendor's settings, by type: what [`crate::SandboxBuilder::configure`] changed, the
+/// defaults for the rest.
+#[derive(Clone, Default)]
+pub struct Configs(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl Debug for Configs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Configs({} changed)", self.0.len())
+    }
+}
+
+impl Configs {
+    /// The settings of type `C` (its defaults unless changed).
+    pub fn get<C: Default + Clone + 'static>(&self) -> C {
+        self.0
+            .get(&TypeId::of::<C>())
+            .and_then(|c| c.downcast_ref::<C>())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Changes the settings of type `C`.
+    pub fn change<C: Default + Clone + Send + Sync + 'static>(&mut self, f: impl FnOnce(&mut C)) {
+        let mut config = self.get::<C>();
+        f(&mut config);
+        self.0.insert(TypeId::of::<C>(), Arc::new(config));
+    }
+
+    /// Applies vendor `S`'s flags to its settings.
+    pub fn apply<S: Serve>(&mut self, flags: S::Flags) -> Result<(), String> {
+        let mut config = self.get::<S::Config>();
+        S::configure(flags, &mut config)?;
+        self.0.insert(TypeId::of::<S::Config>(), Arc::new(config));
+        Ok(())
+    }
+}
+
+/// A started vendor: its state, and the APIs it serves.
+#[derive(Debug, Clone)]
+pub struct Started<V> {
+    /// Which vendor.
+    pub vendor: V,
+    /// Its state (the [`Serve`] type), for [`crate::Sandbox::vendor`].
+    pub state: Arc<dyn Any + Send + Sync>,
+    /// Its APIs.
+    pub apis: Vec<Arc<dyn Api>>,
+}
+
+impl<V> Started<V> {
+    /// Starts vendor `S` with its settings in `configs`.
+    pub fn of<S: Serve>(vendor: V, configs: &Configs, common: &Common) -> Self {
+        let state = S::start(configs.get::<S::Config>(), common);
+        Self {
+            vendor,
+            apis: state.apis(),
+            state,
+        }
+    }
+}
+
+/// The list of vendors, once: `Variant = module::State` per vendor, in the order they are
+/// served. It declares [`crate::Vendor`] (each variant named by its state's [`Serve::NAME`]),
+/// [`crate::Flags`] (every vendor's flags) and the list the sandbox starts.
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $variant:ident = $module:ident :: $state:ident ),* $(,)?) => {
+        /// A vendor served by the sandbox, each under its own path prefix (`/` + its name).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Vendor {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Vendor {
+            /// Every vendor.
+            pub const ALL: &'static [Vendor] = &[$( Vendor::$variant ),*];
+
+            /// Its name ([`vendor::Serve::NAME`]): the prefix without its `/`, the name in
+            /// fault rules.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Vendor::$variant => <$module::$state as $crate::vendor::Serve>::NAME, )*
+                }
+            }
+
+            /// The path prefix: `/` and its name.
+            pub fn prefix(self) -> String {
+                format!("/{}", self.name())
+            }
+
+            /// The prefix of the environment variables a client of this vendor reads
+            /// ([`vendor::Serve::ENV_PREFIX`], as in the clawkit facade and the `claw` command
+            /// line).
+            pub fn env_prefix(self) -> &'static str {
+                match self {
+                    $( Vendor::$variant => <$module::$state as $crate::vendor::Serve>::ENV_PREFIX, )*
+                }
+            }
+
+            /// The vendor named `name` (see [`Vendor::name`]).
+            pub fn named(name: &str) -> Option<Vendor> {
+                Vendor::ALL.iter().copied().find(|v| v.name() == name)
+            }
+        }
+
+        /// The command-line flags of every vendor (each vendor's [`vendor::Serve::Flags`]).
+        #[derive(Debug, Clone, clap::Args)]
+        #[group(skip)]
+        pub struct Flags {
+            $(
+                #[allow(missing_docs)]
+                #[command(flatten)]
+                pub $module: <$module::$state as $crate::vendor::Serve>::Flags,
+            )*
+        }
+
+        impl Flags {
+            /// Applies every vendor's flags to its settings.
+            pub(crate) fn apply(self, configs: &mut $crate::vendor::Configs) -> Result<(), String> {
+                $( configs.apply::<$module::$state>(self.$module)?; )*
+                Ok(())
+            }
+        }
+
+        /// Starts every vendor, in the list's order.
+        pub(crate) fn start_vendors(
+            configs: &$crate::vendor::Configs,
+            common: &$crate::vendor::Common,
+        ) -> Vec<$crate::vendor::Started<Vendor>> {
+            vec![$( $crate::vendor::Started::of::<$module::$state>(Vendor::$variant, configs, common) ),*]
+        }
+    };
+}
+pub(crate) use registry;
 
 /// Helpers for the vendors' tests.
 #[cfg(test)]
@@ -116,7 +362,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::{FaultKind, FaultRule, Sandbox};
+    use crate::{FaultKind, FaultRule, Sandbox, Vendor};
 
     /// A vendor whose protected routes want `x-pass: yes`.
     #[derive(Debug)]
@@ -125,10 +371,6 @@ mod tests {
     }
 
     impl Api for Gate {
-        fn vendor(&self) -> Vendor {
-            Vendor::Botswin
-        }
-
         fn public_routes(self: Arc<Self>) -> Router {
             Router::new().route("/open", get(|| async { "open" }))
         }
@@ -176,6 +418,26 @@ mod tests {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
+    }
+
+    #[test]
+    fn every_vendors_flags_parse_and_configure() {
+        use clap::{Args, FromArgMatches};
+        let command = crate::Flags::augment_args(clap::Command::new("sandbox"));
+        command.clone().debug_assert();
+        let parse = |args: &[&str]| {
+            let matches = command
+                .clone()
+                .try_get_matches_from(std::iter::once("sandbox").chain(args.iter().copied()))
+                .expect("flags that parse");
+            crate::Flags::from_arg_matches(&matches).expect("flags")
+        };
+        let flags = parse(&["--run-seconds", "0.5", "--devops-tier", "free"]);
+        assert!(Sandbox::builder().flags(flags).is_ok());
+        let refused = Sandbox::builder().flags(parse(&["--botswin-time-scale", "0"]));
+        assert!(refused.unwrap_err().contains("--botswin-time-scale"));
+        let refused = Sandbox::builder().flags(parse(&["--run-seconds=-1"]));
+        assert!(refused.unwrap_err().contains("--run-seconds"));
     }
 
     #[tokio::test]
@@ -256,7 +518,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_banner_names_every_vendors_credentials() {
-        let sb = Sandbox::builder().api_key("my-key").start().await.unwrap();
+        let sb = Sandbox::builder()
+            .configure(|c: &mut crate::coreclaw::Config| c.api_key = "my-key".into())
+            .start()
+            .await
+            .unwrap();
         let banner = sb.banner();
         assert!(banner.starts_with(&format!("clawkit-sandbox listening on {}\n", sb.url())));
         for line in [

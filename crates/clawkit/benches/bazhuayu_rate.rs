@@ -44,7 +44,8 @@ async fn main() {
     let done = per_task * 8;
     let rate = done as f64 / secs;
     let limited = sandbox
-        .bazhuayu_stats()
+        .vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+        .stats
         .rate_limited
         .load(Ordering::Relaxed);
     println!(

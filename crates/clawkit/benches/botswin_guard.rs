@@ -80,8 +80,8 @@ async fn main() {
         }
     }));
     let sandbox = Sandbox::builder()
-        .botswin_time_scale(SCALE)
-        .botswin_max_sessions(2 * RUNS as u32)
+        .configure(|c: &mut clawkit_sandbox::botswin::Config| c.time_scale = SCALE)
+        .configure(|c: &mut clawkit_sandbox::botswin::Config| c.max_sessions = 2 * RUNS as u32)
         .start()
         .await
         .expect("sandbox");

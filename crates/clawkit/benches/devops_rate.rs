@@ -57,7 +57,11 @@ async fn main() {
     }
     let ended = Instant::now();
     let total = done.load(Ordering::Relaxed);
-    let limited = sandbox.devops_stats().rate_limited.load(Ordering::Relaxed);
+    let limited = sandbox
+        .vendor::<clawkit_sandbox::devops::Devops>()
+        .stats
+        .rate_limited
+        .load(Ordering::Relaxed);
     let whole = total as f64 / (ended - started).as_secs_f64();
     let sustained = low_at
         .lock()

@@ -58,7 +58,9 @@ async fn order_queries(seconds: u64, per_second: u32) {
     let elapsed = started.elapsed().as_secs_f64();
     let total = done.load(Ordering::Relaxed);
     let qps = total as f64 / elapsed;
-    let stats = sandbox.fulfillment_stats();
+    let stats = &sandbox
+        .vendor::<clawkit_sandbox::fulfillment::Fulfillment>()
+        .stats;
     println!(
         "order queries, 8 tasks, client limit {per_second}/s, {seconds} s: {total} in {elapsed:.2} s = {qps:.2} QPS ({:.3} of the 10 QPS limit); {} answered 429",
         qps / 10.0,

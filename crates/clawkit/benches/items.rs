@@ -39,7 +39,8 @@ fn peak_rss_mb() -> f64 {
 }
 
 async fn prepare(count: u64, latency_ms: u64) -> (Sandbox, Client, String) {
-    let mut sandbox = Sandbox::builder().run_duration(Duration::ZERO);
+    let mut sandbox = Sandbox::builder()
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| c.run_duration = Duration::ZERO);
     if latency_ms > 0 {
         sandbox = sandbox.fault(
             FaultRule::new(FaultKind::Latency { ms: latency_ms })

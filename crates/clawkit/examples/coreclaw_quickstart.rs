@@ -24,13 +24,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(client) => (client, None),
         Err(_) => {
             let sandbox = clawkit_sandbox::Sandbox::builder()
-                .run_duration(std::time::Duration::from_secs(2))
+                .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+                    c.run_duration = std::time::Duration::from_secs(2)
+                })
                 .start()
                 .await?;
             let base = sandbox.base_url(clawkit_sandbox::Vendor::Coreclaw);
             eprintln!("CORECLAW_API_KEY is not set: using the embedded sandbox at {base}");
             let client = Client::builder()
-                .api_key(clawkit_sandbox::CORECLAW_API_KEY)
+                .api_key(clawkit_sandbox::coreclaw::API_KEY)
                 .base_url(base)
                 .build()?;
             (client, Some(sandbox))

@@ -16,7 +16,7 @@ const BIG: &str = "4adf489b-f883-43fa-b958-0cfde945ddb7"; // 100,000 rows
 
 async fn sandbox(ttl: Duration) -> Sandbox {
     Sandbox::builder()
-        .bazhuayu_token_ttl(ttl)
+        .configure(|c: &mut clawkit_sandbox::bazhuayu::Config| c.token_ttl = ttl)
         .start()
         .await
         .unwrap()
@@ -36,7 +36,10 @@ fn index(row: &serde_json::Map<String, Value>) -> u64 {
 }
 
 fn tokens(sb: &Sandbox) -> u64 {
-    sb.bazhuayu_stats().token_requests.load(Ordering::Relaxed)
+    sb.vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+        .stats
+        .token_requests
+        .load(Ordering::Relaxed)
 }
 
 #[tokio::test]
@@ -117,7 +120,10 @@ async fn the_stream_survives_token_expiry_with_no_row_lost_or_repeated() {
     assert_eq!(next, 2_500);
     assert!(tokens(&sb) >= 3, "tokens were renewed: {}", tokens(&sb));
     assert_eq!(
-        sb.bazhuayu_stats().refresh_reuse.load(Ordering::Relaxed),
+        sb.vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+            .stats
+            .refresh_reuse
+            .load(Ordering::Relaxed),
         0,
         "no refresh token sent twice"
     );
@@ -140,7 +146,13 @@ async fn concurrent_callers_share_one_refresh() {
         assert_eq!(call.await.unwrap().unwrap(), 2);
     }
     assert_eq!(tokens(&sb), 2, "sixteen callers after expiry, one refresh");
-    assert_eq!(sb.bazhuayu_stats().refresh_reuse.load(Ordering::Relaxed), 0);
+    assert_eq!(
+        sb.vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+            .stats
+            .refresh_reuse
+            .load(Ordering::Relaxed),
+        0
+    );
 }
 
 #[tokio::test]
@@ -167,7 +179,10 @@ async fn a_failed_refresh_falls_back_to_the_password_grant() {
         "the first password grant and the fallback one"
     );
     assert_eq!(
-        sb.bazhuayu_stats().refresh_reuse.load(Ordering::Relaxed),
+        sb.vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+            .stats
+            .refresh_reuse
+            .load(Ordering::Relaxed),
         0,
         "the refresh token was not retried"
     );
@@ -357,7 +372,10 @@ async fn the_limiter_keeps_busy_callers_under_the_bucket() {
         t.await.unwrap();
     }
     assert_eq!(
-        sb.bazhuayu_stats().rate_limited.load(Ordering::Relaxed),
+        sb.vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+            .stats
+            .rate_limited
+            .load(Ordering::Relaxed),
         0,
         "no 429 from the bucket"
     );
@@ -379,7 +397,13 @@ async fn the_limiter_keeps_busy_callers_under_the_bucket() {
     for b in burst {
         b.await.unwrap();
     }
-    assert!(sb.bazhuayu_stats().rate_limited.load(Ordering::Relaxed) > 0);
+    assert!(
+        sb.vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+            .stats
+            .rate_limited
+            .load(Ordering::Relaxed)
+            > 0
+    );
 }
 
 #[tokio::test]
@@ -436,7 +460,11 @@ async fn rows_keep_their_order_and_an_unknown_task_is_not_a_broken_stream() {
         ["词条", "简介", "序号"],
         "the service's order, not sorted"
     );
-    let requests = sb.bazhuayu_stats().requests.load(Ordering::Relaxed);
+    let requests = sb
+        .vendor::<clawkit_sandbox::bazhuayu::Bazhuayu>()
+        .stats
+        .requests
+        .load(Ordering::Relaxed);
     assert_eq!(requests, 4, "three pages of 1000 and one empty page");
 
     let err = client

@@ -145,7 +145,8 @@ async fn every_endpoint_with_the_seed_examples() {
 
 #[tokio::test]
 async fn the_preflight_refuses_a_job_the_quota_cannot_pay() {
-    let (_sandbox, client) = sandbox(|b| b.botswin_quota(5.0)).await;
+    let (_sandbox, client) =
+        sandbox(|b| b.configure(|c: &mut clawkit_sandbox::botswin::Config| c.quota = 5.0)).await;
     let ok = client.ensure_quota(5).await.unwrap();
     assert_eq!((ok.units, ok.remaining_after()), (5.0, Some(0.0)));
     match client.ensure_quota(10).await.unwrap_err() {
@@ -250,7 +251,9 @@ async fn history_ranges_at_the_edges() {
 #[tokio::test]
 async fn a_dropped_session_ends_at_once_and_bills_one_minute() {
     // One real second is one sandbox minute.
-    let (_sandbox, client) = sandbox(|b| b.botswin_time_scale(60.0)).await;
+    let (_sandbox, client) =
+        sandbox(|b| b.configure(|c: &mut clawkit_sandbox::botswin::Config| c.time_scale = 60.0))
+            .await;
     let before = newest_id(&client).await;
     let session = client.open_session(SessionOptions::new()).await.unwrap();
     assert!(session.ws_url().starts_with("ws://127.0.0.1:"));
@@ -274,7 +277,9 @@ async fn a_dropped_session_ends_at_once_and_bills_one_minute() {
 
 #[tokio::test]
 async fn the_idle_guard_ends_a_session_nobody_uses() {
-    let (_sandbox, client) = sandbox(|b| b.botswin_time_scale(60.0)).await;
+    let (_sandbox, client) =
+        sandbox(|b| b.configure(|c: &mut clawkit_sandbox::botswin::Config| c.time_scale = 60.0))
+            .await;
     let before = newest_id(&client).await;
     let session = client
         .open_session(SessionOptions::new().idle(Duration::from_millis(200)))
@@ -297,7 +302,11 @@ async fn the_idle_guard_ends_a_session_nobody_uses() {
 #[tokio::test]
 async fn the_quota_running_out_ends_a_session_with_insufficient_balance() {
     // One sandbox minute is 10 ms; 2 units pay 2 minutes.
-    let (_sandbox, client) = sandbox(|b| b.botswin_time_scale(6000.0).botswin_quota(2.0)).await;
+    let (_sandbox, client) = sandbox(|b| {
+        b.configure(|c: &mut clawkit_sandbox::botswin::Config| c.time_scale = 6000.0)
+            .configure(|c: &mut clawkit_sandbox::botswin::Config| c.quota = 2.0)
+    })
+    .await;
     let before = newest_id(&client).await;
     let session = client
         .open_session(SessionOptions::new().idle(Duration::ZERO))
@@ -339,7 +348,11 @@ async fn the_quota_running_out_ends_a_session_with_insufficient_balance() {
 #[tokio::test]
 async fn every_disconnect_reason_is_produced_and_decoded() {
     // 5 sandbox minutes of silence pass in 50 ms.
-    let (sandbox, client) = sandbox(|b| b.botswin_time_scale(6000.0).botswin_max_sessions(4)).await;
+    let (sandbox, client) = sandbox(|b| {
+        b.configure(|c: &mut clawkit_sandbox::botswin::Config| c.time_scale = 6000.0)
+            .configure(|c: &mut clawkit_sandbox::botswin::Config| c.max_sessions = 4)
+    })
+    .await;
     let direct = client.browser_url(&SessionOptions::new()).unwrap();
     let direct = direct.expose_secret().to_string();
     let before = newest_id(&client).await;
@@ -384,7 +397,12 @@ async fn every_disconnect_reason_is_produced_and_decoded() {
         .await
         .unwrap();
     let _cdp = cdp(&session.ws_url()).await;
-    assert_eq!(live.botswin_close_sessions().await, 1);
+    assert_eq!(
+        live.vendor::<clawkit_sandbox::botswin::Botswin>()
+            .close_sessions(std::time::Duration::from_secs(2))
+            .await,
+        1
+    );
     let end = tokio::time::timeout(Duration::from_secs(10), session.ended())
         .await
         .unwrap();
@@ -416,7 +434,9 @@ async fn every_disconnect_reason_is_produced_and_decoded() {
 
 #[tokio::test]
 async fn a_locked_container_and_a_temporary_one() {
-    let (_sandbox, client) = sandbox(|b| b.botswin_max_sessions(2)).await;
+    let (_sandbox, client) =
+        sandbox(|b| b.configure(|c: &mut clawkit_sandbox::botswin::Config| c.max_sessions = 2))
+            .await;
     let container = client.temporary_user_data().await.unwrap();
     let id = container.id().to_string();
     let session = client

@@ -15,7 +15,9 @@ const LOAD: &str = "01KSBXLOADGEN0000000000001";
 
 async fn sandbox(run_ms: u64) -> Sandbox {
     Sandbox::builder()
-        .run_duration(Duration::from_millis(run_ms))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_millis(run_ms)
+        })
         .start()
         .await
         .unwrap()
@@ -248,7 +250,7 @@ async fn every_error_code_is_typed() {
     }
 
     let poor = Sandbox::builder()
-        .initial_balance(0.0)
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| c.initial_balance(0.0))
         .start()
         .await
         .unwrap();

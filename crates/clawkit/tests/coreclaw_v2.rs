@@ -16,7 +16,9 @@ const LOAD: &str = "01KSBXLOADGEN0000000000001";
 
 async fn sandbox() -> Sandbox {
     Sandbox::builder()
-        .run_duration(Duration::from_millis(200))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_millis(200)
+        })
         .start()
         .await
         .unwrap()

@@ -12,7 +12,8 @@ use clawkit::devops::webhook::{EventKind, Receiver};
 use clawkit::devops::{Client, ErrorCode, NewProject, NewTask, NewUser, Tier, UserFilter};
 use clawkit::runtime::wait::Polling;
 use clawkit::{ErrorKind, RetryPolicy};
-use clawkit_sandbox::{DevopsTier, FaultKind, FaultRule, Sandbox, Vendor};
+use clawkit_sandbox::devops::DevopsTier;
+use clawkit_sandbox::{FaultKind, FaultRule, Sandbox, Vendor};
 use futures::{StreamExt, TryStreamExt};
 
 fn builder(sb: &Sandbox) -> clawkit::devops::ClientBuilder {
@@ -34,15 +35,20 @@ fn as_user(sb: &Sandbox, role: &str) -> Client {
 
 async fn sandbox() -> Sandbox {
     Sandbox::builder()
-        .devops_job_time(Duration::from_millis(600))
-        .devops_tier("sandbox", DevopsTier::Enterprise)
+        .configure(|c: &mut clawkit_sandbox::devops::Config| {
+            c.job_time = Duration::from_millis(600)
+        })
+        .configure(|c: &mut clawkit_sandbox::devops::Config| {
+            c.tiers
+                .insert("sandbox".to_string(), DevopsTier::Enterprise);
+        })
         .start()
         .await
         .unwrap()
 }
 
 fn tokens(sb: &Sandbox) -> u64 {
-    let s = sb.devops_stats();
+    let s = &sb.vendor::<clawkit_sandbox::devops::Devops>().stats;
     s.token_grants.load(Ordering::Relaxed) + s.refreshes.load(Ordering::Relaxed)
 }
 
@@ -75,12 +81,25 @@ async fn the_seeds_examples_exist_and_read_back() {
 
 #[tokio::test]
 async fn a_thousand_users_in_eleven_requests() {
-    let sb = Sandbox::builder().devops_users(1000).start().await.unwrap();
+    let sb = Sandbox::builder()
+        .configure(|c: &mut clawkit_sandbox::devops::Config| c.users = 1000)
+        .start()
+        .await
+        .unwrap();
     let c = client(&sb);
     c.user("usr_abc123def456").await.unwrap(); // the token first
-    let before = sb.devops_stats().requests.load(Ordering::Relaxed);
+    let before = sb
+        .vendor::<clawkit_sandbox::devops::Devops>()
+        .stats
+        .requests
+        .load(Ordering::Relaxed);
     let users: Vec<_> = c.users(UserFilter::new()).try_collect().await.unwrap();
-    let requests = sb.devops_stats().requests.load(Ordering::Relaxed) - before;
+    let requests = sb
+        .vendor::<clawkit_sandbox::devops::Devops>()
+        .stats
+        .requests
+        .load(Ordering::Relaxed)
+        - before;
     assert_eq!(users.len(), 1000);
     let mut ids: Vec<_> = users.iter().map(|u| u.id.clone()).collect();
     ids.sort();
@@ -95,9 +114,12 @@ async fn a_thousand_users_in_eleven_requests() {
 #[tokio::test]
 async fn a_token_expiring_mid_stream_loses_nothing() {
     let sb = Sandbox::builder()
-        .devops_users(1000)
-        .devops_token_ttl(Duration::from_secs(1))
-        .devops_tier("sandbox", DevopsTier::Enterprise)
+        .configure(|c: &mut clawkit_sandbox::devops::Config| c.users = 1000)
+        .configure(|c: &mut clawkit_sandbox::devops::Config| c.token_ttl = Duration::from_secs(1))
+        .configure(|c: &mut clawkit_sandbox::devops::Config| {
+            c.tiers
+                .insert("sandbox".to_string(), DevopsTier::Enterprise);
+        })
         .start()
         .await
         .unwrap();
@@ -117,14 +139,23 @@ async fn a_token_expiring_mid_stream_loses_nothing() {
         .unwrap();
     assert_eq!(ids, reference, "every user once, in order");
     assert!(tokens(&sb) >= 3, "the token was renewed during the stream");
-    assert_eq!(sb.devops_stats().refresh_reuse.load(Ordering::Relaxed), 0);
+    assert_eq!(
+        sb.vendor::<clawkit_sandbox::devops::Devops>()
+            .stats
+            .refresh_reuse
+            .load(Ordering::Relaxed),
+        0
+    );
 }
 
 #[tokio::test]
 async fn sixteen_callers_after_expiry_share_one_renewal() {
     let sb = Sandbox::builder()
-        .devops_token_ttl(Duration::from_secs(1))
-        .devops_tier("sandbox", DevopsTier::Enterprise)
+        .configure(|c: &mut clawkit_sandbox::devops::Config| c.token_ttl = Duration::from_secs(1))
+        .configure(|c: &mut clawkit_sandbox::devops::Config| {
+            c.tiers
+                .insert("sandbox".to_string(), DevopsTier::Enterprise);
+        })
         .start()
         .await
         .unwrap();
@@ -140,7 +171,13 @@ async fn sixteen_callers_after_expiry_share_one_renewal() {
         call.unwrap().unwrap();
     }
     assert_eq!(tokens(&sb) - before, 1, "one renewal for 16 callers");
-    assert_eq!(sb.devops_stats().refresh_reuse.load(Ordering::Relaxed), 0);
+    assert_eq!(
+        sb.vendor::<clawkit_sandbox::devops::Devops>()
+            .stats
+            .refresh_reuse
+            .load(Ordering::Relaxed),
+        0
+    );
 }
 
 #[tokio::test]
@@ -376,7 +413,7 @@ async fn every_wait_ends_under_every_fault_kind() {
 #[tokio::test]
 async fn a_wait_that_times_out_keeps_the_id() {
     let sb = Sandbox::builder()
-        .devops_job_time(Duration::from_secs(30))
+        .configure(|c: &mut clawkit_sandbox::devops::Config| c.job_time = Duration::from_secs(30))
         .start()
         .await
         .unwrap();
@@ -402,9 +439,16 @@ async fn a_wait_that_times_out_keeps_the_id() {
 async fn webhooks_arrive_signed_retried_and_handled_once() {
     use axum::http::{HeaderMap, StatusCode};
     let sb = Sandbox::builder()
-        .devops_job_time(Duration::from_millis(300))
-        .devops_webhook_backoff(Duration::from_millis(100))
-        .devops_tier("sandbox", DevopsTier::Enterprise)
+        .configure(|c: &mut clawkit_sandbox::devops::Config| {
+            c.job_time = Duration::from_millis(300)
+        })
+        .configure(|c: &mut clawkit_sandbox::devops::Config| {
+            c.webhook_backoff = Duration::from_millis(100)
+        })
+        .configure(|c: &mut clawkit_sandbox::devops::Config| {
+            c.tiers
+                .insert("sandbox".to_string(), DevopsTier::Enterprise);
+        })
         .start()
         .await
         .unwrap();

@@ -30,8 +30,12 @@ fn client(sb: &Sandbox) -> Client {
 
 async fn sandbox() -> Sandbox {
     Sandbox::builder()
-        .fulfillment_logistics_step(Duration::from_millis(200))
-        .fulfillment_webhook_backoff(Duration::from_millis(50))
+        .configure(|c: &mut clawkit_sandbox::fulfillment::Config| {
+            c.logistics_step = Duration::from_millis(200)
+        })
+        .configure(|c: &mut clawkit_sandbox::fulfillment::Config| {
+            c.webhook_backoff = Duration::from_millis(50)
+        })
         .start()
         .await
         .unwrap()
@@ -71,7 +75,7 @@ async fn the_specs_request_vectors_are_accepted_by_the_sandbox_at_their_time() {
     let at = DateTime::parse_from_rfc3339("2024-06-15T08:30:00+08:00").unwrap();
     let offset = at.timestamp() - chrono::Utc::now().timestamp();
     let sb = Sandbox::builder()
-        .fulfillment_clock_offset(offset)
+        .configure(|c: &mut clawkit_sandbox::fulfillment::Config| c.clock_offset_secs = offset)
         .start()
         .await
         .unwrap();
@@ -171,7 +175,7 @@ async fn the_specs_request_vectors_are_accepted_by_the_sandbox_at_their_time() {
 #[tokio::test]
 async fn a_skewed_server_clock_is_learned_and_the_refused_request_signed_again() {
     let sb = Sandbox::builder()
-        .fulfillment_clock_offset(600)
+        .configure(|c: &mut clawkit_sandbox::fulfillment::Config| c.clock_offset_secs = 600)
         .start()
         .await
         .unwrap();
@@ -181,7 +185,8 @@ async fn a_skewed_server_clock_is_learned_and_the_refused_request_signed_again()
     let skew = c.clock_skew().num_seconds();
     assert!((595..=605).contains(&skew), "{skew}");
     let refused = sb
-        .fulfillment_stats()
+        .vendor::<clawkit_sandbox::fulfillment::Fulfillment>()
+        .stats
         .refused_timestamp
         .load(Ordering::Relaxed);
     assert_eq!(
@@ -209,7 +214,9 @@ async fn a_wrong_secret_is_a_typed_auth_error_without_the_secret() {
 #[tokio::test]
 async fn a_token_expiring_mid_stream_is_renewed_and_no_order_is_lost_or_repeated() {
     let sb = Sandbox::builder()
-        .fulfillment_token_ttl(Duration::from_millis(1500))
+        .configure(|c: &mut clawkit_sandbox::fulfillment::Config| {
+            c.token_ttl = Duration::from_millis(1500)
+        })
         .start()
         .await
         .unwrap();
@@ -225,7 +232,9 @@ async fn a_token_expiring_mid_stream_is_renewed_and_no_order_is_lost_or_repeated
     }
     let expected: Vec<_> = all.into_iter().map(|o| o.order_no).collect();
     assert_eq!(seen, expected);
-    let stats = sb.fulfillment_stats();
+    let stats = &sb
+        .vendor::<clawkit_sandbox::fulfillment::Fulfillment>()
+        .stats;
     let renewals =
         stats.token_grants.load(Ordering::Relaxed) + stats.refreshes.load(Ordering::Relaxed);
     assert!(
@@ -551,7 +560,8 @@ async fn the_sandbox_retries_a_failing_receiver_with_the_same_request_id() {
         "{seen:?}"
     );
     assert!(
-        sb.fulfillment_stats()
+        sb.vendor::<clawkit_sandbox::fulfillment::Fulfillment>()
+            .stats
             .webhook_retries
             .load(Ordering::Relaxed)
             >= 2
@@ -576,7 +586,9 @@ async fn a_retry_after_429_is_signed_again_with_a_fresh_nonce() {
     for read in futures::future::join_all(reads).await {
         assert_eq!(read.unwrap().order_no, "#1001");
     }
-    let stats = sb.fulfillment_stats();
+    let stats = &sb
+        .vendor::<clawkit_sandbox::fulfillment::Fulfillment>()
+        .stats;
     assert!(
         stats.rate_limited.load(Ordering::Relaxed) > 0,
         "no 429 was provoked"

@@ -18,7 +18,9 @@ const SMALL: &str = "337fd7d7-aded-4081-9104-2b551161ccc8"; // 2,500 rows
 
 async fn coreclaw_export_to(prefix: &str) {
     let sb = Sandbox::builder()
-        .run_duration(Duration::from_millis(20))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_millis(20)
+        })
         .start()
         .await
         .unwrap();

@@ -20,7 +20,9 @@ const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rust_types/worker
 
 async fn setup() -> (Sandbox, Client, Vec<Worker>) {
     let sandbox = Sandbox::builder()
-        .run_duration(Duration::from_millis(100))
+        .configure(|c: &mut clawkit_sandbox::coreclaw::Config| {
+            c.run_duration = Duration::from_millis(100)
+        })
         .start()
         .await
         .unwrap();

@@ -160,7 +160,10 @@ mod tests {
         );
         assert_eq!(body["error_description"], "账号名或密码不正确。");
         assert_eq!(
-            sb.bazhuayu_stats().token_requests.load(Ordering::Relaxed),
+            sb.vendor::<crate::bazhuayu::Bazhuayu>()
+                .stats
+                .token_requests
+                .load(Ordering::Relaxed),
             2
         );
     }
@@ -184,7 +187,10 @@ mod tests {
             assert_eq!(answer["error_description"], super::MALFORMED);
         }
         assert_eq!(
-            sb.bazhuayu_stats().token_requests.load(Ordering::Relaxed),
+            sb.vendor::<crate::bazhuayu::Bazhuayu>()
+                .stats
+                .token_requests
+                .load(Ordering::Relaxed),
             4
         );
     }
@@ -214,7 +220,13 @@ mod tests {
             again["error_description"],
             "refresh_token已使用,同一个refresh_token只能使用一次。"
         );
-        assert_eq!(sb.bazhuayu_stats().refresh_reuse.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            sb.vendor::<crate::bazhuayu::Bazhuayu>()
+                .stats
+                .refresh_reuse
+                .load(Ordering::Relaxed),
+            1
+        );
         let (status, unknown) =
             post_token(&sb, FORM, "refresh_token=rt_nope&grant_type=refresh_token").await;
         assert_eq!(
@@ -232,6 +244,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), 200);
-        assert_eq!(sb.bazhuayu_stats().requests.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            sb.vendor::<crate::bazhuayu::Bazhuayu>()
+                .stats
+                .requests
+                .load(Ordering::Relaxed),
+            1
+        );
     }
 }

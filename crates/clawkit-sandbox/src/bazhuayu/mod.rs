@@ -15,6 +15,7 @@ mod routes;
 mod state;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
@@ -22,9 +23,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::Vendor;
-use crate::faults::ErrorFault;
-use crate::vendor::{self, Api, Credential};
+use crate::vendor::ErrorFault;
+use crate::vendor::{Api, Common, Credential, Serve};
 
 pub use envelope::fault_body;
 pub use state::{BUCKET, Bazhuayu, GROUPS, RATE_PER_SECOND, Stats};
@@ -34,12 +34,47 @@ pub const USERNAME: &str = "sandbox";
 /// Sandbox password.
 pub const PASSWORD: &str = "sandbox";
 
-/// Bazhuayu: `/token` and the counters are public, `/api/*` needs a bearer token.
-impl Api for Bazhuayu {
-    fn vendor(&self) -> Vendor {
-        Vendor::Bazhuayu
+/// Bazhuayu's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// How long an access token lives (default the seed's 86399 s; short in tests).
+    pub token_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(86_399),
+        }
+    }
+}
+
+/// Bazhuayu has no command-line flags.
+#[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+pub struct Flags {}
+
+impl Serve for Bazhuayu {
+    const NAME: &'static str = "bazhuayu";
+    const ENV_PREFIX: &'static str = "BAZHUAYU";
+    type Config = Config;
+    type Flags = Flags;
+
+    fn start(config: Config, common: &Common) -> Arc<Self> {
+        Bazhuayu::new(common.seed, config.token_ttl)
     }
 
+    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
+        vec![self.clone()]
+    }
+
+    fn configure(_: Flags, _: &mut Config) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Bazhuayu: `/token` and the counters are public, `/api/*` needs a bearer token.
+impl Api for Bazhuayu {
     /// The bearer token must be live and its bucket not empty (401 `unauthorized`, 429
     /// `quota_exceeded`).
     fn authorize(&self, request: &Request) -> Result<(), Response> {
@@ -97,15 +132,8 @@ impl Api for Bazhuayu {
     }
 }
 
-/// The router of `/bazhuayu` (its routes relative to the prefix, `/api/*` behind a bearer token).
-pub fn router(state: Arc<Bazhuayu>) -> Router {
-    vendor::router(state)
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use serde_json::json;
 
     use super::*;

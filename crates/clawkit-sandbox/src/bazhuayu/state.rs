@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::store::{Ids, hash_str, mix, unit};
+use crate::kit::ids::{Ids, hash_str, mix, unit};
 
 /// Requests per second the bucket refills.
 pub const RATE_PER_SECOND: f64 = 20.0;

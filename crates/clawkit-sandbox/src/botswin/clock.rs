@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
-use crate::store::unix_millis;
+use crate::kit::clock::unix_millis;
 
 /// A sandbox minute, in milliseconds.
 pub(super) const MINUTE_MS: i64 = 60_000;

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::faults::ErrorFault;
+use crate::vendor::ErrorFault;
 
 /// A failing call.
 #[derive(Debug, Clone, PartialEq)]

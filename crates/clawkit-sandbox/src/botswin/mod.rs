@@ -30,6 +30,7 @@ mod user_data;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -37,9 +38,8 @@ use axum::http::{Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 
-use crate::Vendor;
-use crate::faults::ErrorFault;
-use crate::vendor::{self, Api, Credential};
+use crate::vendor::ErrorFault;
+use crate::vendor::{Api, Common, Credential, Serve, Stopping};
 
 pub use clock::MAX_TIME_SCALE;
 pub use state::{Botswin, Config, DEFAULT_QUOTA, Reason, Stats, TOTAL_QUOTA, USER_DATA_MAX};
@@ -58,7 +58,7 @@ fn bearer_ok(value: &str) -> bool {
 
 /// A path under the prefix that no route matches: 404 `not_found`.
 async fn unknown(method: Method, uri: Uri) -> ApiError {
-    let path = format!("{}{}", Vendor::Botswin.prefix(), uri.path());
+    let path = format!("/{}{}", <Botswin as Serve>::NAME, uri.path());
     ApiError::no_route(method.as_str(), &path)
 }
 
@@ -69,12 +69,8 @@ async fn stats(State(botswin): State<Arc<Botswin>>) -> Response {
 
 /// bots.win: the browser endpoint and the stats are public, `/api/*` needs the bearer token.
 impl Api for Botswin {
-    fn vendor(&self) -> Vendor {
-        Vendor::Botswin
-    }
-
     /// The browser endpoint at the vendor's root: `/`, nested, answers `/botswin` (and
-    /// [`trailing_slash_route`] `/botswin/`).
+    /// [`Api::root_routes`] `/botswin/`).
     fn public_routes(self: Arc<Self>) -> Router {
         Router::new()
             .route("/", get(handshake::connect))
@@ -127,21 +123,92 @@ impl Api for Botswin {
             value: TOKEN.into(),
         }]
     }
+
+    /// The browser endpoint at `/botswin/`, with its full path, next to the nested vendor: axum
+    /// 0.8 matches a nested router's `/` at `/botswin` only, and its nesting catch-all needs a
+    /// non-empty tail, so `/botswin/` reaches neither.
+    fn root_routes(self: Arc<Self>) -> Router {
+        let path = format!("/{}/", <Botswin as Serve>::NAME);
+        Router::new()
+            .route(&path, get(handshake::connect))
+            .with_state(self)
+    }
+
+    fn banner(&self, base_url: &str) -> Vec<String> {
+        vec![format!("browser sessions: {}", ws_url(base_url))]
+    }
+
+    /// Ends every live session with `server_closed`, waiting for their records.
+    fn stop(self: Arc<Self>, grace: Duration) -> Stopping {
+        Box::pin(async move { Botswin::stop(&self, grace).await })
+    }
+
+    fn stop_now(&self) {
+        Botswin::stop_now(self);
+    }
 }
 
-/// The router of `/botswin` (its routes relative to the prefix).
-pub fn router(state: Arc<Botswin>) -> Router {
-    vendor::router(state)
+/// The browser endpoint of the bots.win served at `base_url` (`http://127.0.0.1:PORT/botswin`),
+/// with the sandbox's token: `ws://127.0.0.1:PORT/botswin?token=sandbox-token` (add
+/// `&user_data_id=udd_...` to load a User Data container).
+pub fn ws_url(base_url: &str) -> String {
+    let ws = match base_url.strip_prefix("http") {
+        Some(rest) => format!("ws{rest}"),
+        None => base_url.to_string(),
+    };
+    format!("{ws}?token={TOKEN}")
 }
 
-/// The browser endpoint at `/botswin/`, with its full path, to merge next to the nested vendor:
-/// axum 0.8 matches a nested router's `/` at `/botswin` only, and its nesting catch-all needs a
-/// non-empty tail, so `/botswin/` reaches neither.
-pub fn trailing_slash_route(state: Arc<Botswin>) -> Router {
-    let path = format!("{}/", Vendor::Botswin.prefix());
-    Router::new()
-        .route(&path, get(handshake::connect))
-        .with_state(state)
+/// bots.win's command-line flags.
+#[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+pub struct Flags {
+    /// How fast the bots.win clock runs: sandbox time per real time (60000 makes one real
+    /// millisecond one sandbox minute); times, billed minutes and the idle timeout follow it.
+    #[arg(long, default_value_t = 1.0)]
+    pub botswin_time_scale: f64,
+    /// bots.win quota units remaining at start (default the seed's 7650).
+    #[arg(long)]
+    pub botswin_quota: Option<f64>,
+    /// bots.win browser sessions allowed at once (pricing.breakdown.maxSessions).
+    #[arg(long, default_value_t = 1)]
+    pub botswin_max_sessions: u32,
+}
+
+impl Serve for Botswin {
+    const NAME: &'static str = "botswin";
+    const ENV_PREFIX: &'static str = "BOTSWIN";
+    type Config = Config;
+    type Flags = Flags;
+
+    fn start(config: Config, common: &Common) -> Arc<Self> {
+        Botswin::new(Config {
+            seed: common.seed,
+            ..config
+        })
+    }
+
+    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
+        vec![self.clone()]
+    }
+
+    fn configure(flags: Flags, config: &mut Config) -> Result<(), String> {
+        let scale = flags.botswin_time_scale;
+        if !(scale.is_finite() && scale > 0.0 && scale <= MAX_TIME_SCALE) {
+            return Err(format!(
+                "--botswin-time-scale must be a number above 0, at most {MAX_TIME_SCALE}"
+            ));
+        }
+        if let Some(quota) = flags.botswin_quota {
+            if !(quota.is_finite() && quota >= 0.0) {
+                return Err("--botswin-quota must be a number of quota units, 0 or more".into());
+            }
+            config.quota = quota;
+        }
+        config.time_scale = scale;
+        config.max_sessions = flags.botswin_max_sessions;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

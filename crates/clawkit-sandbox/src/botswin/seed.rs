@@ -11,7 +11,7 @@
 
 use super::clock::{MINUTE_MS, utc};
 use super::state::{Container, Reason, Session};
-use crate::store::{hash_str, mix, unit};
+use crate::kit::ids::{hash_str, mix, unit};
 
 /// Sessions in the seeded history.
 pub(super) const SESSIONS: u64 = 142;
@@ -129,7 +129,7 @@ fn durations(n: usize, total: u32, draw: impl Fn(usize) -> f64) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::unix_millis;
+    use crate::kit::clock::unix_millis;
 
     #[test]
     fn the_history_adds_up_to_the_seeds_usage() {

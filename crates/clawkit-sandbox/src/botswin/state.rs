@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use super::clock::{Clock, rfc3339};
 use super::error::number;
 use super::seed;
-use crate::store::mix;
+use crate::kit::ids::mix;
 
 /// User Data containers an account may hold (the seed's `userDataMax`).
 pub const USER_DATA_MAX: usize = 5;

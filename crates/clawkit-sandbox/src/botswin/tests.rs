@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{WebSocketStream, client_async, connect_async};
 
 use super::state::Botswin;
-use crate::store::unix_millis;
+use crate::kit::clock::unix_millis;
 use crate::{FaultKind, FaultRule, Sandbox, SandboxBuilder, Vendor};
 
 /// How long a test waits for something that should happen at once (a slow, shared machine).
@@ -128,7 +128,10 @@ type Client = WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 /// Opens a browser session at `url` (the sandbox's endpoint plus `extra` query parameters).
 async fn open(sb: &Sandbox, extra: &str) -> Client {
-    let url = format!("{}{extra}", sb.botswin_ws_url());
+    let url = format!(
+        "{}{extra}",
+        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin))
+    );
     let (ws, response) = connect_async(url).await.unwrap();
     assert_eq!(response.status().as_u16(), 101);
     ws
@@ -184,7 +187,7 @@ async fn close_of<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// The sandbox's bots.win state (to look at after a shutdown).
 fn state(sb: &Sandbox) -> Arc<Botswin> {
-    sb.botswin.clone()
+    sb.vendor_state::<Botswin>()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,8 +240,8 @@ async fn quota_is_the_seeds_example_with_totals() {
 async fn the_builder_sets_quota_and_max_sessions() {
     let (_sb, rest) = start(
         Sandbox::builder()
-            .botswin_quota(20_000.5)
-            .botswin_max_sessions(3),
+            .configure(|c: &mut crate::botswin::Config| c.quota = 20_000.5)
+            .configure(|c: &mut crate::botswin::Config| c.max_sessions = 3),
     )
     .await;
     let quota = rest.get("/api/quota").await;
@@ -252,10 +255,10 @@ async fn the_builder_sets_quota_and_max_sessions() {
     // Invalid values are ignored.
     let (_sb, rest) = start(
         Sandbox::builder()
-            .botswin_quota(f64::NAN)
-            .botswin_quota(-1.0)
-            .botswin_time_scale(0.0)
-            .botswin_time_scale(f64::INFINITY),
+            .configure(|c: &mut crate::botswin::Config| c.quota = f64::NAN)
+            .configure(|c: &mut crate::botswin::Config| c.quota = -1.0)
+            .configure(|c: &mut crate::botswin::Config| c.time_scale = 0.0)
+            .configure(|c: &mut crate::botswin::Config| c.time_scale = f64::INFINITY),
     )
     .await;
     assert_eq!(rest.remaining().await, 7650.0);
@@ -537,7 +540,10 @@ async fn user_data_containers_up_to_five() {
 
 #[tokio::test]
 async fn times_follow_the_scaled_clock() {
-    let (_sb, rest) = start(Sandbox::builder().botswin_time_scale(60_000.0)).await;
+    let (_sb, rest) = start(
+        Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.time_scale = 60_000.0),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(30)).await;
     let (status, body) = rest.call("POST", "/api/user-data").await;
     assert_eq!(status, 201);
@@ -570,7 +576,11 @@ async fn every_handshake_refusal() {
             "{url}"
         );
     }
-    let (status, body) = refused(&format!("{}&user_data_id=udd_nope", sb.botswin_ws_url())).await;
+    let (status, body) = refused(&format!(
+        "{}&user_data_id=udd_nope",
+        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin))
+    ))
+    .await;
     assert_eq!(
         (status, body),
         (
@@ -603,7 +613,7 @@ async fn every_handshake_refusal() {
     .await;
     let (status, body) = refused(&format!(
         "{}&user_data_id=udd_abc123xyz789defg",
-        sb.botswin_ws_url()
+        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin))
     ))
     .await;
     assert_eq!(
@@ -613,7 +623,10 @@ async fn every_handshake_refusal() {
             json!({"error": "user_data_locked", "message": "User data udd_abc123xyz789defg is in use by an active session"})
         )
     );
-    let (status, body) = refused(&sb.botswin_ws_url()).await;
+    let (status, body) = refused(&crate::botswin::ws_url(
+        &sb.base_url(crate::Vendor::Botswin),
+    ))
+    .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("too_many_sessions"))
@@ -628,15 +641,20 @@ async fn every_handshake_refusal() {
     ws.close(None).await.unwrap();
     ended_session(&rest).await;
     assert!(
-        sb.botswin_stats()
+        sb.vendor::<crate::botswin::Botswin>()
+            .stats
             .handshakes_refused
             .load(std::sync::atomic::Ordering::Relaxed)
             >= 9
     );
 
     // No quota for a first minute.
-    let (sb, _rest) = start(Sandbox::builder().botswin_quota(0.5)).await;
-    let (status, body) = refused(&sb.botswin_ws_url()).await;
+    let (sb, _rest) =
+        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.quota = 0.5)).await;
+    let (status, body) = refused(&crate::botswin::ws_url(
+        &sb.base_url(crate::Vendor::Botswin),
+    ))
+    .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (402, Some("insufficient_balance"))
@@ -656,7 +674,7 @@ async fn client_closed_after_cdp_calls_and_echoes() {
         json!({"totalSessions": 143, "totalMinutes": 2351, "activeSessions": 1})
     );
     assert_eq!(rest.remaining().await, 7649.0);
-    assert_eq!(sb.botswin_live_sessions(), 1);
+    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 1);
     let live = rest.last_session().await;
     assert_eq!(live["id"], 143);
     assert_eq!(live["endedAt"], Value::Null);
@@ -694,7 +712,7 @@ async fn client_closed_after_cdp_calls_and_echoes() {
         rest.get("/api/usage").await,
         json!({"totalSessions": 143, "totalMinutes": 2351, "activeSessions": 0})
     );
-    assert_eq!(sb.botswin_live_sessions(), 0);
+    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 0);
     // It is in a range like any other.
     let start = session["startedAt"].as_str().unwrap();
     let history = rest.history(&format!("?start={start}&end={start}")).await;
@@ -721,7 +739,12 @@ async fn tcp_error_on_a_reset_connection() {
     let (sb, rest) = start(Sandbox::builder()).await;
     let stream = TcpStream::connect(sb.addr()).await.unwrap();
     stream.set_zero_linger().unwrap();
-    let (mut ws, _) = client_async(sb.botswin_ws_url(), stream).await.unwrap();
+    let (mut ws, _) = client_async(
+        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin)),
+        stream,
+    )
+    .await
+    .unwrap();
     assert_eq!(round_trip(&mut ws, "x").await, Message::text("x"));
     // SO_LINGER 0: the drop resets the connection (ECONNRESET on the server's side).
     drop(ws);
@@ -732,7 +755,9 @@ async fn tcp_error_on_a_reset_connection() {
 #[tokio::test]
 async fn socket_timeout_after_five_idle_minutes() {
     // 1 sandbox minute = 100 real ms.
-    let (sb, rest) = start(Sandbox::builder().botswin_time_scale(600.0)).await;
+    let (sb, rest) =
+        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.time_scale = 600.0))
+            .await;
     let mut ws = open(&sb, "").await;
     assert_eq!(
         close_of(&mut ws).await,
@@ -753,7 +778,9 @@ async fn socket_timeout_after_five_idle_minutes() {
 #[tokio::test]
 async fn data_keeps_a_session_alive_and_every_started_minute_is_billed() {
     // 1 sandbox minute = 500 real ms: the idle timeout is 2.5 real seconds away.
-    let (sb, rest) = start(Sandbox::builder().botswin_time_scale(120.0)).await;
+    let (sb, rest) =
+        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.time_scale = 120.0))
+            .await;
     let mut ws = open(&sb, "").await;
     let started = Instant::now();
     // Pings (data) every sandbox minute, for 8 sandbox minutes.
@@ -784,8 +811,8 @@ async fn insufficient_balance_ends_the_session_at_the_unpaid_minute() {
     // 2.5 units: minute 1 at the start, minute 2 at +1:00, none left for minute 3 at +2:00.
     let (sb, rest) = start(
         Sandbox::builder()
-            .botswin_quota(2.5)
-            .botswin_time_scale(600.0),
+            .configure(|c: &mut crate::botswin::Config| c.quota = 2.5)
+            .configure(|c: &mut crate::botswin::Config| c.time_scale = 600.0),
     )
     .await;
     let mut ws = open(&sb, "").await;
@@ -806,7 +833,10 @@ async fn insufficient_balance_ends_the_session_at_the_unpaid_minute() {
     assert_eq!(quota["usedQuota"], 9999.5);
     assert_eq!(quota["totalQuota"], 10_000);
     // Not enough for another session.
-    let (status, body) = refused(&sb.botswin_ws_url()).await;
+    let (status, body) = refused(&crate::botswin::ws_url(
+        &sb.base_url(crate::Vendor::Botswin),
+    ))
+    .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (402, Some("insufficient_balance"))
@@ -815,15 +845,22 @@ async fn insufficient_balance_ends_the_session_at_the_unpaid_minute() {
 
 #[tokio::test]
 async fn server_closed_by_botswin_close_sessions_and_new_sessions_after() {
-    let (sb, rest) = start(Sandbox::builder().botswin_max_sessions(2)).await;
+    let (sb, rest) =
+        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.max_sessions = 2))
+            .await;
     let mut a = open(&sb, "").await;
     let mut b = open(&sb, "").await;
-    assert_eq!(sb.botswin_live_sessions(), 2);
+    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 2);
     let readers = [
         tokio::spawn(async move { close_of(&mut a).await }),
         tokio::spawn(async move { close_of(&mut b).await }),
     ];
-    assert_eq!(sb.botswin_close_sessions().await, 2);
+    assert_eq!(
+        sb.vendor::<crate::botswin::Botswin>()
+            .close_sessions(std::time::Duration::from_secs(2))
+            .await,
+        2
+    );
     // Recorded by the time it returns.
     let history = rest.history("").await;
     let last_two = &history["sessions"].as_array().unwrap()[142..];
@@ -845,7 +882,7 @@ async fn server_closed_by_botswin_close_sessions_and_new_sessions_after() {
         round_trip(&mut ws, "still here").await,
         Message::text("still here")
     );
-    assert_eq!(sb.botswin_live_sessions(), 1);
+    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 1);
 }
 
 #[tokio::test]
@@ -897,7 +934,9 @@ async fn server_closed_when_the_sandbox_is_dropped() {
 
 #[tokio::test]
 async fn a_container_in_use_is_locked_until_the_session_ends() {
-    let (sb, rest) = start(Sandbox::builder().botswin_max_sessions(2)).await;
+    let (sb, rest) =
+        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.max_sessions = 2))
+            .await;
     let mut ws = open(&sb, "&user_data_id=udd_abc123xyz789defg").await;
     let session = rest.last_session().await;
     let item = &rest.get("/api/user-data").await["items"][0];
@@ -916,7 +955,7 @@ async fn a_container_in_use_is_locked_until_the_session_ends() {
     // Another session may run, but not with that container.
     let (status, _) = refused(&format!(
         "{}&user_data_id=udd_abc123xyz789defg",
-        sb.botswin_ws_url()
+        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin))
     ))
     .await;
     assert_eq!(status, 423);
@@ -935,10 +974,12 @@ async fn a_container_in_use_is_locked_until_the_session_ends() {
 #[tokio::test]
 async fn the_banner_and_credentials_name_botswin() {
     let sb = Sandbox::builder().start().await.unwrap();
-    assert!(Vendor::Botswin.served());
     let banner = sb.banner();
     let ws = format!("ws://{}/botswin?token=sandbox-token", sb.addr());
-    assert_eq!(sb.botswin_ws_url(), ws);
+    assert_eq!(
+        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin)),
+        ws
+    );
     for line in [
         format!(
             "  Botswin                {}\n",
@@ -985,9 +1026,14 @@ async fn a_client_that_does_not_read_is_still_closed_on_time() {
         last = now;
     }
     let began = Instant::now();
-    assert_eq!(sb.botswin_close_sessions().await, 1);
+    assert_eq!(
+        sb.vendor::<crate::botswin::Botswin>()
+            .close_sessions(std::time::Duration::from_secs(2))
+            .await,
+        1
+    );
     assert!(began.elapsed() < Duration::from_secs(2));
-    assert_eq!(sb.botswin_live_sessions(), 0);
+    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 0);
     let session = rest.last_session().await;
     assert_eq!(session["disconnectReason"], "server_closed");
     // The server gives up its closing handshake and drops the socket.

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::store::{mix, unit};
+use crate::kit::ids::{mix, unit};
 
 /// Put this in any string input to make the run fail (status 4) halfway.
 pub const FAIL_MARKER: &str = "sandbox:fail";

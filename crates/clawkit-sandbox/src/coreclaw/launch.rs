@@ -10,7 +10,8 @@ use super::billing::settle;
 use super::runs::{Run, usd};
 use super::validate::StartRequest;
 use super::{ApiError, CoreClaw};
-use crate::store::{hash_str, unix_now};
+use crate::kit::clock::unix_now;
+use crate::kit::ids::hash_str;
 
 /// How long a synchronous run may hold the request (the guide: up to 5 minutes).
 const SYNC_LIMIT: Duration = Duration::from_secs(300);

@@ -6,7 +6,7 @@ use coreclaw_api::enums::{LogLevel, RunStatus};
 use coreclaw_api::types;
 
 use super::runs::Run;
-use crate::store::unix_millis;
+use crate::kit::clock::unix_millis;
 
 /// The log lines of a run at `now`.
 pub(super) fn log_entries(run: &Run, now: Instant) -> Vec<types::LogEntry> {

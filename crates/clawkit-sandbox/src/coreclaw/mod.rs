@@ -30,20 +30,58 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use coreclaw_api::enums::StatusCode as Code;
 
-use crate::Vendor;
-use crate::faults::ErrorFault;
-use crate::vendor::{self, Api, Credential};
+use crate::vendor::ErrorFault;
+use crate::vendor::{Api, Common, Credential, Serve};
 
 pub use envelope::{ApiError, ok};
 pub use state::{Config, CoreClaw, Inner, Task};
 
+/// The CoreClaw api-key the sandbox accepts unless configured otherwise.
+pub const API_KEY: &str = "sandbox-key";
+
+/// CoreClaw's command-line flags.
+#[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+pub struct Flags {
+    /// Seconds a CoreClaw run takes from start to its final status.
+    #[arg(long, default_value_t = 3.0)]
+    pub run_seconds: f64,
+    /// CoreClaw account balance at start, in USD.
+    #[arg(long, default_value_t = 100.0)]
+    pub balance: f64,
+}
+
+impl Serve for CoreClaw {
+    const NAME: &'static str = "coreclaw";
+    const ENV_PREFIX: &'static str = "CORECLAW";
+    type Config = Config;
+    type Flags = Flags;
+
+    fn start(config: Config, common: &Common) -> Arc<Self> {
+        CoreClaw::new(Config {
+            seed: common.seed,
+            base_url: format!("{}/{}", common.root, Self::NAME),
+            ..config
+        })
+    }
+
+    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
+        vec![self.clone()]
+    }
+
+    fn configure(flags: Flags, config: &mut Config) -> Result<(), String> {
+        if !(flags.run_seconds.is_finite() && flags.run_seconds >= 0.0) {
+            return Err("--run-seconds must be a number of seconds, 0 or more".into());
+        }
+        config.run_duration = std::time::Duration::from_secs_f64(flags.run_seconds);
+        config.initial_balance(flags.balance);
+        Ok(())
+    }
+}
+
 /// CoreClaw: the catalog and result pages are public, `/api/v1/*` needs the `api-key` header,
 /// `/api/v2/*` a Bearer token (or `?token=`) with the same key.
 impl Api for CoreClaw {
-    fn vendor(&self) -> Vendor {
-        Vendor::Coreclaw
-    }
-
     fn public_routes(self: Arc<Self>) -> Router {
         Router::new()
             .route("/api/store", get(routes::store))
@@ -111,11 +149,6 @@ impl Api for CoreClaw {
             value: self.config.api_key.clone(),
         }]
     }
-}
-
-/// The router of `/coreclaw` (its routes relative to the prefix, `/api/v1/*` behind the api-key).
-pub fn router(state: Arc<CoreClaw>) -> Router {
-    vendor::router(state)
 }
 
 #[cfg(test)]

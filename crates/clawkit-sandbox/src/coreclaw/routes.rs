@@ -50,7 +50,7 @@ pub(super) async fn store(
     let limit = match query.get("limit") {
         None => 10,
         // An integer too large for u64 is still a valid limit: everything.
-        Some(l) => match crate::query::positive_integer(l) {
+        Some(l) => match crate::kit::read::positive_integer(l) {
             Some(n) => n,
             None => {
                 problems.push(format!(

@@ -10,21 +10,41 @@ use super::catalog::{self, TaskTemplate, Worker};
 use super::export::Export;
 use super::runs::{Account, Run};
 use super::validate;
-use crate::store::{Ids, unix_now};
+use crate::kit::clock::unix_now;
+use crate::kit::ids::Ids;
 
 /// Settings of the CoreClaw part.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Seed for slugs and items.
+    /// Seed for slugs and items (the sandbox's).
     pub seed: u64,
-    /// Run time from start to final status.
+    /// Run time from start to final status (default 3 s).
     pub run_duration: Duration,
-    /// Starting balance in micro-USD.
+    /// Starting balance in micro-USD (default 100 USD).
     pub initial_balance_micros: i64,
-    /// The api-key accepted.
+    /// The api-key accepted (default [`super::API_KEY`]).
     pub api_key: String,
-    /// This vendor's public base URL (for download and log URLs).
+    /// This vendor's public base URL (for download and log URLs; the sandbox's).
     pub base_url: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            run_duration: Duration::from_secs(3),
+            initial_balance_micros: 100_000_000,
+            api_key: super::API_KEY.to_string(),
+            base_url: String::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The starting balance in USD.
+    pub fn initial_balance(&mut self, usd: f64) {
+        self.initial_balance_micros = (usd * 1_000_000.0).round() as i64;
+    }
 }
 
 /// Mutable state.
@@ -217,7 +237,7 @@ impl CoreClaw {
             let age = if finished { duration * 2 } else { duration / 5 };
             let mut run = Run::new(
                 slug.to_string(),
-                crate::store::hash_str(self.config.seed, slug),
+                crate::kit::ids::hash_str(self.config.seed, slug),
                 worker,
                 custom,
                 system,

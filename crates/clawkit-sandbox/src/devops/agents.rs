@@ -16,7 +16,7 @@ use super::clock::{ceil_secs, date_code, iso, now_ms};
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{AGENTS_RUN, Caller};
 use super::request::{Body, PathId};
-use crate::store::hash_str;
+use crate::kit::ids::hash_str;
 
 /// Agent 类型.
 pub(super) const AGENT_TYPES: [&str; 8] = [

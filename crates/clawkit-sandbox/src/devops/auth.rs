@@ -21,7 +21,7 @@ use super::limits::ANONYMOUS;
 use super::rbac::{Caller, Role};
 use super::request::Body;
 use super::state::Inner;
-use crate::store::unix_now;
+use crate::kit::clock::unix_now;
 
 /// The sandbox's API key (`client_id`).
 pub const CLIENT_ID: &str = "sandbox";

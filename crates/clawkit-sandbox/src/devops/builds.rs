@@ -17,7 +17,7 @@ use super::clock::{iso, now_ms, round_secs, stamp_code};
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{Caller, PIPELINES_RUN};
 use super::request::{Body, PathId};
-use crate::store::hash_str;
+use crate::kit::ids::hash_str;
 
 /// The stages of every build, in order.
 pub(super) const STAGES: [&str; 4] = ["checkout", "build", "test", "deploy"];

@@ -1,7 +1,7 @@
 //! Time as the DevOps API writes it: Unix milliseconds inside, RFC 3339 (`2026-03-14T12:05:01Z`) on
 //! the wire, and the `20260314` / `120501` date and time codes of its ids.
 
-use crate::store::unix_millis;
+use crate::kit::clock::unix_millis;
 
 /// Unix milliseconds now.
 pub(super) fn now_ms() -> i64 {

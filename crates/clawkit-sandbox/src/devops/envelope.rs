@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::clock::{iso, now_ms};
-use crate::store::mix;
+use crate::kit::ids::mix;
 
-pub(super) use crate::store::random_u64;
+pub(super) use crate::kit::ids::random_u64;
 
 /// `req_` and 12 hex characters, unique in this process.
 pub(super) fn request_id() -> String {

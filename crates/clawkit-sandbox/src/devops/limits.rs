@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use super::Devops;
 use super::envelope::ApiError;
 use super::state::Stats;
-use crate::store::unix_now;
+use crate::kit::clock::unix_now;
 use crate::vendor::read_body;
 
 /// The account of requests that name none (no token, a bad token, an auth body without a
@@ -32,7 +32,7 @@ pub(super) const ANONYMOUS: &str = "anonymous";
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// A rate-limit tier (用户等级) of the seed's table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
 pub enum DevopsTier {
     /// 60 requests a minute, 1,000 an hour, 5 at once.
     Free,

@@ -48,9 +48,8 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 
-use crate::Vendor;
-use crate::faults::ErrorFault;
-use crate::vendor::{self, Api, Credential};
+use crate::vendor::ErrorFault;
+use crate::vendor::{Api, Common, Credential, Serve};
 
 pub use auth::{CLIENT_ID, CLIENT_SECRET};
 pub use limits::DevopsTier;
@@ -64,12 +63,47 @@ use limits::Quota;
 /// How the role users are described next to the client secret (banner and docs).
 const ROLE_USERS: &str = "POST /auth/token client_secret (also the password grant's password of the users admin|product_manager|architect|developer|tester|devops|viewer)";
 
-/// OpenClaw DevOps: `/auth/*` is public, everything else needs a bearer token.
-impl Api for Devops {
-    fn vendor(&self) -> Vendor {
-        Vendor::OpenclawDevops
+/// OpenClaw DevOps's command-line flags.
+#[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+pub struct Flags {
+    /// The OpenClaw DevOps rate-limit tier of every account.
+    #[arg(long, value_enum, default_value_t = DevopsTier::Pro)]
+    pub devops_tier: DevopsTier,
+    /// Seconds an OpenClaw DevOps agent activation, build, deployment or test run takes.
+    #[arg(long, default_value_t = 4.0)]
+    pub devops_job_seconds: f64,
+}
+
+impl Serve for Devops {
+    const NAME: &'static str = "openclaw-devops";
+    const ENV_PREFIX: &'static str = "OPENCLAW_DEVOPS";
+    type Config = Config;
+    type Flags = Flags;
+
+    fn start(config: Config, common: &Common) -> Arc<Self> {
+        Devops::new(Config {
+            seed: common.seed,
+            ..config
+        })
     }
 
+    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
+        vec![self.clone()]
+    }
+
+    fn configure(flags: Flags, config: &mut Config) -> Result<(), String> {
+        if !(flags.devops_job_seconds.is_finite() && flags.devops_job_seconds >= 0.0) {
+            return Err("--devops-job-seconds must be a number of seconds, 0 or more".into());
+        }
+        config.default_tier = flags.devops_tier;
+        config.job_time = std::time::Duration::from_secs_f64(flags.devops_job_seconds);
+        Ok(())
+    }
+}
+
+/// OpenClaw DevOps: `/auth/*` is public, everything else needs a bearer token.
+impl Api for Devops {
     fn public_routes(self: Arc<Self>) -> Router {
         let auth = Router::new()
             .route("/auth/token", post(auth::token))
@@ -186,12 +220,6 @@ impl Api for Devops {
 /// `GET /_sandbox/stats`.
 async fn stats(State(d): State<Arc<Devops>>) -> Response {
     axum::Json(d.stats.snapshot()).into_response()
-}
-
-/// The router of `/openclaw-devops` (its routes relative to the prefix, all but `/auth/*` behind
-/// a bearer token).
-pub fn router(state: Arc<Devops>) -> Router {
-    vendor::router(state)
 }
 
 #[cfg(test)]

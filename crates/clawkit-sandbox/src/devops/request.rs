@@ -268,7 +268,7 @@ impl Params {
         let page = match self.get("page") {
             None => 1,
             // Larger than any page there is is still a valid page number: an empty page.
-            Some(v) => crate::query::positive_integer(v)
+            Some(v) => crate::kit::read::positive_integer(v)
                 .ok_or_else(|| ApiError::parameter("page", "页码应为从 1 开始的整数"))?,
         };
         let size = match self.get("pageSize") {

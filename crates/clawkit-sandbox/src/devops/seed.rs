@@ -14,7 +14,7 @@ use super::state::{Config, Inner};
 use super::tests_runs::{Failure, Suite, TestRun};
 use super::users::{USER_PASSWORD, User};
 use super::webhooks::Webhook;
-use crate::store::{hash_str, mix};
+use crate::kit::ids::{hash_str, mix};
 
 /// 张三, the seed's developer.
 pub(super) const ZHANGSAN: &str = "usr_abc123def456";

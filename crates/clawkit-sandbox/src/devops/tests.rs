@@ -154,7 +154,7 @@ fn is_request_id(v: &Value) -> bool {
 #[tokio::test]
 async fn a_token_opens_the_api_until_it_expires() {
     let sb = Sandbox::builder()
-        .devops_token_ttl(Duration::from_secs(1))
+        .configure(|c: &mut crate::devops::Config| c.token_ttl = Duration::from_secs(1))
         .start()
         .await
         .unwrap();
@@ -236,7 +236,13 @@ async fn a_token_opens_the_api_until_it_expires() {
         stranger.body["error"]["details"]["reason"],
         "invalid_client"
     );
-    assert_eq!(sb.devops_stats().token_grants.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        sb.vendor::<crate::devops::Devops>()
+            .stats
+            .token_grants
+            .load(Ordering::Relaxed),
+        1
+    );
 }
 
 #[tokio::test]
@@ -268,7 +274,7 @@ async fn a_refresh_token_works_once() {
         )
         .await;
     assert_eq!(unknown.status, 401);
-    let stats = sb.devops_stats();
+    let stats = &sb.vendor::<crate::devops::Devops>().stats;
     assert_eq!(stats.refreshes.load(Ordering::Relaxed), 1);
     assert_eq!(stats.refresh_reuse.load(Ordering::Relaxed), 1);
     // The new tokens work, as the same user.
@@ -480,7 +486,7 @@ async fn users_are_validated_unique_and_deleted_softly_or_hard() {
 #[tokio::test]
 async fn the_user_list_pages_filters_searches_and_sorts() {
     let sb = Sandbox::builder()
-        .devops_users(1_000)
+        .configure(|c: &mut crate::devops::Config| c.users = 1_000)
         .start()
         .await
         .unwrap();
@@ -700,7 +706,9 @@ async fn projects_check_their_key_owner_and_members() {
 #[tokio::test]
 async fn a_free_account_that_bursts_is_rate_limited_with_headers() {
     let sb = Sandbox::builder()
-        .devops_tier("sandbox", DevopsTier::Free)
+        .configure(|c: &mut crate::devops::Config| {
+            c.tiers.insert("sandbox".to_string(), DevopsTier::Free);
+        })
         .start()
         .await
         .unwrap();
@@ -714,7 +722,7 @@ async fn a_free_account_that_bursts_is_rate_limited_with_headers() {
     assert!((57..=59).contains(&remaining), "{remaining}");
     assert_eq!(first.header("retry-after"), Some(0));
     let reset = first.header("x-ratelimit-reset").unwrap();
-    let now = crate::store::unix_now();
+    let now = crate::kit::clock::unix_now();
     assert!((now..=now + 5).contains(&reset), "{reset} vs {now}");
     let mut limited = None;
     for _ in 0..70 {
@@ -736,7 +744,8 @@ async fn a_free_account_that_bursts_is_rate_limited_with_headers() {
         limited.header("retry-after")
     );
     assert!(
-        sb.devops_stats()
+        sb.vendor::<crate::devops::Devops>()
+            .stats
             .rate_limited_minute
             .load(Ordering::Relaxed)
             >= 1
@@ -748,7 +757,12 @@ async fn a_free_account_that_bursts_is_rate_limited_with_headers() {
         (other.status, other.header("x-ratelimit-limit")),
         (200, Some(300))
     );
-    assert!(sb.devops_stats().max_concurrency("sandbox") >= 1);
+    assert!(
+        sb.vendor::<crate::devops::Devops>()
+            .stats
+            .max_concurrency("sandbox")
+            >= 1
+    );
 }
 
 #[tokio::test]
@@ -888,7 +902,7 @@ async fn the_seeds_objects_exist_finished() {
 #[tokio::test]
 async fn jobs_run_to_their_final_state() {
     let sb = Sandbox::builder()
-        .devops_job_time(Duration::from_millis(800))
+        .configure(|c: &mut crate::devops::Config| c.job_time = Duration::from_millis(800))
         .start()
         .await
         .unwrap();
@@ -1133,7 +1147,7 @@ async fn receiver() -> (String, Inbox) {
 #[tokio::test]
 async fn webhooks_are_delivered_signed_and_retried() {
     let sb = Sandbox::builder()
-        .devops_webhook_backoff(Duration::from_millis(100))
+        .configure(|c: &mut crate::devops::Config| c.webhook_backoff = Duration::from_millis(100))
         .start()
         .await
         .unwrap();
@@ -1219,7 +1233,7 @@ async fn webhooks_are_delivered_signed_and_retried() {
         assert!(event["id"].as_str().unwrap().starts_with("evt_"));
     }
     assert_eq!(got[0].1, got[1].1, "the same body on every attempt");
-    let stats = sb.devops_stats();
+    let stats = &sb.vendor::<crate::devops::Devops>().stats;
     assert_eq!(stats.webhook_attempts.load(Ordering::Relaxed), 2);
     assert_eq!(stats.webhook_acknowledged.load(Ordering::Relaxed), 1);
 

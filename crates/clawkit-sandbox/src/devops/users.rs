@@ -16,7 +16,7 @@ use super::clock::{iso, now_ms};
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{Caller, Role, USERS_WRITE};
 use super::request::{Body, Params, PathId, RawParams, is_email, pattern_subject};
-use crate::store::mix;
+use crate::kit::ids::mix;
 
 /// The password every seeded user logs in with (`POST /auth/token`, `password` grant).
 pub const USER_PASSWORD: &str = "sandbox-secret";

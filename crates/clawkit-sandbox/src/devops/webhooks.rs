@@ -24,8 +24,8 @@ use super::clock::{date_code, iso, now_ms, stamp_code};
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{Caller, WEBHOOKS_WRITE};
 use super::request::{Body, PathId};
-use crate::store::unix_now;
-use crate::urls::{http_host, reserved_host as reserved};
+use crate::kit::clock::unix_now;
+use crate::kit::delivery::{http_host, reserved_host as reserved};
 
 /// 可用事件.
 pub(super) const EVENTS: [&str; 8] = [

@@ -10,7 +10,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
-use crate::store::unix_millis;
+use crate::kit::clock::unix_millis;
 
 /// The offset of every time the server emits: China Standard Time.
 const CST: i32 = 8 * 3600;

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::store::random_u64;
+use crate::kit::ids::random_u64;
 
 /// `req_` and 16 hex characters, random.
 pub(super) fn request_id() -> String {

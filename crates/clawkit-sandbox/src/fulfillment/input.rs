@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::clock::{Stamp, TIME_ERROR};
 use super::error::ApiError;
-use crate::query::positive_integer;
+use crate::kit::read::positive_integer;
 
 /// The body as a `T`, or a 400 naming the first field that does not fit.
 pub(super) fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

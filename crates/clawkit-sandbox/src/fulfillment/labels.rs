@@ -23,8 +23,7 @@ use super::logistics::{Node, Trip, follow, route};
 use super::orders::order_no;
 use super::signing::hmac_hex;
 use super::state::Inner;
-use crate::Vendor;
-use crate::store::mix;
+use crate::kit::ids::mix;
 
 /// How long a label link works.
 const LINK_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -221,7 +220,7 @@ pub(super) async fn create(
     let token = f.link_token(&file, expires / 1000);
     let url = format!(
         "{scheme}://{host}{}/files/labels/{file}?expires={}&token={token}",
-        Vendor::OpenclawFulfillment.prefix(),
+        super::prefix(),
         expires / 1000
     );
     Ok(answer(

@@ -59,9 +59,8 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 
-use crate::Vendor;
-use crate::faults::ErrorFault;
-use crate::vendor::{self, Api, Credential};
+use crate::vendor::ErrorFault;
+use crate::vendor::{Api, Common, Credential, Serve};
 
 pub use state::{Config, Fulfillment, Stats};
 pub use webhooks::MAX_ATTEMPTS;
@@ -72,6 +71,63 @@ use error::ApiError;
 pub const CLIENT_ID: &str = "sandbox-client";
 /// The sandbox app's `client_secret`: the spec's test-vector secret.
 pub const CLIENT_SECRET: &str = "cs_sandbox_5f2b9c7e4d1a";
+
+/// OpenClaw fulfillment's command-line flags.
+#[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+pub struct Flags {
+    /// Seconds the OpenClaw fulfillment server clock runs ahead of real time (negative: behind).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub fulfillment_clock_offset: i64,
+    /// Seconds between two tracking nodes of an OpenClaw fulfillment parcel (and two states of a
+    /// return).
+    #[arg(long, default_value_t = 5.0)]
+    pub fulfillment_logistics_seconds: f64,
+    /// OpenClaw fulfillment order queries (list and get) allowed per second.
+    #[arg(long, default_value_t = 10)]
+    pub fulfillment_order_qps: u32,
+    /// Seconds an OpenClaw fulfillment access token lives (`expires_in`; the service's 2 hours by
+    /// default). A short one shows a client renewing its token.
+    #[arg(long, default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..))]
+    pub fulfillment_token_seconds: u64,
+}
+
+impl Serve for Fulfillment {
+    const NAME: &'static str = "openclaw-fulfillment";
+    const ENV_PREFIX: &'static str = "OPENCLAW_FULFILLMENT";
+    type Config = Config;
+    type Flags = Flags;
+
+    fn start(config: Config, common: &Common) -> Arc<Self> {
+        Fulfillment::new(Config {
+            seed: common.seed,
+            ..config
+        })
+    }
+
+    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
+        vec![self.clone()]
+    }
+
+    fn configure(flags: Flags, config: &mut Config) -> Result<(), String> {
+        let step = flags.fulfillment_logistics_seconds;
+        if !(step.is_finite() && step >= 0.0) {
+            return Err(
+                "--fulfillment-logistics-seconds must be a number of seconds, 0 or more".into(),
+            );
+        }
+        config.clock_offset_secs = flags.fulfillment_clock_offset;
+        config.logistics_step = std::time::Duration::from_secs_f64(step);
+        config.order_qps = flags.fulfillment_order_qps;
+        config.token_ttl = std::time::Duration::from_secs(flags.fulfillment_token_seconds);
+        Ok(())
+    }
+}
+
+/// The path prefix of `/openclaw-fulfillment`.
+fn prefix() -> String {
+    format!("/{}", <Fulfillment as Serve>::NAME)
+}
 
 impl Fulfillment {
     /// `response` with the server clock's `Date`.
@@ -187,15 +243,6 @@ impl Api for Fulfillment {
         })
         .collect()
     }
-
-    fn vendor(&self) -> Vendor {
-        Vendor::OpenclawFulfillment
-    }
-}
-
-/// The router of `/openclaw-fulfillment` (its routes relative to the prefix).
-pub fn router(state: Arc<Fulfillment>) -> Router {
-    vendor::router(state)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::labels::{label_order, tracking_number};
 use super::orders::{CreateOrderRequest, insert};
 use super::returns::Return;
 use super::state::{Config, Inner, Warehouse};
-use crate::store::mix;
+use crate::kit::ids::mix;
 
 /// Hours between two nodes of a seeded parcel.
 const NODE_HOURS: i64 = 10;

@@ -22,7 +22,6 @@ use sha2::{Digest, Sha256};
 use super::clock::Stamp;
 use super::error::ApiError;
 use super::{CLIENT_ID, CLIENT_SECRET, Fulfillment};
-use crate::Vendor;
 use crate::vendor::read_body;
 
 /// The app's client id header.
@@ -96,8 +95,8 @@ pub(super) fn webhook_signature(
 fn target(request: &Request) -> String {
     let uri = request.uri();
     let path = uri.path();
-    let prefix = Vendor::OpenclawFulfillment.prefix();
-    let path = match path.strip_prefix(prefix) {
+    let prefix = super::prefix();
+    let path = match path.strip_prefix(prefix.as_str()) {
         Some(rest) if rest.starts_with('/') => rest,
         _ => path,
     };

@@ -23,7 +23,7 @@ use super::seed;
 use super::signing::Nonces;
 use super::tokens::Tokens;
 use super::webhooks::{EventType, Subscription};
-use crate::store::{Ids, random_u64};
+use crate::kit::ids::{Ids, random_u64};
 
 /// Settings of the fulfillment part.
 #[derive(Debug, Clone)]

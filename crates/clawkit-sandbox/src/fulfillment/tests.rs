@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use super::clock::rfc3339;
 use super::signing::{canonical, hmac_hex, webhook_signature};
 use super::{CLIENT_ID, CLIENT_SECRET};
-use crate::store::{random_u64, unix_millis};
+use crate::kit::clock::unix_millis;
+use crate::kit::ids::random_u64;
 use crate::{FaultKind, FaultRule, Sandbox, SandboxBuilder, Vendor};
 
 /// One answer.
@@ -212,7 +213,9 @@ async fn ats(api: &Client, sku_path: &str, warehouse: &str) -> i64 {
 async fn the_specs_test_vectors_are_accepted_on_the_wire() {
     // The server's clock shows the vectors' signing time.
     let offset = 1_718_411_400 - unix_millis() / 1000;
-    let sb = sandbox(|b| b.fulfillment_clock_offset(offset)).await;
+    let sb =
+        sandbox(|b| b.configure(|c: &mut crate::fulfillment::Config| c.clock_offset_secs = offset))
+            .await;
     let mut api = Client::anonymous(&sb);
     api.skew = offset;
     api.login().await;
@@ -332,7 +335,7 @@ async fn every_refusal_has_its_401_code() {
         .await;
     wrong_secret.expect(401, "invalid_client");
 
-    let stats = sb.fulfillment_stats();
+    let stats = &sb.vendor::<crate::fulfillment::Fulfillment>().stats;
     assert_eq!(stats.refused_invalid_signature.load(Ordering::Relaxed), 4);
     assert_eq!(stats.refused_timestamp.load(Ordering::Relaxed), 1);
     assert_eq!(stats.refused_nonce.load(Ordering::Relaxed), 1);
@@ -342,7 +345,10 @@ async fn every_refusal_has_its_401_code() {
 
 #[tokio::test]
 async fn tokens_expire_and_refresh_tokens_work_once() {
-    let sb = sandbox(|b| b.fulfillment_token_ttl(Duration::from_millis(600))).await;
+    let sb = sandbox(|b| {
+        b.configure(|c: &mut crate::fulfillment::Config| c.token_ttl = Duration::from_millis(600))
+    })
+    .await;
     let mut api = Client::anonymous(&sb);
     let grant = api.login().await;
     assert_eq!(grant["token_type"], "Bearer");
@@ -362,7 +368,7 @@ async fn tokens_expire_and_refresh_tokens_work_once() {
     assert_eq!(api.get("/v2.1/webhooks").await.status, 200);
     let reused = api.post("/v2.1/auth/token/refresh", refresh).await;
     reused.expect(401, "invalid_token");
-    let stats = sb.fulfillment_stats();
+    let stats = &sb.vendor::<crate::fulfillment::Fulfillment>().stats;
     assert_eq!(stats.token_grants.load(Ordering::Relaxed), 1);
     assert_eq!(stats.refreshes.load(Ordering::Relaxed), 1);
 }
@@ -418,7 +424,8 @@ async fn times_without_an_offset_are_400_naming_the_field() {
 
 #[tokio::test]
 async fn order_numbers_with_reserved_characters_work_percent_encoded() {
-    let sb = sandbox(|b| b.fulfillment_order_qps(1000)).await;
+    let sb =
+        sandbox(|b| b.configure(|c: &mut crate::fulfillment::Config| c.order_qps = 1000)).await;
     let api = Client::of(&sb).await;
     for (path, no) in [
         ("%231001", "#1001"),
@@ -458,7 +465,8 @@ async fn order_numbers_with_reserved_characters_work_percent_encoded() {
 
 #[tokio::test]
 async fn cursor_paging_sees_every_order_once_while_orders_change() {
-    let sb = sandbox(|b| b.fulfillment_order_qps(1000)).await;
+    let sb =
+        sandbox(|b| b.configure(|c: &mut crate::fulfillment::Config| c.order_qps = 1000)).await;
     let api = Client::of(&sb).await;
     let all = api.get("/v2.1/orders?limit=100").await;
     let total = all.body["items"].as_array().unwrap().len();
@@ -615,14 +623,22 @@ async fn order_queries_are_limited_to_10_per_second() {
     }
     // Other operations are not order queries.
     assert_eq!(api.get("/v2.1/inventory?limit=1").await.status, 200);
-    assert!(sb.fulfillment_stats().rate_limited.load(Ordering::Relaxed) >= 1);
+    assert!(
+        sb.vendor::<crate::fulfillment::Fulfillment>()
+            .stats
+            .rate_limited
+            .load(Ordering::Relaxed)
+            >= 1
+    );
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     assert_eq!(api.get("/v2.1/orders?limit=1").await.status, 200);
 }
 
 #[tokio::test]
 async fn a_skewed_server_clock_shows_in_date_and_refuses_local_time() {
-    let sb = sandbox(|b| b.fulfillment_clock_offset(600)).await;
+    let sb =
+        sandbox(|b| b.configure(|c: &mut crate::fulfillment::Config| c.clock_offset_secs = 600))
+            .await;
     let mut api = Client::anonymous(&sb);
     let local = api
         .post(
@@ -689,7 +705,12 @@ async fn wait_inbox(inbox: &Inbox, n: usize) -> Vec<(HeaderMap, Bytes)> {
 
 #[tokio::test]
 async fn webhooks_are_signed_and_retried_with_the_same_request_id() {
-    let sb = sandbox(|b| b.fulfillment_webhook_backoff(Duration::from_millis(50))).await;
+    let sb = sandbox(|b| {
+        b.configure(|c: &mut crate::fulfillment::Config| {
+            c.webhook_backoff = Duration::from_millis(50)
+        })
+    })
+    .await;
     let api = Client::of(&sb).await;
     let (url, inbox) = receiver(2).await;
     let bad = api
@@ -742,7 +763,7 @@ async fn webhooks_are_signed_and_retried_with_the_same_request_id() {
             webhook_signature(CLIENT_SECRET, at, ids[0], body)
         );
     }
-    let stats = sb.fulfillment_stats();
+    let stats = &sb.vendor::<crate::fulfillment::Fulfillment>().stats;
     let start = Instant::now();
     while stats.webhook_delivered.load(Ordering::Relaxed) < 1 {
         assert!(start.elapsed() < Duration::from_secs(5));
@@ -772,7 +793,12 @@ async fn webhooks_are_signed_and_retried_with_the_same_request_id() {
 
 #[tokio::test]
 async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_after_five_events() {
-    let sb = sandbox(|b| b.fulfillment_webhook_backoff(Duration::from_millis(20))).await;
+    let sb = sandbox(|b| {
+        b.configure(|c: &mut crate::fulfillment::Config| {
+            c.webhook_backoff = Duration::from_millis(20)
+        })
+    })
+    .await;
     let api = Client::of(&sb).await;
     let (url, inbox) = receiver(usize::MAX).await;
     let hook = api
@@ -798,7 +824,7 @@ async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_a
     assert_eq!(event["data"]["reason"], "adjustment");
     assert_eq!(event["data"]["previous_ats"], 5);
     assert_eq!(event["data"]["inventory"]["ats"], 6);
-    let stats = sb.fulfillment_stats();
+    let stats = &sb.vendor::<crate::fulfillment::Fulfillment>().stats;
     let start = Instant::now();
     while stats.webhook_failures.load(Ordering::Relaxed) < 1 {
         assert!(start.elapsed() < Duration::from_secs(5));
@@ -836,8 +862,10 @@ async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_a
 #[tokio::test]
 async fn labels_download_and_parcels_move_to_delivery_or_failure() {
     let sb = sandbox(|b| {
-        b.fulfillment_logistics_step(Duration::from_millis(40))
-            .fulfillment_order_qps(1000)
+        b.configure(|c: &mut crate::fulfillment::Config| {
+            c.logistics_step = Duration::from_millis(40)
+        })
+        .configure(|c: &mut crate::fulfillment::Config| c.order_qps = 1000)
     })
     .await;
     let api = Client::of(&sb).await;
@@ -936,7 +964,12 @@ async fn labels_download_and_parcels_move_to_delivery_or_failure() {
 
 #[tokio::test]
 async fn returns_are_received_restocked_and_refunded() {
-    let sb = sandbox(|b| b.fulfillment_logistics_step(Duration::from_millis(40))).await;
+    let sb = sandbox(|b| {
+        b.configure(|c: &mut crate::fulfillment::Config| {
+            c.logistics_step = Duration::from_millis(40)
+        })
+    })
+    .await;
     let api = Client::of(&sb).await;
     let (url, inbox) = receiver(0).await;
     api.post(

@@ -23,7 +23,7 @@ use super::error::{ApiError, answer};
 use super::input::json_body;
 use super::signing::CLIENT_ID_HEADER;
 use super::{CLIENT_ID, CLIENT_SECRET, Fulfillment};
-use crate::store::random_u64;
+use crate::kit::ids::random_u64;
 
 /// Lifetime of a refresh token: 30 days.
 const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;

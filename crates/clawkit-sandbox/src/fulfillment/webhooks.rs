@@ -29,7 +29,7 @@ use super::input::{json_body, non_empty};
 use super::signing::webhook_signature;
 use super::state::Outgoing;
 use super::{CLIENT_SECRET, Fulfillment};
-use crate::urls::{http_host, loopback_host, reserved_host};
+use crate::kit::delivery::{http_host, loopback_host, reserved_host};
 
 /// Attempts per event and subscription: the first and 3 retries.
 pub const MAX_ATTEMPTS: u32 = 4;

@@ -7,7 +7,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let sandbox = clawkit_sandbox::Sandbox::builder()
-//! #     .run_duration(std::time::Duration::from_millis(200)).start().await?;
+//! #     .configure(|c: &mut clawkit_sandbox::coreclaw::Config| c.run_duration = std::time::Duration::from_millis(200)).start().await?;
 //! # let base_url = sandbox.base_url(clawkit_sandbox::Vendor::Coreclaw);
 //! use clawkit::coreclaw::{Client, ExportFormat};
 //! use futures::TryStreamExt;

@@ -23,7 +23,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let sandbox = clawkit_sandbox::Sandbox::builder().devops_job_time(std::time::Duration::from_millis(300)).start().await?;
+//! # let sandbox = clawkit_sandbox::Sandbox::builder().configure(|c: &mut clawkit_sandbox::devops::Config| c.job_time = std::time::Duration::from_millis(300)).start().await?;
 //! # let base_url = sandbox.base_url(clawkit_sandbox::Vendor::OpenclawDevops);
 //! use clawkit::devops::{Client, UserFilter, types::Role};
 //! use futures::TryStreamExt;

@@ -1,9 +1,11 @@
-//! What every vendor's state shares: seeded, deterministic ids and numbers, and the clock.
+//! Seeded, deterministic ids and numbers (the same data for the same seed), and random ones for
+//! secrets and tokens.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::clock::unix_millis;
 
 /// SplitMix64: a fast, well-mixed hash of one `u64`, the base of every seeded value here.
 pub fn mix(mut x: u64) -> u64 {
@@ -73,20 +75,9 @@ pub fn random_u64() -> u64 {
     mix(hasher.finish())
 }
 
-/// Unix seconds now.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// Unix milliseconds now.
-pub fn unix_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// `n` random `u64`s as lower-case hex (16 characters each): for tokens and secrets.
+pub fn random_hex(n: usize) -> String {
+    (0..n).map(|_| format!("{:016x}", random_u64())).collect()
 }
 
 #[cfg(test)]
