@@ -253,7 +253,9 @@ impl<'ast> Visit<'ast> for Paths {
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        if segments.len() >= 2 && matches!(segments[0].as_str(), "crate" | "super" | "self") {
+        // Paths from the crate or the module, and those through a child module (kept only
+        // when their first segment is one; see `check_crate`).
+        if segments.len() >= 2 {
             self.0.push(segments);
         }
         syn::visit::visit_path(self, path);

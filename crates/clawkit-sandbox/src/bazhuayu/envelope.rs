@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// The OAuth error of `POST /token`: 400 `{error, error_description}`.
@@ -17,7 +18,7 @@ pub(super) fn oauth_error(error: &str, description: &str) -> Response {
 /// The `{data, error, error_Description}` envelope.
 pub(super) fn envelope(
     status: StatusCode,
-    data: Value,
+    data: impl Serialize,
     error: &str,
     description: &str,
 ) -> Response {
@@ -29,7 +30,7 @@ pub(super) fn envelope(
 }
 
 /// 200 with `data` and `success`.
-pub(super) fn ok(data: Value) -> Response {
+pub(super) fn ok(data: impl Serialize) -> Response {
     envelope(StatusCode::OK, data, "success", "操作成功")
 }
 
@@ -49,6 +50,16 @@ pub(super) fn bad_request(description: impl Into<String>) -> Response {
         Value::Null,
         "bad_request",
         &description.into(),
+    )
+}
+
+/// 401 `unauthorized`: no live access token.
+pub(super) fn unauthorized() -> Response {
+    envelope(
+        StatusCode::UNAUTHORIZED,
+        Value::Null,
+        "unauthorized",
+        "access_token无效 ,原因是token过期或者非法,此时需要重新获取token。",
     )
 }
 

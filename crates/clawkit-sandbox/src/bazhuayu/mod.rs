@@ -10,6 +10,7 @@
 
 mod auth;
 mod envelope;
+mod model;
 mod request;
 mod routes;
 mod state;
@@ -26,13 +27,10 @@ use axum::routing::{get, post};
 use crate::vendor::ErrorFault;
 use crate::vendor::{Api, Common, Credential, Serve};
 
+pub use auth::{PASSWORD, USERNAME};
 pub use envelope::fault_body;
-pub use state::{BUCKET, Bazhuayu, GROUPS, RATE_PER_SECOND, Stats};
-
-/// Sandbox credentials.
-pub const USERNAME: &str = "sandbox";
-/// Sandbox password.
-pub const PASSWORD: &str = "sandbox";
+pub use model::{GROUPS, row};
+pub use state::{BUCKET, Bazhuayu, RATE_PER_SECOND, Stats};
 
 /// Bazhuayu's settings.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,4 @@
-//! The Bazhuayu route handlers; [`super::Bazhuayu`]'s [`crate::vendor::Api`] lists them.
+//! The Bazhuayu route handlers; [`super::state::Bazhuayu`]'s [`crate::vendor::Api`] lists them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -6,11 +6,15 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use bazhuayu_api::types::{
+    DataByOffsetPage, DataRow, ExportDataBatch, Task, TaskGroup, TaskRunStatus, TaskStatus,
+};
 use serde_json::{Value, json};
 
 use super::envelope::{bad_request, done, ok};
+use super::model::{CREATOR, GROUPS, row};
 use super::request::{Params, size_of, task_error, task_index};
-use super::{Bazhuayu, GROUPS};
+use super::state::Bazhuayu;
 
 type Shared = State<Arc<Bazhuayu>>;
 
@@ -19,17 +23,24 @@ const OFFSET_BASE: i64 = 1_000;
 /// Offset step per row.
 const OFFSET_STEP: i64 = 3;
 
+/// Rows `start..end` of task `id`.
+fn rows_of(b: &Bazhuayu, id: &str, start: u64, end: u64) -> Vec<DataRow> {
+    (start..end).map(|i| DataRow(row(b.seed, id, i))).collect()
+}
+
 pub(super) async fn stats(State(b): Shared) -> Response {
     axum::Json(&b.stats).into_response()
 }
 
 pub(super) async fn task_groups() -> Response {
-    ok(Value::Array(
-        GROUPS
-            .iter()
-            .map(|(id, name)| json!({"taskGroupId": id, "taskGroupName": name}))
-            .collect(),
-    ))
+    let groups: Vec<TaskGroup> = GROUPS
+        .iter()
+        .map(|(id, name)| TaskGroup {
+            task_group_id: *id,
+            task_group_name: (*name).into(),
+        })
+        .collect();
+    ok(groups)
 }
 
 pub(super) async fn tasks(State(b): Shared, Query(q): Params) -> Response {
@@ -37,14 +48,17 @@ pub(super) async fn tasks(State(b): Shared, Query(q): Params) -> Response {
         return bad_request("taskGroupId: required, an integer");
     };
     let inner = b.lock();
-    ok(Value::Array(
-        inner
-            .tasks
-            .iter()
-            .filter(|t| t.group == group)
-            .map(|t| json!({"taskId": t.id, "taskName": t.name, "creationUserId": "5d1e4b3c-645c-44ab-ac0e-bfa9ad600ece"}))
-            .collect(),
-    ))
+    let tasks: Vec<Task> = inner
+        .tasks
+        .iter()
+        .filter(|t| t.group == group)
+        .map(|t| Task {
+            task_id: t.id.clone(),
+            task_name: t.name.clone(),
+            creation_user_id: CREATOR.into(),
+        })
+        .collect();
+    ok(tasks)
 }
 
 pub(super) async fn clear(State(b): Shared, Query(q): Params) -> Response {
@@ -79,8 +93,12 @@ pub(super) async fn gettop(State(b): Shared, Query(q): Params) -> Response {
         t.exporting = t.exporting.max(end);
         (t.id.clone(), start, end, t.rows)
     };
-    let list: Vec<Value> = (start..end).map(|i| Value::Object(b.row(&id, i))).collect();
-    ok(json!({"total": rows - start, "currentTotal": list.len(), "dataList": list}))
+    let list = rows_of(&b, &id, start, end);
+    ok(ExportDataBatch {
+        total: (rows - start) as i64,
+        current_total: list.len() as i32,
+        data_list: list,
+    })
 }
 
 pub(super) async fn mark_exported(State(b): Shared, Query(q): Params) -> Response {
@@ -120,19 +138,18 @@ pub(super) async fn by_offset(State(b): Shared, Query(q): Params) -> Response {
     };
     let start = start.min(rows);
     let end = (start + size).min(rows);
-    let list: Vec<Value> = (start..end).map(|i| Value::Object(b.row(&id, i))).collect();
-    ok(json!({
-        "offset": OFFSET_BASE + end as i64 * OFFSET_STEP,
-        "total": rows,
-        "restTotal": rows - end,
-        "dataList": list,
-    }))
+    ok(DataByOffsetPage {
+        offset: OFFSET_BASE + end as i64 * OFFSET_STEP,
+        total: rows as i64,
+        rest_total: (rows - end) as i64,
+        data_list: rows_of(&b, &id, start, end),
+    })
 }
 
 async fn set_status(
     b: &Bazhuayu,
     q: &HashMap<String, String>,
-    status: &'static str,
+    status: TaskRunStatus,
     answer: Value,
 ) -> Response {
     let mut inner = b.lock();
@@ -146,11 +163,11 @@ async fn set_status(
 }
 
 pub(super) async fn start_task(State(b): Shared, Query(q): Params) -> Response {
-    set_status(&b, &q, "Running", json!(1)).await
+    set_status(&b, &q, TaskRunStatus::Running, json!(1)).await
 }
 
 pub(super) async fn stop_task(State(b): Shared, Query(q): Params) -> Response {
-    set_status(&b, &q, "Stopped", Value::Null).await
+    set_status(&b, &q, TaskRunStatus::Stopped, Value::Null).await
 }
 
 pub(super) async fn statuses(State(b): Shared, body: Bytes) -> Response {
@@ -165,12 +182,15 @@ pub(super) async fn statuses(State(b): Shared, body: Bytes) -> Response {
         Err(e) => return bad_request(format!("request body: JSON syntax error: {e}")),
     };
     let inner = b.lock();
-    ok(Value::Array(
-        inner
-            .tasks
-            .iter()
-            .filter(|t| ids.iter().any(|i| i.eq_ignore_ascii_case(&t.id)))
-            .map(|t| json!({"taskId": t.id, "taskName": t.name, "status": t.status}))
-            .collect(),
-    ))
+    let statuses: Vec<TaskStatus> = inner
+        .tasks
+        .iter()
+        .filter(|t| ids.iter().any(|i| i.eq_ignore_ascii_case(&t.id)))
+        .map(|t| TaskStatus {
+            task_id: t.id.clone(),
+            task_name: t.name.clone(),
+            status: t.status,
+        })
+        .collect();
+    ok(statuses)
 }
