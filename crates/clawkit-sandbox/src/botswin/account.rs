@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::error::number;
+use super::model::number;
 use super::state::Botswin;
 
 /// `GET /api/quota`: the seed's `remainingQuota` and `pricing`, plus `totalQuota`, `usedQuota`

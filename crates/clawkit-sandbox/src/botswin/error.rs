@@ -169,16 +169,6 @@ pub(super) fn fault_response(fault: ErrorFault) -> Response {
     }
 }
 
-/// A JSON number without a needless fraction: `7650` for 7650.0 (as the seed writes quota
-/// units), `7649.5` otherwise.
-pub(super) fn number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 {
-        json!(x as i64)
-    } else {
-        json!(x)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,13 +190,5 @@ mod tests {
                 .message
                 .contains("maxSessions 1")
         );
-    }
-
-    #[test]
-    fn whole_numbers_are_written_without_a_fraction() {
-        assert_eq!(number(7650.0).to_string(), "7650");
-        assert_eq!(number(7649.5).to_string(), "7649.5");
-        assert_eq!(number(0.0).to_string(), "0");
-        assert_eq!(number(23.5).to_string(), "23.5");
     }
 }

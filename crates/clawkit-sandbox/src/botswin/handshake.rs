@@ -19,43 +19,12 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::watch;
 
-use super::TOKEN;
+use super::auth::TOKEN;
 use super::error::ApiError;
-use super::socket;
-use super::state::{Botswin, Reason, Session};
-
-/// A session admitted: what its socket task needs.
-#[derive(Debug)]
-pub(super) struct Admission {
-    /// The session's id.
-    pub(super) id: u64,
-    /// Its start, Unix ms (sandbox clock).
-    pub(super) started_ms: i64,
-    /// Tells it to end with `server_closed`.
-    pub(super) closer: watch::Receiver<()>,
-    /// Ends the session if nothing else did by the time it is dropped.
-    pub(super) guard: Guard,
-}
-
-/// Held by a session's socket task from the handshake on: dropped (the task ended, or the upgrade
-/// failed so the task never ran) it ends a session still live as `client_disconnected` and
-/// counts the task out.
-#[derive(Debug)]
-pub(super) struct Guard {
-    botswin: Arc<Botswin>,
-    id: u64,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let now = self.botswin.clock.now_ms();
-        self.botswin.end(self.id, now, Reason::ClientDisconnected);
-        self.botswin.tasks.fetch_sub(1, Ordering::SeqCst);
-        self.botswin.changes.send_replace(());
-    }
-}
+use super::model::Session;
+use super::socket::{self, Admission, Guard};
+use super::state::Botswin;
 
 impl Botswin {
     /// Runs the handshake's checks and, when `start` is set and they pass, starts the session.
@@ -168,6 +137,7 @@ pub(super) async fn connect(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::botswin::model::Reason;
     use crate::botswin::state::Config;
 
     fn sandbox(quota: f64, max_sessions: u32) -> Arc<Botswin> {

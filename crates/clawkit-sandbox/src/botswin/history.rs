@@ -12,9 +12,20 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde_json::{Value, json};
 
-use super::clock::{ms_to_nanos, parse};
 use super::error::ApiError;
 use super::state::Botswin;
+
+/// An RFC 3339 date-time with an offset as Unix nanoseconds, so that a bound with a fraction
+/// below the millisecond still compares exactly.
+fn parse(value: &str) -> Option<i128> {
+    let at = crate::kit::clock::parse(value)?;
+    Some(i128::from(at.timestamp()) * 1_000_000_000 + i128::from(at.timestamp_subsec_nanos()))
+}
+
+/// Unix ms as Unix nanoseconds, to compare with a parsed bound.
+fn ms_to_nanos(ms: i64) -> i128 {
+    i128::from(ms) * 1_000_000
+}
 
 /// One bound: `None` when absent, else the instant in Unix ns, or the 400 naming `name`.
 fn bound(params: &[(String, String)], name: &str) -> Result<Option<(i128, String)>, ApiError> {

@@ -19,10 +19,11 @@
 //!   2 s) until they are recorded; `Sandbox::botswin_close_sessions` does so without stopping.
 
 mod account;
-mod clock;
+mod auth;
 mod error;
 mod handshake;
 mod history;
+mod model;
 mod seed;
 mod socket;
 mod state;
@@ -34,27 +35,19 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{Method, Uri, header};
+use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 
 use crate::vendor::ErrorFault;
 use crate::vendor::{Api, Common, Credential, Serve, Stopping};
 
-pub use clock::MAX_TIME_SCALE;
-pub use state::{Botswin, Config, DEFAULT_QUOTA, Reason, Stats, TOTAL_QUOTA, USER_DATA_MAX};
+pub use crate::kit::clock::MAX_TIME_SCALE;
+pub use auth::TOKEN;
+pub use model::{DEFAULT_QUOTA, Reason, TOTAL_QUOTA, USER_DATA_MAX};
+pub use state::{Botswin, Config, Stats};
 
 use error::ApiError;
-
-/// The user token the sandbox accepts: the REST bearer token and the browser endpoint's `token`.
-pub const TOKEN: &str = "sandbox-token";
-
-/// Whether `value` is `Bearer <TOKEN>` (the scheme in any case, spaces around the token allowed).
-fn bearer_ok(value: &str) -> bool {
-    value.trim().split_once(' ').is_some_and(|(scheme, token)| {
-        scheme.eq_ignore_ascii_case("bearer") && token.trim() == TOKEN
-    })
-}
 
 /// A path under the prefix that no route matches: 404 `not_found`.
 async fn unknown(method: Method, uri: Uri) -> ApiError {
@@ -96,12 +89,7 @@ impl Api for Botswin {
 
     /// `Authorization: Bearer sandbox-token`, else 401 `unauthorized`.
     fn authorize(&self, request: &Request) -> Result<(), Response> {
-        let ok = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(bearer_ok);
-        if ok {
+        if auth::accepts(request.headers()) {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             Ok(())
         } else {
@@ -210,6 +198,3 @@ impl Serve for Botswin {
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests;

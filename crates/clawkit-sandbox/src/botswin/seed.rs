@@ -9,8 +9,12 @@
 //! minutes (every started minute billed), `client_closed` most often and each of the six reasons
 //! at least once; a `socket_timeout` session lasts at least 5 minutes.
 
-use super::clock::{MINUTE_MS, utc};
-use super::state::{Container, Reason, Session};
+use super::model::{Container, MINUTE_MS, Reason, Session};
+
+/// Unix ms of a UTC wall-clock time.
+fn utc(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> i64 {
+    crate::kit::clock::at(0, (year, month, day), (hour, minute, second))
+}
 use crate::kit::ids::{hash_str, mix, unit};
 
 /// Sessions in the seeded history.

@@ -22,6 +22,7 @@
 //! idle deadline before a boundary at the same instant).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -29,9 +30,40 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite;
 
-use super::clock::MINUTE_MS;
-use super::handshake::Admission;
-use super::state::{Botswin, Reason};
+use super::model::MINUTE_MS;
+use super::model::Reason;
+use super::state::Botswin;
+
+/// A session admitted: what its socket task needs.
+#[derive(Debug)]
+pub(super) struct Admission {
+    /// The session's id.
+    pub(super) id: u64,
+    /// Its start, Unix ms (sandbox clock).
+    pub(super) started_ms: i64,
+    /// Tells it to end with `server_closed`.
+    pub(super) closer: watch::Receiver<()>,
+    /// Ends the session if nothing else did by the time it is dropped.
+    pub(super) guard: Guard,
+}
+
+/// Held by a session's socket task from the handshake on: dropped (the task ended, or the upgrade
+/// failed so the task never ran) it ends a session still live as `client_disconnected` and
+/// counts the task out.
+#[derive(Debug)]
+pub(super) struct Guard {
+    pub(super) botswin: Arc<Botswin>,
+    pub(super) id: u64,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let now = self.botswin.clock.now_ms();
+        self.botswin.end(self.id, now, Reason::ClientDisconnected);
+        self.botswin.tasks.fetch_sub(1, Ordering::SeqCst);
+        self.botswin.changes.send_replace(());
+    }
+}
 
 /// No data either way for this long (sandbox time) ends a session with `socket_timeout`.
 pub(super) const IDLE_MS: i64 = 5 * MINUTE_MS;

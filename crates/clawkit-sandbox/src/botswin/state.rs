@@ -8,19 +8,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::clock::{Clock, rfc3339};
-use super::error::number;
+use super::model::{Container, DEFAULT_QUOTA, Pricing, Reason, Session, TOTAL_QUOTA};
 use super::seed;
+use crate::kit::clock::Clock;
 use crate::kit::ids::mix;
-
-/// User Data containers an account may hold (the seed's `userDataMax`).
-pub const USER_DATA_MAX: usize = 5;
-
-/// The remaining quota units at start unless the builder sets them (the seed's example).
-pub const DEFAULT_QUOTA: f64 = 7650.0;
-
-/// The total quota units of the account (at least the remaining units at start).
-pub const TOTAL_QUOTA: f64 = 10_000.0;
 
 /// Settings of the bots.win part.
 #[derive(Debug, Clone)]
@@ -28,7 +19,7 @@ pub struct Config {
     /// Seed for the generated history and container ids.
     pub seed: u64,
     /// Sandbox time per real time (default 1; finite and above 0, at most
-    /// [`super::MAX_TIME_SCALE`]).
+    /// [`crate::kit::clock::MAX_TIME_SCALE`]).
     pub time_scale: f64,
     /// Remaining quota units at start (default [`DEFAULT_QUOTA`]).
     pub quota: f64,
@@ -75,139 +66,6 @@ impl Stats {
             "sessions_ended": get(&self.sessions_ended),
             "handshakes_refused": get(&self.handshakes_refused),
             "minutes_billed": get(&self.minutes_billed),
-        })
-    }
-}
-
-/// Why a session ended: the seed's six disconnect reasons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reason {
-    /// The client sent a Close frame (`browser.close()`).
-    ClientClosed,
-    /// The socket ended without a Close frame.
-    ClientDisconnected,
-    /// The sandbox ended the session (shutdown, or [`crate::Sandbox::botswin_close_sessions`]).
-    ServerClosed,
-    /// The quota could not pay the next minute.
-    InsufficientBalance,
-    /// No data either way for 5 sandbox minutes.
-    SocketTimeout,
-    /// A network error on the socket.
-    TcpError,
-}
-
-impl Reason {
-    /// Every reason.
-    pub const ALL: [Reason; 6] = [
-        Reason::ClientClosed,
-        Reason::ClientDisconnected,
-        Reason::ServerClosed,
-        Reason::InsufficientBalance,
-        Reason::SocketTimeout,
-        Reason::TcpError,
-    ];
-
-    /// The API's name, e.g. `client_closed`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::ClientClosed => "client_closed",
-            Reason::ClientDisconnected => "client_disconnected",
-            Reason::ServerClosed => "server_closed",
-            Reason::InsufficientBalance => "insufficient_balance",
-            Reason::SocketTimeout => "socket_timeout",
-            Reason::TcpError => "tcp_error",
-        }
-    }
-}
-
-/// One browser session, ended or live.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Session {
-    /// 1, 2, ...
-    pub(super) id: u64,
-    /// Unix ms (sandbox clock).
-    pub(super) started_ms: i64,
-    /// Unix ms, `None` while live.
-    pub(super) ended_ms: Option<i64>,
-    /// Minutes billed (started minutes).
-    pub(super) minutes: u32,
-    /// `None` while live.
-    pub(super) reason: Option<Reason>,
-    /// The container the session holds locked while live.
-    pub(super) user_data: Option<String>,
-}
-
-impl Session {
-    /// Whether it is still running.
-    pub(super) fn live(&self) -> bool {
-        self.ended_ms.is_none()
-    }
-
-    /// The spec's `Session`.
-    pub(super) fn json(&self, rate: f64) -> Value {
-        json!({
-            "id": self.id,
-            "startedAt": rfc3339(self.started_ms),
-            "endedAt": self.ended_ms.map(rfc3339),
-            "durationMinutes": self.minutes,
-            "quotaConsumed": number(f64::from(self.minutes) * rate),
-            "disconnectReason": self.reason.map(Reason::as_str),
-        })
-    }
-}
-
-/// A User Data container.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Container {
-    /// `udd_` and 16 lowercase alphanumerics.
-    pub(super) id: String,
-    /// Unix ms.
-    pub(super) created_ms: i64,
-    /// Unix ms; `None` until a session uses it.
-    pub(super) last_used_ms: Option<i64>,
-    /// The live session that holds it.
-    pub(super) locked_by: Option<u64>,
-}
-
-impl Container {
-    /// The spec's `UserDataItem`.
-    pub(super) fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "createdAt": rfc3339(self.created_ms),
-            "lastUsedAt": self.last_used_ms.map(rfc3339),
-            "isLocked": self.locked_by.is_some(),
-        })
-    }
-}
-
-/// The account's pricing, as the seed's example shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Pricing {
-    /// Live sessions allowed at once.
-    pub(super) max_sessions: u32,
-}
-
-impl Pricing {
-    /// Quota units per session minute: `baseRate` × `multiplier`.
-    pub(super) const EFFECTIVE_RATE: f64 = 1.0;
-
-    /// The spec's `Pricing`, written as the seed writes it (`1` for the base rate, `1.0` for the
-    /// factors).
-    pub(super) fn json(&self) -> Value {
-        json!({
-            "baseRate": 1,
-            "multiplier": 1.0,
-            "effectiveRate": Self::EFFECTIVE_RATE,
-            "breakdown": {
-                "base": 1.0,
-                "maxSessions": self.max_sessions,
-                "sessionMultiplier": 1.0,
-                "userDataMax": USER_DATA_MAX,
-                "userDataPremium": 0,
-                "hasLiveURLAccess": false,
-                "liveURLPremium": 0
-            }
         })
     }
 }
@@ -271,11 +129,11 @@ impl Botswin {
     /// A fresh sandbox with the seeded history and container.
     pub fn new(config: Config) -> Arc<Self> {
         let mut config = config;
-        config.time_scale = super::clock::valid_scale(config.time_scale);
+        config.time_scale = crate::kit::clock::valid_scale(config.time_scale);
         if !(config.quota.is_finite() && config.quota >= 0.0) {
             config.quota = DEFAULT_QUOTA;
         }
-        let clock = Clock::new(config.time_scale);
+        let clock = Clock::real().scaled(config.time_scale);
         let inner = Inner {
             remaining: config.quota,
             sessions: seed::history(config.seed, clock.start_ms()),
@@ -376,6 +234,22 @@ impl Botswin {
     /// The sessions live now.
     pub fn live_sessions(&self) -> usize {
         self.lock().live()
+    }
+
+    /// How the most recent session ended, and when (Unix ms, sandbox clock), if it has: to look
+    /// at after a shutdown, when no request can ask.
+    pub fn last_end(&self) -> Option<(Reason, i64)> {
+        let inner = self.lock();
+        let last = inner.sessions.last()?;
+        last.reason.zip(last.ended_ms)
+    }
+
+    /// Whether a live session holds the User Data container `id`, and when it was last used
+    /// (Unix ms, sandbox clock); `None` if there is no such container.
+    pub fn container_use(&self, id: &str) -> Option<(bool, Option<i64>)> {
+        let inner = self.lock();
+        let container = inner.containers.iter().find(|c| c.id == id)?;
+        Some((container.locked_by.is_some(), container.last_used_ms))
     }
 
     /// Ends every live session with `server_closed` (each sends its client a Close frame) and

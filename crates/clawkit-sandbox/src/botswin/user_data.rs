@@ -10,9 +10,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::clock::rfc3339;
 use super::error::ApiError;
-use super::state::{Botswin, Container, USER_DATA_MAX};
+use super::model::{Container, USER_DATA_MAX};
+use super::state::Botswin;
+use crate::kit::clock::utc as rfc3339;
 
 /// `POST /api/user-data` (any body ignored): the new container's id and `createdAt`.
 pub(super) async fn create(

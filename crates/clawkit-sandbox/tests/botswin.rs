@@ -3,7 +3,8 @@
 //! handshake refusal, billing per started minute on a fast clock, the CDP answer and echo, and
 //! each of the six disconnect reasons as the history records them).
 
-use std::future::Future;
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,39 +16,37 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{WebSocketStream, client_async, connect_async};
 
-use super::state::Botswin;
-use crate::kit::clock::unix_millis;
-use crate::{FaultKind, FaultRule, Sandbox, SandboxBuilder, Vendor};
+use clawkit_sandbox::botswin::{self, Botswin, Reason};
+use clawkit_sandbox::kit::clock::unix_millis;
+use clawkit_sandbox::{FaultKind, FaultRule, Sandbox, SandboxBuilder, Vendor};
+use support::{Http, PATIENCE, eventually};
 
-/// How long a test waits for something that should happen at once (a slow, shared machine).
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// A REST client of one sandbox's `/botswin`.
+/// A REST client of one sandbox's `/botswin`, with the sandbox token unless told otherwise.
 struct Rest {
     base: String,
     http: reqwest::Client,
+    api: Http,
 }
 
 impl Rest {
     fn of(sb: &Sandbox) -> Self {
+        let base = sb.base_url(Vendor::Botswin);
         Self {
-            base: sb.base_url(Vendor::Botswin),
+            api: Http::new(&base),
             http: reqwest::Client::new(),
+            base,
         }
     }
 
-    /// The status and JSON body of `method path` with the sandbox token (`auth` `None`: without
-    /// an `Authorization` header).
+    /// The status and JSON body of `method path` with `auth` as the `Authorization` header
+    /// (`None`: without one).
     async fn call_as(&self, method: &str, path: &str, auth: Option<&str>) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.base));
-        if let Some(auth) = auth {
-            request = request.header("authorization", auth);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let api = match auth {
+            Some(auth) => self.api.clone().with_header("authorization", auth),
+            None => self.api.clone(),
+        };
+        let answer = api.send(method, path, None).await;
+        (answer.status, answer.body)
     }
 
     async fn call(&self, method: &str, path: &str) -> (u16, Value) {
@@ -92,22 +91,6 @@ async fn start(builder: SandboxBuilder) -> (Sandbox, Rest) {
     (sb, rest)
 }
 
-/// Waits until `check` gives a value (at most [`PATIENCE`]).
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// The last session once it has ended.
 async fn ended_session(rest: &Rest) -> Value {
     eventually("the session's end", || async {
@@ -128,10 +111,7 @@ type Client = WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 /// Opens a browser session at `url` (the sandbox's endpoint plus `extra` query parameters).
 async fn open(sb: &Sandbox, extra: &str) -> Client {
-    let url = format!(
-        "{}{extra}",
-        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin))
-    );
+    let url = format!("{}{extra}", botswin::ws_url(&sb.base_url(Vendor::Botswin)));
     let (ws, response) = connect_async(url).await.unwrap();
     assert_eq!(response.status().as_u16(), 101);
     ws
@@ -240,8 +220,8 @@ async fn quota_is_the_seeds_example_with_totals() {
 async fn the_builder_sets_quota_and_max_sessions() {
     let (_sb, rest) = start(
         Sandbox::builder()
-            .configure(|c: &mut crate::botswin::Config| c.quota = 20_000.5)
-            .configure(|c: &mut crate::botswin::Config| c.max_sessions = 3),
+            .configure(|c: &mut botswin::Config| c.quota = 20_000.5)
+            .configure(|c: &mut botswin::Config| c.max_sessions = 3),
     )
     .await;
     let quota = rest.get("/api/quota").await;
@@ -255,10 +235,10 @@ async fn the_builder_sets_quota_and_max_sessions() {
     // Invalid values are ignored.
     let (_sb, rest) = start(
         Sandbox::builder()
-            .configure(|c: &mut crate::botswin::Config| c.quota = f64::NAN)
-            .configure(|c: &mut crate::botswin::Config| c.quota = -1.0)
-            .configure(|c: &mut crate::botswin::Config| c.time_scale = 0.0)
-            .configure(|c: &mut crate::botswin::Config| c.time_scale = f64::INFINITY),
+            .configure(|c: &mut botswin::Config| c.quota = f64::NAN)
+            .configure(|c: &mut botswin::Config| c.quota = -1.0)
+            .configure(|c: &mut botswin::Config| c.time_scale = 0.0)
+            .configure(|c: &mut botswin::Config| c.time_scale = f64::INFINITY),
     )
     .await;
     assert_eq!(rest.remaining().await, 7650.0);
@@ -295,7 +275,7 @@ async fn usage_and_history_are_the_seeds() {
         assert!(ms(&pair[0]["startedAt"]) < ms(&pair[1]["startedAt"]));
         assert_eq!(pair[1]["id"], pair[0]["id"].as_u64().unwrap() + 1);
     }
-    for reason in super::Reason::ALL {
+    for reason in Reason::ALL {
         assert!(
             sessions
                 .iter()
@@ -540,10 +520,9 @@ async fn user_data_containers_up_to_five() {
 
 #[tokio::test]
 async fn times_follow_the_scaled_clock() {
-    let (_sb, rest) = start(
-        Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.time_scale = 60_000.0),
-    )
-    .await;
+    let (_sb, rest) =
+        start(Sandbox::builder().configure(|c: &mut botswin::Config| c.time_scale = 60_000.0))
+            .await;
     tokio::time::sleep(Duration::from_millis(30)).await;
     let (status, body) = rest.call("POST", "/api/user-data").await;
     assert_eq!(status, 201);
@@ -578,7 +557,7 @@ async fn every_handshake_refusal() {
     }
     let (status, body) = refused(&format!(
         "{}&user_data_id=udd_nope",
-        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin))
+        botswin::ws_url(&sb.base_url(Vendor::Botswin))
     ))
     .await;
     assert_eq!(
@@ -613,7 +592,7 @@ async fn every_handshake_refusal() {
     .await;
     let (status, body) = refused(&format!(
         "{}&user_data_id=udd_abc123xyz789defg",
-        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin))
+        botswin::ws_url(&sb.base_url(Vendor::Botswin))
     ))
     .await;
     assert_eq!(
@@ -623,10 +602,7 @@ async fn every_handshake_refusal() {
             json!({"error": "user_data_locked", "message": "User data udd_abc123xyz789defg is in use by an active session"})
         )
     );
-    let (status, body) = refused(&crate::botswin::ws_url(
-        &sb.base_url(crate::Vendor::Botswin),
-    ))
-    .await;
+    let (status, body) = refused(&botswin::ws_url(&sb.base_url(Vendor::Botswin))).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("too_many_sessions"))
@@ -641,7 +617,7 @@ async fn every_handshake_refusal() {
     ws.close(None).await.unwrap();
     ended_session(&rest).await;
     assert!(
-        sb.vendor::<crate::botswin::Botswin>()
+        sb.vendor::<botswin::Botswin>()
             .stats
             .handshakes_refused
             .load(std::sync::atomic::Ordering::Relaxed)
@@ -650,11 +626,8 @@ async fn every_handshake_refusal() {
 
     // No quota for a first minute.
     let (sb, _rest) =
-        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.quota = 0.5)).await;
-    let (status, body) = refused(&crate::botswin::ws_url(
-        &sb.base_url(crate::Vendor::Botswin),
-    ))
-    .await;
+        start(Sandbox::builder().configure(|c: &mut botswin::Config| c.quota = 0.5)).await;
+    let (status, body) = refused(&botswin::ws_url(&sb.base_url(Vendor::Botswin))).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (402, Some("insufficient_balance"))
@@ -674,7 +647,7 @@ async fn client_closed_after_cdp_calls_and_echoes() {
         json!({"totalSessions": 143, "totalMinutes": 2351, "activeSessions": 1})
     );
     assert_eq!(rest.remaining().await, 7649.0);
-    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 1);
+    assert_eq!(sb.vendor::<botswin::Botswin>().live_sessions(), 1);
     let live = rest.last_session().await;
     assert_eq!(live["id"], 143);
     assert_eq!(live["endedAt"], Value::Null);
@@ -712,7 +685,7 @@ async fn client_closed_after_cdp_calls_and_echoes() {
         rest.get("/api/usage").await,
         json!({"totalSessions": 143, "totalMinutes": 2351, "activeSessions": 0})
     );
-    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 0);
+    assert_eq!(sb.vendor::<botswin::Botswin>().live_sessions(), 0);
     // It is in a range like any other.
     let start = session["startedAt"].as_str().unwrap();
     let history = rest.history(&format!("?start={start}&end={start}")).await;
@@ -739,12 +712,9 @@ async fn tcp_error_on_a_reset_connection() {
     let (sb, rest) = start(Sandbox::builder()).await;
     let stream = TcpStream::connect(sb.addr()).await.unwrap();
     stream.set_zero_linger().unwrap();
-    let (mut ws, _) = client_async(
-        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin)),
-        stream,
-    )
-    .await
-    .unwrap();
+    let (mut ws, _) = client_async(botswin::ws_url(&sb.base_url(Vendor::Botswin)), stream)
+        .await
+        .unwrap();
     assert_eq!(round_trip(&mut ws, "x").await, Message::text("x"));
     // SO_LINGER 0: the drop resets the connection (ECONNRESET on the server's side).
     drop(ws);
@@ -756,8 +726,7 @@ async fn tcp_error_on_a_reset_connection() {
 async fn socket_timeout_after_five_idle_minutes() {
     // 1 sandbox minute = 100 real ms.
     let (sb, rest) =
-        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.time_scale = 600.0))
-            .await;
+        start(Sandbox::builder().configure(|c: &mut botswin::Config| c.time_scale = 600.0)).await;
     let mut ws = open(&sb, "").await;
     assert_eq!(
         close_of(&mut ws).await,
@@ -779,8 +748,7 @@ async fn socket_timeout_after_five_idle_minutes() {
 async fn data_keeps_a_session_alive_and_every_started_minute_is_billed() {
     // 1 sandbox minute = 500 real ms: the idle timeout is 2.5 real seconds away.
     let (sb, rest) =
-        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.time_scale = 120.0))
-            .await;
+        start(Sandbox::builder().configure(|c: &mut botswin::Config| c.time_scale = 120.0)).await;
     let mut ws = open(&sb, "").await;
     let started = Instant::now();
     // Pings (data) every sandbox minute, for 8 sandbox minutes.
@@ -811,8 +779,8 @@ async fn insufficient_balance_ends_the_session_at_the_unpaid_minute() {
     // 2.5 units: minute 1 at the start, minute 2 at +1:00, none left for minute 3 at +2:00.
     let (sb, rest) = start(
         Sandbox::builder()
-            .configure(|c: &mut crate::botswin::Config| c.quota = 2.5)
-            .configure(|c: &mut crate::botswin::Config| c.time_scale = 600.0),
+            .configure(|c: &mut botswin::Config| c.quota = 2.5)
+            .configure(|c: &mut botswin::Config| c.time_scale = 600.0),
     )
     .await;
     let mut ws = open(&sb, "").await;
@@ -833,10 +801,7 @@ async fn insufficient_balance_ends_the_session_at_the_unpaid_minute() {
     assert_eq!(quota["usedQuota"], 9999.5);
     assert_eq!(quota["totalQuota"], 10_000);
     // Not enough for another session.
-    let (status, body) = refused(&crate::botswin::ws_url(
-        &sb.base_url(crate::Vendor::Botswin),
-    ))
-    .await;
+    let (status, body) = refused(&botswin::ws_url(&sb.base_url(Vendor::Botswin))).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (402, Some("insufficient_balance"))
@@ -846,17 +811,16 @@ async fn insufficient_balance_ends_the_session_at_the_unpaid_minute() {
 #[tokio::test]
 async fn server_closed_by_botswin_close_sessions_and_new_sessions_after() {
     let (sb, rest) =
-        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.max_sessions = 2))
-            .await;
+        start(Sandbox::builder().configure(|c: &mut botswin::Config| c.max_sessions = 2)).await;
     let mut a = open(&sb, "").await;
     let mut b = open(&sb, "").await;
-    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 2);
+    assert_eq!(sb.vendor::<botswin::Botswin>().live_sessions(), 2);
     let readers = [
         tokio::spawn(async move { close_of(&mut a).await }),
         tokio::spawn(async move { close_of(&mut b).await }),
     ];
     assert_eq!(
-        sb.vendor::<crate::botswin::Botswin>()
+        sb.vendor::<botswin::Botswin>()
             .close_sessions(std::time::Duration::from_secs(2))
             .await,
         2
@@ -882,7 +846,7 @@ async fn server_closed_by_botswin_close_sessions_and_new_sessions_after() {
         round_trip(&mut ws, "still here").await,
         Message::text("still here")
     );
-    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 1);
+    assert_eq!(sb.vendor::<botswin::Botswin>().live_sessions(), 1);
 }
 
 #[tokio::test]
@@ -898,13 +862,11 @@ async fn server_closed_by_shutdown() {
         reader.await.unwrap(),
         Some((1001, "server_closed".to_string()))
     );
-    {
-        let inner = botswin.lock();
-        let session = inner.sessions.last().unwrap();
-        assert_eq!(session.reason, Some(super::Reason::ServerClosed));
-        assert_eq!(inner.containers[0].locked_by, None);
-        assert_eq!(inner.containers[0].last_used_ms, session.ended_ms);
-    }
+    let (reason, ended_ms) = botswin.last_end().expect("the session ended");
+    assert_eq!(reason, Reason::ServerClosed);
+    let (locked, last_used_ms) = botswin.container_use("udd_abc123xyz789defg").unwrap();
+    assert!(!locked);
+    assert_eq!(last_used_ms, Some(ended_ms));
     // The server is gone.
     assert!(
         rest.http
@@ -926,17 +888,16 @@ async fn server_closed_when_the_sandbox_is_dropped() {
         Some((1001, "server_closed".to_string()))
     );
     let reason = eventually("the end's record", || async {
-        botswin.lock().sessions.last().and_then(|s| s.reason)
+        botswin.last_end().map(|(reason, _)| reason)
     })
     .await;
-    assert_eq!(reason, super::Reason::ServerClosed);
+    assert_eq!(reason, Reason::ServerClosed);
 }
 
 #[tokio::test]
 async fn a_container_in_use_is_locked_until_the_session_ends() {
     let (sb, rest) =
-        start(Sandbox::builder().configure(|c: &mut crate::botswin::Config| c.max_sessions = 2))
-            .await;
+        start(Sandbox::builder().configure(|c: &mut botswin::Config| c.max_sessions = 2)).await;
     let mut ws = open(&sb, "&user_data_id=udd_abc123xyz789defg").await;
     let session = rest.last_session().await;
     let item = &rest.get("/api/user-data").await["items"][0];
@@ -955,7 +916,7 @@ async fn a_container_in_use_is_locked_until_the_session_ends() {
     // Another session may run, but not with that container.
     let (status, _) = refused(&format!(
         "{}&user_data_id=udd_abc123xyz789defg",
-        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin))
+        botswin::ws_url(&sb.base_url(Vendor::Botswin))
     ))
     .await;
     assert_eq!(status, 423);
@@ -976,10 +937,7 @@ async fn the_banner_and_credentials_name_botswin() {
     let sb = Sandbox::builder().start().await.unwrap();
     let banner = sb.banner();
     let ws = format!("ws://{}/botswin?token=sandbox-token", sb.addr());
-    assert_eq!(
-        crate::botswin::ws_url(&sb.base_url(crate::Vendor::Botswin)),
-        ws
-    );
+    assert_eq!(botswin::ws_url(&sb.base_url(Vendor::Botswin)), ws);
     for line in [
         format!(
             "  Botswin                {}\n",
@@ -1027,13 +985,13 @@ async fn a_client_that_does_not_read_is_still_closed_on_time() {
     }
     let began = Instant::now();
     assert_eq!(
-        sb.vendor::<crate::botswin::Botswin>()
+        sb.vendor::<botswin::Botswin>()
             .close_sessions(std::time::Duration::from_secs(2))
             .await,
         1
     );
     assert!(began.elapsed() < Duration::from_secs(2));
-    assert_eq!(sb.vendor::<crate::botswin::Botswin>().live_sessions(), 0);
+    assert_eq!(sb.vendor::<botswin::Botswin>().live_sessions(), 0);
     let session = rest.last_session().await;
     assert_eq!(session["disconnectReason"], "server_closed");
     // The server gives up its closing handshake and drops the socket.
