@@ -207,9 +207,9 @@ const HINTS: &[(&str, ErrorKind, &str)] = &[
 
 /// bots.win's conflicts, which each have their own way out.
 fn botswin_hint(e: &clawkit::botswin::Error) -> Option<String> {
-    use clawkit::botswin::{Error, Reason};
-    let hint = match (e, e.reason()) {
-        (Error::InsufficientQuota { .. }, _) | (_, Some(Reason::InsufficientBalance)) => {
+    use clawkit::botswin::{Flow, Reason};
+    let hint = match (e.flow(), e.reason()) {
+        (Some(Flow::InsufficientQuota { .. }), _) | (_, Some(Reason::InsufficientBalance)) => {
             "top up the quota; `claw botswin quota --minutes N` checks a job before it starts"
         }
         (_, Some(Reason::UserDataLocked)) => {

@@ -6,14 +6,20 @@ use std::time::Duration;
 
 use clawkit_runtime::{ClientConfig, ConfigError, RetryPolicy};
 
-/// What a vendor's client tells the shared builder.
+/// What a vendor's client tells the shared builder, and the vendor's identity, written once: the
+/// error texts, the CLI and the sandbox's URL prefix all take it from here.
 pub trait Service: Sized {
+    /// The vendor's name as a machine says it: the sandbox's URL prefix (without the slash) and
+    /// the name of its fault rules, e.g. `openclaw-devops`.
+    const NAME: &'static str;
+    /// The vendor's name as people read it in messages, e.g. `OpenClaw DevOps`.
+    const TITLE: &'static str;
+    /// Its environment prefix, e.g. `CORECLAW` for `CORECLAW_API_KEY`.
+    const ENV_PREFIX: &'static str;
     /// The vendor's error.
     type Error: From<ConfigError>;
     /// The vendor's own settings.
     type Options: Default + Clone + std::fmt::Debug;
-    /// Its environment prefix, e.g. `CORECLAW` for `CORECLAW_API_KEY`.
-    const ENV_PREFIX: &'static str;
     /// Builds the client.
     fn build(config: ClientConfig, options: Self::Options) -> Result<Self, Self::Error>;
 }

@@ -1,6 +1,410 @@
-//! The top-level [`Error`] (one variant per vendor) and what every vendor's error shares.
+//! The one error shape every vendor shares, and the top-level [`Error`].
+//!
+//! A vendor's error is [`ServiceError<Reason>`](ServiceError): the service's error answer
+//! ([`ApiError`]: status, reason, the code and message as sent, request id, `Retry-After`, field
+//! problems and the body), a transport or decoding failure, a setting or argument refused before
+//! anything was sent, or one of the vendor's own flow failures. Each vendor only chooses its
+//! vocabulary: the list of its codes ([`reasons!`]), what each means to a program (its
+//! [`Verdict`]), how its error answers read, and what its flows can fail at.
 
-use clawkit_runtime::{Classify, ConfigError, ErrorKind, Verdict};
+use std::fmt;
+use std::time::Duration;
+
+use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
+use serde_json::Value;
+
+use crate::client::Service;
+
+/// One field an error answer names: what is wrong with it, in the service's words, and the
+/// service's machine code for it when it sends one (`min_length`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The field, e.g. `email`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// The service's code for it (empty when it sends none).
+    pub code: String,
+}
+
+/// An error answer of a service, the same shape for every vendor: `R` is the vendor's list of
+/// what its codes mean (its `Reason`), and a code the list does not know is kept as sent.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiError<R> {
+    /// HTTP status.
+    pub status: u16,
+    /// What `code` means (`Unlisted` for a code the vendor's list does not know).
+    pub reason: R,
+    /// The error code as sent.
+    pub code: String,
+    /// The human-readable message as sent (empty when there was none).
+    pub message: String,
+    /// The request id to quote to the vendor's support, when the answer gave one.
+    pub request_id: Option<String>,
+    /// `Retry-After`, when the answer asked for a wait.
+    pub retry_after: Option<Duration>,
+    /// The fields the answer names (a validation error's field list).
+    pub fields: Vec<FieldProblem>,
+    /// The error body as sent.
+    pub body: Value,
+}
+
+impl<R: Reasons> ApiError<R> {
+    /// An error answer of status `status` with `code` and `message`; its reason is the code's (or
+    /// the status's) in the vendor's list.
+    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        ApiError {
+            status,
+            reason: R::of(status, &code),
+            code,
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+            fields: Vec::new(),
+            body: Value::Null,
+        }
+    }
+
+    /// The error of an answer (its status and `Retry-After`: a wait of 0 asks for none) with
+    /// `code` and `message` read from `body`, which is kept.
+    pub fn answered(
+        head: &clawkit_runtime::reply::Head,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        body: Value,
+    ) -> Self {
+        ApiError {
+            retry_after: head.retry_after().filter(|d| !d.is_zero()),
+            body,
+            ..Self::new(head.status, code, message)
+        }
+    }
+}
+
+impl<R> ApiError<R> {
+    /// The same error with the request id the answer gave.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// The same error with the fields the answer names.
+    pub fn with_fields(mut self, fields: Vec<FieldProblem>) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    /// The same error with a `Retry-After`.
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// What the answer says is wrong with field `name`, if it names it.
+    pub fn field(&self, name: &str) -> Option<&FieldProblem> {
+        self.fields.iter().find(|f| f.field == name)
+    }
+}
+
+impl<R: Vocabulary> fmt::Display for ApiError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        R::describe(self, <R::Service as Service>::TITLE, f)
+    }
+}
+
+/// A vendor's list of what its error codes mean, made by [`reasons!`]: the reason of a code (or
+/// of a status the list names), the verdict a program acts on, how an error answer reads, and
+/// what the vendor's own flows can fail at.
+pub trait Reasons: Copy + Eq + std::hash::Hash + fmt::Debug + Send + Sync + 'static {
+    /// What the vendor's own flows (waits, exports, sessions, webhooks) can fail at.
+    type Flow: std::error::Error + Classify + Send + Sync + 'static;
+    /// The reason of an error answer with this status and code (`Unlisted` when the list names
+    /// neither).
+    fn of(status: u16, code: &str) -> Self;
+    /// What an error answer means to a program: its kind, whether to try again.
+    fn verdict(api: &ApiError<Self>) -> Verdict;
+    /// How an error answer reads, `service` being the vendor's title.
+    fn describe(api: &ApiError<Self>, service: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+/// A vendor's reasons, tied to its client (whose [`Service`] says the vendor's name).
+pub trait Vocabulary: Reasons {
+    /// The vendor's client.
+    type Service: Service;
+}
+
+/// How a listed reason is judged (the rules of [`reasons!`]'s lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)]
+pub enum Rule {
+    /// Of this kind, and final.
+    Final(ErrorKind),
+    /// A rate limit: try again after the `Retry-After` (the request was refused before anything
+    /// was done).
+    Limit,
+    /// Of this kind, worth another try after the `Retry-After`.
+    Retry(ErrorKind),
+    /// Of this kind, refused before anything was done, and worth sending again at once (a
+    /// signature made with a clock the answer has corrected).
+    Resend(ErrorKind),
+    /// As the HTTP status says, after the `Retry-After`.
+    Status,
+    /// Of the kind the HTTP status says, and final.
+    FinalStatus,
+}
+
+impl Rule {
+    /// The verdict on an error answer.
+    pub fn verdict<R>(self, api: &ApiError<R>) -> Verdict {
+        match self {
+            Rule::Final(kind) => Verdict::of(kind).final_(),
+            Rule::Limit => Verdict::of(ErrorKind::RateLimit).retry_after(api.retry_after),
+            Rule::Retry(kind) => Verdict::of(kind).retry_after(api.retry_after),
+            Rule::Resend(kind) => Verdict {
+                transient: true,
+                not_processed: true,
+                ..Verdict::of(kind)
+            },
+            Rule::Status => Verdict::from_status(api.status).retry_after(api.retry_after),
+            Rule::FinalStatus => Verdict::from_status(api.status).final_(),
+        }
+    }
+}
+
+/// A vendor's vocabulary of error codes from one list: the `Reason` enum (each variant with its
+/// doc, plus `Unlisted`), its wire spellings and the statuses it stands for, how each is judged
+/// ([`Rule`]), and [`Reasons`] for it; plus `From<Flow>` for the vendor's error.
+///
+/// ```text
+/// reasons! {
+///     /// What an error answer's `code` means.
+///     pub enum Reason {
+///         /// `not_found`.
+///         NotFound("order_not_found", "not_found") => Final(NotFound),
+///         /// 401, whatever the code.
+///         Unauthorized("unauthorized"; 401) => Final(Auth),
+///         /// `rate_limited`.
+///         RateLimited("rate_limited") => Limit,
+///     }
+///     unlisted => Status;
+///     flow => Flow;
+///     describe => describe;
+/// }
+/// ```
+///
+/// A code or status is looked up in the list's order: the first variant naming either wins.
+macro_rules! reasons {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$doc:meta])*
+                $variant:ident ( $($code:literal),* $(; $($status:literal),+)? ) => $rule:expr
+            ),* $(,)?
+        }
+        unlisted => $unlisted:expr;
+        flow => $flow:ty;
+        describe => $describe:path;
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$doc])* $variant, )*
+            /// A code the list does not name ([`ApiError::code`](crate::error::ApiError::code)
+            /// keeps it as sent).
+            Unlisted,
+        }
+
+        impl $name {
+            /// Every listed code, as spelled on the wire, with its reason.
+            pub const CODES: &'static [(&'static str, $name)] = &[
+                $( $( ($code, $name::$variant), )* )*
+            ];
+
+            /// The code as the service spells it (the first spelling), if the list names one.
+            pub fn spelled(self) -> Option<&'static str> {
+                Self::CODES
+                    .iter()
+                    .find(|(_, reason)| *reason == self)
+                    .map(|(code, _)| *code)
+            }
+
+            /// The HTTP status the list names for it, if any.
+            pub fn status(self) -> Option<u16> {
+                match self {
+                    $( $name::$variant => { let statuses: &[u16] = &[$($($status),+)?]; statuses.first().copied() } )*
+                    $name::Unlisted => None,
+                }
+            }
+        }
+
+        impl $crate::error::Reasons for $name {
+            type Flow = $flow;
+
+            fn of(status: u16, code: &str) -> Self {
+                $(
+                    let codes: &[&str] = &[$($code),*];
+                    let statuses: &[u16] = &[$($($status),+)?];
+                    if codes.contains(&code) || statuses.contains(&status) {
+                        return $name::$variant;
+                    }
+                )*
+                $name::Unlisted
+            }
+
+            fn verdict(api: &$crate::error::ApiError<Self>) -> clawkit_runtime::Verdict {
+                #[allow(unused_imports)]
+                use $crate::error::Rule::*;
+                #[allow(unused_imports)]
+                use clawkit_runtime::ErrorKind::*;
+                let rule: $crate::error::Rule = match api.reason {
+                    $( $name::$variant => $rule, )*
+                    $name::Unlisted => $unlisted,
+                };
+                rule.verdict(api)
+            }
+
+            fn describe(
+                api: &$crate::error::ApiError<Self>,
+                service: &str,
+                f: &mut std::fmt::Formatter<'_>,
+            ) -> std::fmt::Result {
+                $describe(api, service, f)
+            }
+        }
+
+        impl From<$flow> for $crate::error::ServiceError<$name> {
+            fn from(flow: $flow) -> Self {
+                $crate::error::ServiceError::Flow(flow)
+            }
+        }
+    };
+}
+pub(crate) use reasons;
+
+/// An error of a vendor's client, the same shape for every vendor: `R` is the vendor's
+/// vocabulary (its `Reason`). Secrets never appear in it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError<R: Vocabulary> {
+    /// The service answered with its error (after the retries that were safe).
+    #[error("{0}")]
+    Api(Box<ApiError<R>>),
+    /// No usable answer: the connection failed, the answer broke off or ended early, or an HTTP
+    /// answer came without the service's error body.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// An answer that is not the documented shape: `path` names the field, `message` says why.
+    #[error("cannot decode the response at `{path}`: {message}")]
+    Decode {
+        /// The field, e.g. `data.list[3].price`.
+        path: String,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// The client is set up wrong (credentials not given, a bad base URL).
+    #[error("configuration error: {0}")]
+    Config(#[from] ConfigError),
+    /// An argument was refused before anything was sent; the message starts with its name.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// One of the vendor's own flows failed (a wait gave up, an export's sink failed, ...).
+    #[error(transparent)]
+    Flow(R::Flow),
+}
+
+impl<R: Vocabulary> ServiceError<R> {
+    /// What kind of failure this is, the same for every vendor.
+    pub fn kind(&self) -> ErrorKind {
+        self.verdict().kind
+    }
+
+    /// Whether the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        self.verdict().transient
+    }
+
+    /// Whether the request certainly did nothing (never sent, or refused by a rate limit), so
+    /// repeating even a request that creates something cannot do it twice.
+    pub fn nothing_was_done(&self) -> bool {
+        self.verdict().not_processed
+    }
+
+    /// The service's error, if this is one.
+    pub fn api(&self) -> Option<&ApiError<R>> {
+        match self {
+            ServiceError::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// What the service's error code means, if this is an error answer.
+    pub fn reason(&self) -> Option<R> {
+        self.api().map(|e| e.reason)
+    }
+
+    /// The vendor's own flow failure, if this is one.
+    pub fn flow(&self) -> Option<&R::Flow> {
+        match self {
+            ServiceError::Flow(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+impl<R: Vocabulary> Classify for ServiceError<R> {
+    fn verdict(&self) -> Verdict {
+        match self {
+            ServiceError::Api(e) => R::verdict(e),
+            ServiceError::Transport(t) => t.verdict(),
+            ServiceError::Flow(f) => f.verdict(),
+            ServiceError::Decode { .. } => Verdict::of(ErrorKind::Transport).final_(),
+            ServiceError::Config(_) => Verdict::of(ErrorKind::Config).final_(),
+            ServiceError::InvalidArgument(_) => Verdict::of(ErrorKind::InvalidInput).final_(),
+        }
+    }
+}
+
+impl<R: Vocabulary> From<ApiError<R>> for ServiceError<R> {
+    fn from(e: ApiError<R>) -> Self {
+        ServiceError::Api(Box::new(e))
+    }
+}
+
+/// A body of the wrong shape is the vendor's `Decode`.
+impl<R: Vocabulary> From<clawkit_runtime::DecodeError> for ServiceError<R> {
+    fn from(e: clawkit_runtime::DecodeError) -> Self {
+        ServiceError::Decode {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
+/// A paging mistake is refused before sending.
+impl<R: Vocabulary> From<clawkit_runtime::PagingError> for ServiceError<R> {
+    fn from(e: clawkit_runtime::PagingError) -> Self {
+        ServiceError::InvalidArgument(e.to_string())
+    }
+}
+
+/// A request the generated client or a hook refused before sending.
+impl<R: Vocabulary> From<clawkit_runtime::reply::InvalidRequest> for ServiceError<R> {
+    fn from(e: clawkit_runtime::reply::InvalidRequest) -> Self {
+        ServiceError::InvalidArgument(e.0)
+    }
+}
+
+/// The meaning of a wire value in a table of `(spelling, meaning)` pairs, if listed.
+pub(crate) fn spelled<T: Clone>(table: &[(&str, T)], wire: &str) -> Option<T> {
+    table
+        .iter()
+        .find(|(spelling, _)| *spelling == wire)
+        .map(|(_, meaning)| meaning.clone())
+}
 
 #[cfg(feature = "bazhuayu")]
 use crate::bazhuayu;
@@ -70,15 +474,6 @@ impl Classify for Error {
             Error::Config(_) => Verdict::of(ErrorKind::Config),
         }
     }
-}
-
-/// The meaning of a wire value in a vendor's table of `(spelling, meaning)` pairs, if listed.
-#[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]
-pub(crate) fn spelled<T: Clone>(table: &[(&str, T)], wire: &str) -> Option<T> {
-    table
-        .iter()
-        .find(|(spelling, _)| *spelling == wire)
-        .map(|(_, meaning)| meaning.clone())
 }
 
 /// What every vendor error has: [`Classify`]'s answers as inherent methods (no import needed),

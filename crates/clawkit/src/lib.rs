@@ -32,14 +32,16 @@
 pub mod bazhuayu;
 #[cfg(feature = "botswin")]
 pub mod botswin;
+mod call;
 pub mod client;
 #[cfg(feature = "coreclaw")]
 pub mod coreclaw;
 #[cfg(feature = "openclaw-devops")]
 pub mod devops;
-mod error;
+pub mod error;
 #[cfg(feature = "openclaw-fulfillment")]
 pub mod fulfillment;
+pub mod webhook;
 
 pub use clawkit_runtime as runtime;
 /// Object storage destinations (feature `object-store`): see [`runtime::objects`].
@@ -50,4 +52,4 @@ pub use clawkit_runtime::{
     Verdict,
 };
 pub use client::ClientBuilder;
-pub use error::Error;
+pub use error::{ApiError, Error, FieldProblem, ServiceError};

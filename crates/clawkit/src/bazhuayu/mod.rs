@@ -105,6 +105,10 @@ impl crate::client::Service for Client {
         })
     }
 
+    const NAME: &'static str = "bazhuayu";
+
+    const TITLE: &'static str = "Bazhuayu";
+
     const ENV_PREFIX: &'static str = "BAZHUAYU";
     type Options = Options;
     type Error = Error;

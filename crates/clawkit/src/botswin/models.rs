@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::types;
+use botswin_api::types;
 
 /// Why a browser session ended (断开原因). The service may add reasons: one this version does not
 /// know is [`DisconnectReason::Other`], spelled as sent.

@@ -153,6 +153,8 @@ impl Default for Options {
 impl crate::client::Service for Client {
     type Error = Error;
     type Options = Options;
+    const NAME: &'static str = "coreclaw";
+    const TITLE: &'static str = "CoreClaw";
     const ENV_PREFIX: &'static str = "CORECLAW";
 
     fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {

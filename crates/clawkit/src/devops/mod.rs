@@ -190,6 +190,10 @@ impl crate::client::Service for Client {
         })
     }
 
+    const NAME: &'static str = "openclaw-devops";
+
+    const TITLE: &'static str = "OpenClaw DevOps";
+
     const ENV_PREFIX: &'static str = "OPENCLAW_DEVOPS";
     type Options = Options;
     type Error = Error;

@@ -116,6 +116,8 @@ impl Default for Options {
 impl crate::client::Service for Client {
     type Error = Error;
     type Options = Options;
+    const NAME: &'static str = "openclaw-fulfillment";
+    const TITLE: &'static str = "OpenClaw fulfillment";
     const ENV_PREFIX: &'static str = "OPENCLAW_FULFILLMENT";
 
     fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
