@@ -12,7 +12,7 @@ use clawkit::fulfillment::types::{
     CancelReason, CreateLabelRequest, CreateReturnRequest, LabelFormat, OrderStatus, Parcel,
     ReturnLine, ReturnReason, ReturnStatus, SalesChannel, WebhookEventType,
 };
-use clawkit::fulfillment::webhook::{Event, Verifier};
+use clawkit::fulfillment::webhook::{Event, Receiver};
 use clawkit::fulfillment::{Client, InventoryFilter, OrderFilter, ReturnFilter};
 use clawkit::runtime::webhook::Deliveries;
 use clawkit_sandbox::Vendor;
@@ -557,11 +557,12 @@ async fn listen(
                 .into(),
         ));
     };
-    let verifier = rest
-        .iter()
-        .fold(Verifier::new(first.clone()), |v, s| v.also(s.clone()));
     let store = Arc::new(Deliveries::new(Duration::from_secs(24 * 3600), 100_000));
-    let mut receiver = verifier.receiver(store, 1024);
+    let mut receiver = rest
+        .iter()
+        .fold(Receiver::new(first.clone()), |r, s| r.also(s.clone()))
+        .store(store)
+        .serve(1024);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| Failure::cannot_listen(port, e))?;
