@@ -246,10 +246,10 @@ fn hint(e: &clawkit::Error) -> Option<String> {
         clawkit::Error::Bazhuayu(B::Stream { resume_offset, .. }) => Some(format!(
             "run again to start over; the rows before offset {resume_offset} were written"
         )),
-        clawkit::Error::Devops(clawkit::devops::Error::Timeout { what, id, .. }) => Some(format!(
+        clawkit::Error::Devops(clawkit::devops::Error::Flow(clawkit::devops::Flow::Timeout { what, id, .. })) => Some(format!(
             "the {what} goes on; look again with its id {id}"
         )),
-        clawkit::Error::Devops(clawkit::devops::Error::Api(e)) if e.code == clawkit::devops::ErrorCode::Forbidden => {
+        clawkit::Error::Devops(clawkit::devops::Error::Api(e)) if e.reason == clawkit::devops::Reason::Forbidden => {
             Some("the account's role does not allow this (RBAC); use an account with the right role".into())
         }
         clawkit::Error::Botswin(e) => botswin_hint(e),
