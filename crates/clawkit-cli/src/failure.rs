@@ -239,11 +239,11 @@ fn hint(e: &clawkit::Error) -> Option<String> {
             run_slug: Some(slug),
             ..
         }) => Some(format!("the run goes on: `claw coreclaw status {slug}`")),
-        clawkit::Error::Bazhuayu(B::Forbidden { .. }) => Some(
+        clawkit::Error::Bazhuayu(e) if e.reason() == Some(clawkit::bazhuayu::Reason::Forbidden) => Some(
             "the account's plan does not include this API (DataAPI: flagship plan; start/stop: paid add-on)"
                 .into(),
         ),
-        clawkit::Error::Bazhuayu(B::Stream { resume_offset, .. }) => Some(format!(
+        clawkit::Error::Bazhuayu(B::Flow(clawkit::bazhuayu::Flow::Stream { resume_offset, .. })) => Some(format!(
             "run again to start over; the rows before offset {resume_offset} were written"
         )),
         clawkit::Error::Devops(clawkit::devops::Error::Flow(clawkit::devops::Flow::Timeout { what, id, .. })) => Some(format!(
@@ -253,7 +253,7 @@ fn hint(e: &clawkit::Error) -> Option<String> {
             Some("the account's role does not allow this (RBAC); use an account with the right role".into())
         }
         clawkit::Error::Botswin(e) => botswin_hint(e),
-        clawkit::Error::Bazhuayu(B::Sink { .. }) => {
+        clawkit::Error::Bazhuayu(B::Flow(clawkit::bazhuayu::Flow::Sink { .. })) => {
             Some("the batch was not marked exported: run the export again".into())
         }
         _ => None,
@@ -273,9 +273,9 @@ mod tests {
 
     #[test]
     fn every_kind_of_every_vendor_gets_a_hint_where_one_helps() {
-        let not_found = clawkit::Error::from(clawkit::bazhuayu::Error::NotFound {
-            description: "no task x".into(),
-        });
+        let not_found = clawkit::Error::from(clawkit::bazhuayu::Error::from(
+            clawkit::bazhuayu::ApiError::new(404, "not_found", "no task x"),
+        ));
         assert!(hint(&not_found).unwrap().contains("claw bazhuayu tasks"));
         let limited =
             clawkit::Error::from(clawkit::coreclaw::Error::from_code(4290, "", 429, None));

@@ -398,14 +398,6 @@ impl<R: Vocabulary> From<clawkit_runtime::reply::InvalidRequest> for ServiceErro
     }
 }
 
-/// The meaning of a wire value in a table of `(spelling, meaning)` pairs, if listed.
-pub(crate) fn spelled<T: Clone>(table: &[(&str, T)], wire: &str) -> Option<T> {
-    table
-        .iter()
-        .find(|(spelling, _)| *spelling == wire)
-        .map(|(_, meaning)| meaning.clone())
-}
-
 #[cfg(feature = "bazhuayu")]
 use crate::bazhuayu;
 #[cfg(feature = "botswin")]

@@ -165,8 +165,9 @@ impl<S: Scheme> clawkit_runtime::webhook::service::Verify for Checks<S> {
     }
 }
 
-/// A header's value as text, or why it cannot be read; `shown` is how the vendor spells it.
-pub(crate) fn header<'h>(
+/// A header's value as text, or why it cannot be read (`shown` is how the vendor spells the
+/// header in the error): for a [`Scheme`].
+pub fn header<'h>(
     headers: &'h HeaderMap,
     name: &'static str,
     shown: &'static str,
@@ -181,8 +182,8 @@ pub(crate) fn header<'h>(
         })
 }
 
-/// A JSON body as `T`, or why not (naming the field).
-pub(crate) fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
+/// A JSON body as `T`, or why not, naming the field: for a [`Scheme`].
+pub fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de)
         .map_err(|e| WebhookError::Body(format!("at `{}`: {}", e.path(), e.inner())))

@@ -41,8 +41,13 @@ const REASONS: &[(&str, DisconnectReason)] = &[
 impl DisconnectReason {
     /// The reason of a wire value.
     pub fn parse(wire: &str) -> DisconnectReason {
-        crate::error::spelled(REASONS, wire)
-            .unwrap_or_else(|| DisconnectReason::Other(wire.to_string()))
+        REASONS
+            .iter()
+            .find(|(spelling, _)| *spelling == wire)
+            .map_or_else(
+                || DisconnectReason::Other(wire.to_string()),
+                |(_, r)| r.clone(),
+            )
     }
 
     /// The wire value.
