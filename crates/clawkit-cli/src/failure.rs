@@ -231,14 +231,14 @@ fn hint(e: &clawkit::Error) -> Option<String> {
     use clawkit::bazhuayu::Error as B;
     use clawkit::coreclaw::Error as C;
     let specific = match e {
-        clawkit::Error::Coreclaw(C::InvalidInput(problems)) => Some(format!(
+        clawkit::Error::Coreclaw(C::Flow(clawkit::coreclaw::Flow::InvalidInput(problems))) => Some(format!(
             "see the Worker's fields with `claw coreclaw worker {}`, or a skeleton input with `--example`",
             problems.worker
         )),
-        clawkit::Error::Coreclaw(C::Timeout {
-            run_slug: Some(slug),
-            ..
-        }) => Some(format!("the run goes on: `claw coreclaw status {slug}`")),
+        clawkit::Error::Coreclaw(e) if e.run_slug().is_some() => Some(format!(
+            "the run goes on: `claw coreclaw status {}`",
+            e.run_slug().unwrap_or_default()
+        )),
         clawkit::Error::Bazhuayu(e) if e.reason() == Some(clawkit::bazhuayu::Reason::Forbidden) => Some(
             "the account's plan does not include this API (DataAPI: flagship plan; start/stop: paid add-on)"
                 .into(),
@@ -277,8 +277,9 @@ mod tests {
             clawkit::bazhuayu::ApiError::new(404, "not_found", "no task x"),
         ));
         assert!(hint(&not_found).unwrap().contains("claw bazhuayu tasks"));
-        let limited =
-            clawkit::Error::from(clawkit::coreclaw::Error::from_code(4290, "", 429, None));
+        let limited = clawkit::Error::from(clawkit::coreclaw::Error::from(
+            clawkit::coreclaw::ApiError::new(429, "4290", ""),
+        ));
         assert!(hint(&limited).unwrap().contains("rate limiting"));
         let missing = clawkit::Error::from(clawkit::coreclaw::Error::Config(
             clawkit::ClientConfig::for_prefix("CORECLAW").missing(

@@ -90,15 +90,24 @@ where
                 TransportError::new(TransportKind::Status, Some(head.status), e.to_string()).into()
             }
         }),
-        Answer::Undocumented(head, bytes) => {
-            let found = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|body| C::refusal(&head, body));
-            Err(match found {
-                Some(api) => api.into(),
-                None => reply::undocumented::<R, _>(&head, &bytes),
-            })
-        }
+        Answer::Undocumented(head, bytes) => Err(undocumented::<C, R>(&head, &bytes)),
+    }
+}
+
+/// The error of a body that is not what the spec documents for its status: the vendor's error
+/// when the body holds one, else what the runtime makes of it (truncated, not JSON, a field of
+/// the wrong shape).
+pub(crate) fn undocumented<C, R>(head: &Head, bytes: &[u8]) -> ServiceError<C::Reason>
+where
+    C: Calls + ?Sized,
+    R: DeserializeOwned,
+{
+    let found = serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .and_then(|body| C::refusal(head, body));
+    match found {
+        Some(api) => api.into(),
+        None => reply::undocumented::<R, _>(head, bytes),
     }
 }
 
