@@ -319,18 +319,18 @@ pub enum ServiceError<R: Vocabulary> {
 impl<R: Vocabulary> ServiceError<R> {
     /// What kind of failure this is, the same for every vendor.
     pub fn kind(&self) -> ErrorKind {
-        self.verdict().kind
+        Classify::verdict(self).kind
     }
 
     /// Whether the same request may succeed later.
     pub fn is_retryable(&self) -> bool {
-        self.verdict().transient
+        Classify::verdict(self).transient
     }
 
     /// Whether the request certainly did nothing (never sent, or refused by a rate limit), so
     /// repeating even a request that creates something cannot do it twice.
     pub fn nothing_was_done(&self) -> bool {
-        self.verdict().not_processed
+        Classify::verdict(self).not_processed
     }
 
     /// The service's error, if this is one.
@@ -398,72 +398,141 @@ impl<R: Vocabulary> From<clawkit_runtime::reply::InvalidRequest> for ServiceErro
     }
 }
 
-#[cfg(feature = "bazhuayu")]
-use crate::bazhuayu;
-#[cfg(feature = "botswin")]
-use crate::botswin;
-#[cfg(feature = "coreclaw")]
-use crate::coreclaw;
-#[cfg(feature = "openclaw-devops")]
-use crate::devops;
-#[cfg(feature = "openclaw-fulfillment")]
-use crate::fulfillment;
+/// Any clawkit error, of any vendor, without naming one: what kind of failure it is, whether
+/// trying again may help, which vendor it came from, and the vendor's own error
+/// ([`Error::downcast_ref`]) for what only that vendor says.
+///
+/// ```
+/// use clawkit::{ErrorKind, Error};
+///
+/// fn report(e: &Error) -> String {
+///     match (e.service(), e.kind()) {
+///         (_, ErrorKind::RateLimit) => "slow down".into(),
+///         (Some(service), kind) => format!("{service} failed ({kind}): {e}"),
+///         (None, kind) => format!("{kind}: {e}"),
+///     }
+/// }
+/// # let _ = report;
+/// ```
+pub struct Error {
+    inner: Box<dyn Erased>,
+}
 
-/// Any clawkit error: one variant per vendor, each able to say its [`ErrorKind`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// From CoreClaw.
-    #[cfg(feature = "coreclaw")]
-    #[error(transparent)]
-    Coreclaw(#[from] coreclaw::Error),
-    /// From Bazhuayu.
-    #[cfg(feature = "bazhuayu")]
-    #[error(transparent)]
-    Bazhuayu(#[from] bazhuayu::Error),
-    /// From OpenClaw DevOps.
-    #[cfg(feature = "openclaw-devops")]
-    #[error(transparent)]
-    Devops(#[from] devops::Error),
-    /// From OpenClaw fulfillment.
-    #[cfg(feature = "openclaw-fulfillment")]
-    #[error(transparent)]
-    Fulfillment(#[from] fulfillment::Error),
-    /// From bots.win.
-    #[cfg(feature = "botswin")]
-    #[error(transparent)]
-    Botswin(#[from] botswin::Error),
-    /// Settings that cannot be used (before any vendor client exists).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
+/// What [`Error`] keeps of a vendor's error.
+trait Erased: std::error::Error + Send + Sync + 'static {
+    fn verdict(&self) -> Verdict;
+    fn service(&self) -> Option<(&'static str, &'static str)>;
+    fn config(&self) -> Option<&ConfigError>;
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<R: Vocabulary> Erased for ServiceError<R> {
+    fn verdict(&self) -> Verdict {
+        Classify::verdict(self)
+    }
+    fn service(&self) -> Option<(&'static str, &'static str)> {
+        Some((
+            <R::Service as Service>::NAME,
+            <R::Service as Service>::TITLE,
+        ))
+    }
+    fn config(&self) -> Option<&ConfigError> {
+        match self {
+            ServiceError::Config(c) => Some(c),
+            _ => None,
+        }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Erased for ConfigError {
+    fn verdict(&self) -> Verdict {
+        Verdict::of(ErrorKind::Config).final_()
+    }
+    fn service(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
+    fn config(&self) -> Option<&ConfigError> {
+        Some(self)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 impl Error {
     /// What kind of failure this is, the same for every vendor.
     pub fn kind(&self) -> ErrorKind {
-        self.verdict().kind
+        self.inner.verdict().kind
     }
 
     /// Whether the same request may succeed later.
     pub fn is_retryable(&self) -> bool {
-        self.verdict().transient
+        self.inner.verdict().transient
+    }
+
+    /// Whether the request certainly did nothing, so repeating it cannot do it twice.
+    pub fn nothing_was_done(&self) -> bool {
+        self.inner.verdict().not_processed
+    }
+
+    /// The vendor it came from, as its [`Service::NAME`] says (`None` for settings refused
+    /// before any vendor's client existed).
+    pub fn service(&self) -> Option<&'static str> {
+        self.inner.service().map(|(name, _)| name)
+    }
+
+    /// The vendor's name as messages give it ([`Service::TITLE`]).
+    pub fn service_title(&self) -> Option<&'static str> {
+        self.inner.service().map(|(_, title)| title)
+    }
+
+    /// The settings error, if the client was set up wrong.
+    pub fn config(&self) -> Option<&ConfigError> {
+        self.inner.config()
+    }
+
+    /// The vendor's own error, if it is a `T` (e.g. `clawkit::coreclaw::Error`).
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.inner.as_any().downcast_ref::<T>()
     }
 }
 
 impl Classify for Error {
     fn verdict(&self) -> Verdict {
-        match self {
-            #[cfg(feature = "coreclaw")]
-            Error::Coreclaw(e) => e.verdict(),
-            #[cfg(feature = "bazhuayu")]
-            Error::Bazhuayu(e) => e.verdict(),
-            #[cfg(feature = "openclaw-devops")]
-            Error::Devops(e) => e.verdict(),
-            #[cfg(feature = "openclaw-fulfillment")]
-            Error::Fulfillment(e) => e.verdict(),
-            #[cfg(feature = "botswin")]
-            Error::Botswin(e) => e.verdict(),
-            Error::Config(_) => Verdict::of(ErrorKind::Config),
-        }
+        self.inner.verdict()
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.inner, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source()
+    }
+}
+
+impl<R: Vocabulary> From<ServiceError<R>> for Error {
+    fn from(e: ServiceError<R>) -> Self {
+        Error { inner: Box::new(e) }
+    }
+}
+
+/// Settings that cannot be used (before any vendor client exists).
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error { inner: Box::new(e) }
     }
 }
