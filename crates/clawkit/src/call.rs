@@ -123,3 +123,71 @@ fn refused<C: Calls + ?Sized>(head: &Head, body: Value) -> ServiceError<C::Reaso
         None => TransportError::new(TransportKind::Status, Some(head.status), message).into(),
     }
 }
+
+/// A vendor's client declared once: `impl Service` with its identity (name, title, environment
+/// prefix), its own settings and the function that builds it, its errors speaking `reason`
+/// (`impl Vocabulary`), and its `Debug`, which shows its `inner.base_url`, never its
+/// credentials.
+///
+/// `service!(Client: "name", "Title", "PREFIX", Options, Reason, build);`
+macro_rules! service {
+    ($client:ident: $name:literal, $title:literal, $env:literal, $options:ty, $reason:ty, $build:path) => {
+        impl $crate::client::Service for $client {
+            const NAME: &'static str = $name;
+            const TITLE: &'static str = $title;
+            const ENV_PREFIX: &'static str = $env;
+            type Error = $crate::error::ServiceError<$reason>;
+            type Options = $options;
+
+            fn build(
+                config: clawkit_runtime::ClientConfig,
+                options: $options,
+            ) -> Result<Self, Self::Error> {
+                $build(config, options)
+            }
+        }
+
+        impl $crate::error::Vocabulary for $reason {
+            type Service = $client;
+        }
+
+        impl std::fmt::Debug for $client {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                $crate::client::debug_client(f, &self.inner.base_url)
+            }
+        }
+    };
+}
+pub(crate) use service;
+
+/// `impl Calls` for a vendor client whose generated client and runtime are the fields `api` and
+/// `runtime` of `self` (or of `self.inner`): its reasons, generated client, documented error body,
+/// envelope and the function that finds its error in a body.
+///
+/// `calls!(Client.inner: Reason, generated::Client, types::Error, Plain, refusal);`
+macro_rules! calls {
+    ($client:ident $(. $inner:ident)?: $reason:ty, $api:ty, $body:ty, $envelope:ty, $refusal:path) => {
+        impl $crate::call::Calls for $client {
+            type Reason = $reason;
+            type Api = $api;
+            type Body = $body;
+            type Envelope = $envelope;
+
+            fn runtime(&self) -> &clawkit_runtime::Runtime {
+                &self$(.$inner)?.runtime
+            }
+
+            fn api(&self) -> &$api {
+                &self$(.$inner)?.api
+            }
+
+            fn refusal(
+                head: &clawkit_runtime::reply::Head,
+                body: serde_json::Value,
+            ) -> Option<$crate::error::ApiError<$reason>> {
+                $refusal(head, body)
+            }
+        }
+    };
+}
+pub(crate) use calls;

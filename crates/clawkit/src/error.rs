@@ -11,20 +11,36 @@ use std::fmt;
 use std::time::Duration;
 
 use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::Service;
 
 /// One field an error answer names: what is wrong with it, in the service's words, and the
 /// service's machine code for it when it sends one (`min_length`, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct FieldProblem {
     /// The field, e.g. `email`.
     pub field: String,
-    /// What is wrong.
+    /// What is wrong (`message`, or `reason` as some services spell it).
+    #[serde(alias = "reason")]
     pub message: String,
     /// The service's code for it (empty when it sends none).
+    #[serde(default)]
     pub code: String,
+}
+
+/// Where a vendor's error body keeps its fields, as JSON pointers (`/error/code`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ErrorBody<'a> {
+    /// The code: a string, or a number.
+    pub(crate) code: &'a str,
+    /// The message: the first of these that is there.
+    pub(crate) message: &'a [&'a str],
+    /// The request id, if the body has one.
+    pub(crate) request_id: Option<&'a str>,
+    /// The list of field problems (`{field, message or reason, code}`), if the body has one.
+    pub(crate) fields: Option<&'a str>,
 }
 
 /// An error answer of a service, the same shape for every vendor: `R` is the vendor's list of
@@ -80,6 +96,36 @@ impl<R: Reasons> ApiError<R> {
             body,
             ..Self::new(head.status, code, message)
         }
+    }
+}
+
+impl<R: Reasons> ApiError<R> {
+    /// The error in `body`, an answer with head `head`, whose fields are where `at` says; `None`
+    /// when the body has no code there.
+    pub(crate) fn read(
+        head: &clawkit_runtime::reply::Head,
+        body: Value,
+        at: ErrorBody<'_>,
+    ) -> Option<Self> {
+        let code = match body.pointer(at.code)? {
+            Value::String(code) => code.clone(),
+            Value::Number(code) => code.to_string(),
+            _ => return None,
+        };
+        let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str);
+        let message = at.message.iter().find_map(|p| text(p)).unwrap_or_default();
+        let request_id = at.request_id.and_then(text).map(str::to_string);
+        let fields = at
+            .fields
+            .and_then(|p| body.pointer(p))
+            .and_then(|f| Vec::<FieldProblem>::deserialize(f).ok())
+            .unwrap_or_default();
+        let message = message.to_string();
+        Some(
+            Self::answered(head, code, message, body)
+                .with_request_id(request_id)
+                .with_fields(fields),
+        )
     }
 }
 
@@ -281,6 +327,15 @@ macro_rules! reasons {
                 $crate::error::ServiceError::Flow(flow)
             }
         }
+
+        /// An error answer of the service: its status, what its code means, the code and message
+        /// as sent, and the rest of what it says (request id, `Retry-After`, fields, the body).
+        pub type ApiError = $crate::error::ApiError<$name>;
+
+        /// An error of the client: the service's answer, a transport or decoding failure, a setting
+        /// or argument refused before sending, or one of the client's own flows. Secrets never
+        /// appear in it.
+        pub type Error = $crate::error::ServiceError<$name>;
     };
 }
 pub(crate) use reasons;
@@ -462,6 +517,22 @@ impl Erased for ConfigError {
     }
 }
 
+/// A webhook delivery refused: not proven to come from the sender (kind `Auth`), or not an event.
+impl Erased for clawkit_runtime::webhook::WebhookError {
+    fn verdict(&self) -> Verdict {
+        Verdict::of(ErrorKind::Auth).final_()
+    }
+    fn service(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
+    fn config(&self) -> Option<&ConfigError> {
+        None
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 impl Error {
     /// What kind of failure this is, the same for every vendor.
     pub fn kind(&self) -> ErrorKind {
@@ -533,6 +604,13 @@ impl<R: Vocabulary> From<ServiceError<R>> for Error {
 /// Settings that cannot be used (before any vendor client exists).
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
+        Error { inner: Box::new(e) }
+    }
+}
+
+/// A webhook delivery refused (signature, timestamp or body): see [`crate::webhook`].
+impl From<clawkit_runtime::webhook::WebhookError> for Error {
+    fn from(e: clawkit_runtime::webhook::WebhookError) -> Self {
         Error { inner: Box::new(e) }
     }
 }

@@ -5,9 +5,10 @@
 //! serves as an axum router that acknowledges at once and queues the event for your code
 //! ([`Receiver::serve`]).
 //!
-//! A vendor gives only its [`Scheme`]: which headers hold what, which bytes are signed, and its
-//! event type. The schemes are `devops::webhook::Signature`, `fulfillment::webhook::Signature` and
-//! CoreClaw's unsigned completion callback, `coreclaw::webhook::Callback`.
+//! A vendor gives only its event type and how a delivery of it is read ([`Delivered`]: which
+//! headers hold what, which bytes are signed): `devops::webhook::Event`,
+//! `fulfillment::webhook::Event`, and CoreClaw's unsigned completion callback,
+//! `coreclaw::webhook::CompletionEvent`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -21,21 +22,26 @@ use secrecy::SecretString;
 #[cfg(feature = "webhook-server")]
 pub use clawkit_runtime::webhook::service::Receiver as Served;
 
-/// How one vendor signs and shapes its deliveries.
-pub trait Scheme: Send + Sync + 'static {
-    /// The typed event.
-    type Event: Send + 'static;
+/// One delivery as it arrived, with the keys to check it against.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The secrets and the timestamp tolerance: check the timestamp with
+    /// [`WebhookVerifier::check_time`] and the signature with
+    /// [`WebhookVerifier::check_signature`], as the vendor signs them.
+    pub keys: &'a WebhookVerifier,
+    /// The delivery's headers.
+    pub headers: &'a HeaderMap,
+    /// Its raw body.
+    pub body: &'a [u8],
+    /// Now, for the timestamp.
+    pub now: SystemTime,
+}
 
-    /// Checks a delivery as of `now` with `keys` (its timestamp with
-    /// [`WebhookVerifier::check_time`], its signature with [`WebhookVerifier::check_signature`],
-    /// as the scheme signs them) and reads it: the id it is de-duplicated by, and its event.
-    fn open(
-        &self,
-        keys: &WebhookVerifier,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<(String, Self::Event), WebhookError>;
+/// An event type a vendor delivers by webhook, and how a delivery of it is checked and read (the
+/// vendor's signature scheme).
+pub trait Delivered: Sized + Send + 'static {
+    /// Checks a delivery and reads it: the id it is de-duplicated by, and the event.
+    fn open(delivery: Incoming<'_>) -> Result<(String, Self), WebhookError>;
 }
 
 /// A verified delivery.
@@ -51,13 +57,13 @@ pub struct Delivery<E> {
 
 /// Verifies and de-duplicates one vendor's deliveries; see the module docs. Share one per
 /// endpoint (`Arc`), or [`serve`](Receiver::serve) it.
-pub struct Receiver<S: Scheme> {
-    scheme: S,
+pub struct Receiver<E: Delivered> {
     keys: WebhookVerifier,
     store: Arc<dyn DeliveryStore>,
+    event: std::marker::PhantomData<fn() -> E>,
 }
 
-impl<S: Scheme> std::fmt::Debug for Receiver<S> {
+impl<E: Delivered> std::fmt::Debug for Receiver<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Receiver")
             .field("keys", &self.keys)
@@ -70,21 +76,29 @@ fn default_store() -> Arc<dyn DeliveryStore> {
     Arc::new(Deliveries::new(Duration::from_secs(86_400), 100_000))
 }
 
-impl<S: Scheme + Default> Receiver<S> {
+impl<E: Delivered> Receiver<E> {
     /// Deliveries signed with `secret`, within 5 minutes of now.
     pub fn new(secret: impl Into<SecretString>) -> Self {
-        Self::with_scheme(S::default(), WebhookVerifier::new(secret))
-    }
-}
-
-impl<S: Scheme> Receiver<S> {
-    /// A receiver of `scheme` whose signatures `keys` check.
-    pub(crate) fn with_scheme(scheme: S, keys: WebhookVerifier) -> Self {
         Self {
-            scheme,
-            keys,
+            keys: WebhookVerifier::new(secret),
             store: default_store(),
+            event: std::marker::PhantomData,
         }
+    }
+
+    /// Reads a delivery as of `now` (its signature and timestamp checked).
+    fn open(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(String, E), WebhookError> {
+        E::open(Incoming {
+            keys: &self.keys,
+            headers,
+            body,
+            now,
+        })
     }
 
     /// Accepts signatures made with `secret` too (during a rotation, the old and the new).
@@ -107,11 +121,7 @@ impl<S: Scheme> Receiver<S> {
     }
 
     /// Checks a delivery (its headers and raw body) now, and remembers its id.
-    pub fn verify(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<Delivery<S::Event>, WebhookError> {
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Delivery<E>, WebhookError> {
         self.verify_at(headers, body, SystemTime::now())
     }
 
@@ -121,8 +131,8 @@ impl<S: Scheme> Receiver<S> {
         headers: &HeaderMap,
         body: &[u8],
         now: SystemTime,
-    ) -> Result<Delivery<S::Event>, WebhookError> {
-        let (id, event) = self.scheme.open(&self.keys, headers, body, now)?;
+    ) -> Result<Delivery<E>, WebhookError> {
+        let (id, event) = self.open(headers, body, now)?;
         let first_time = self.store.first_time(&id);
         Ok(Delivery {
             id,
@@ -141,7 +151,7 @@ impl<S: Scheme> Receiver<S> {
     /// 200 at once with its event queued (at most `capacity`; beyond that 503, and the sender's
     /// retry is handled).
     #[cfg(feature = "webhook-server")]
-    pub fn serve(self, capacity: usize) -> Served<S::Event> {
+    pub fn serve(self, capacity: usize) -> Served<E> {
         let store = self.store.clone();
         clawkit_runtime::webhook::service::receiver(Checks(self), store, capacity)
     }
@@ -149,24 +159,24 @@ impl<S: Scheme> Receiver<S> {
 
 /// What the served receiver checks (it de-duplicates through the store itself).
 #[cfg(feature = "webhook-server")]
-struct Checks<S: Scheme>(Receiver<S>);
+struct Checks<E: Delivered>(Receiver<E>);
 
 #[cfg(feature = "webhook-server")]
-impl<S: Scheme> clawkit_runtime::webhook::service::Verify for Checks<S> {
-    type Event = S::Event;
+impl<E: Delivered> clawkit_runtime::webhook::service::Verify for Checks<E> {
+    type Event = E;
 
     fn verify(
         &self,
         headers: &HeaderMap,
         body: &[u8],
         now: SystemTime,
-    ) -> Result<(String, S::Event), WebhookError> {
-        self.0.scheme.open(&self.0.keys, headers, body, now)
+    ) -> Result<(String, E), WebhookError> {
+        self.0.open(headers, body, now)
     }
 }
 
 /// A header's value as text, or why it cannot be read (`shown` is how the vendor spells the
-/// header in the error): for a [`Scheme`].
+/// header in the error): for a [`Delivered`] event.
 pub fn header<'h>(
     headers: &'h HeaderMap,
     name: &'static str,
@@ -182,7 +192,7 @@ pub fn header<'h>(
         })
 }
 
-/// A JSON body as `T`, or why not, naming the field: for a [`Scheme`].
+/// A JSON body as `T`, or why not, naming the field: for a [`Delivered`] event.
 pub fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de)

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bazhuayu_api::types::{self, TaskRunStatus};
-use clawkit_runtime::reply::{Head, Sent};
+use clawkit_runtime::reply::Sent;
 use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety, TokenSource};
-use serde_json::Value;
 
 use crate::call::{Calls, Reply};
 
 use super::envelope::Envelope;
-use super::error::{ApiError, Error, Reason, refusal};
+use super::error::{Error, Reason, refusal};
 use super::token::PasswordGrant;
 
 /// Bazhuayu's production API.
@@ -39,46 +38,41 @@ impl Default for Options {
 
 /// Bazhuayu for the shared [`crate::ClientBuilder`]: OAuth password grant, the 20 requests/s
 /// bucket, a 60 s request timeout, `BAZHUAYU_*` environment variables.
-impl crate::client::Service for Client {
-    const NAME: &'static str = "bazhuayu";
-    const TITLE: &'static str = "Bazhuayu";
-    const ENV_PREFIX: &'static str = "BAZHUAYU";
-    type Options = Options;
-    type Error = Error;
-
-    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
-        let given = config.given();
-        let (Some(username), Some(password)) = (given.username.clone(), given.password.clone())
-        else {
-            return Err(config
-                .missing("credentials", "credentials", &["USERNAME", "PASSWORD"])
-                .into());
-        };
-        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
-        let http = config.http_client()?;
-        let timeout = config.timeout_or(Duration::from_secs(60));
-        // The token endpoint needs no auth and is outside the bucket; same connection pool.
-        let anonymous = Runtime::builder().timeout(timeout).build();
-        let grant = PasswordGrant {
-            api: bazhuayu_api::Client::new_with_client(&base_url, http.clone(), anonymous),
-            username,
-            password,
-        };
-        let runtime = Runtime::builder()
-            .auth(Auth::Token(TokenSource::with_scheme(grant, "bearer")))
-            .rate_limit(options.rate.0, options.rate.1)
-            .retry(config.retry_policy())
-            .timeout(timeout)
-            .build();
-        Ok(Client {
-            inner: Arc::new(Inner {
-                api: bazhuayu_api::Client::new_with_client(&base_url, http, runtime.clone()),
-                runtime,
-                base_url,
-            }),
-        })
-    }
+fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+    let given = config.given();
+    let (Some(username), Some(password)) = (given.username.clone(), given.password.clone())
+    else {
+        return Err(config
+            .missing("credentials", "credentials", &["USERNAME", "PASSWORD"])
+            .into());
+    };
+    let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+    let http = config.http_client()?;
+    let timeout = config.timeout_or(Duration::from_secs(60));
+    // The token endpoint needs no auth and is outside the bucket; same connection pool.
+    let anonymous = Runtime::builder().timeout(timeout).build();
+    let grant = PasswordGrant {
+        api: bazhuayu_api::Client::new_with_client(&base_url, http.clone(), anonymous),
+        username,
+        password,
+    };
+    let runtime = Runtime::builder()
+        .auth(Auth::Token(TokenSource::with_scheme(grant, "bearer")))
+        .rate_limit(options.rate.0, options.rate.1)
+        .retry(config.retry_policy())
+        .timeout(timeout)
+        .build();
+    Ok(Client {
+        inner: Arc::new(Inner {
+            api: bazhuayu_api::Client::new_with_client(&base_url, http, runtime.clone()),
+            runtime,
+            base_url,
+        }),
+    })
 }
+
+crate::call::service!(Client: "bazhuayu", "Bazhuayu", "BAZHUAYU", Options, Reason, build);
+
 
 impl ClientBuilder {
     /// The Bazhuayu account (the password is kept as a secret: never in `Debug`, logs or errors).
@@ -110,36 +104,8 @@ pub struct Client {
     pub(super) inner: Arc<Inner>,
 }
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::client::debug_client(f, &self.inner.base_url)
-    }
-}
-
-/// The errors of a [`Client`] speak Bazhuayu's [`Reason`]s.
-impl crate::error::Vocabulary for Reason {
-    type Service = Client;
-}
-
-/// Calls are paced and authorized by the runtime; answers are Bazhuayu's envelopes.
-impl Calls for Client {
-    type Reason = Reason;
-    type Api = bazhuayu_api::Client;
-    type Body = types::ErrorEnvelope;
-    type Envelope = Envelope;
-
-    fn runtime(&self) -> &Runtime {
-        &self.inner.runtime
-    }
-
-    fn api(&self) -> &bazhuayu_api::Client {
-        &self.inner.api
-    }
-
-    fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-        refusal(head, body)
-    }
-}
+// Calls are paced and authorized by the runtime; answers are Bazhuayu's envelopes.
+crate::call::calls!(Client.inner: Reason, bazhuayu_api::Client, types::ErrorEnvelope, Envelope, refusal);
 
 /// A `size` argument, 1 to 1000.
 pub(super) fn size(n: u32) -> Result<std::num::NonZeroU32, Error> {

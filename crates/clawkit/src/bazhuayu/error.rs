@@ -3,44 +3,9 @@
 
 use clawkit_runtime::reply::Head;
 use clawkit_runtime::{Classify, ErrorKind, Verdict};
-use serde::Deserialize;
 use serde_json::Value;
 
-crate::error::reasons! {
-    /// What an error answer means, by its `error` code or, where the seed's status table says so,
-    /// its HTTP status (a 401 is `Unauthorized` whatever its code). Any other answer is
-    /// [`Reason::Unlisted`], its code kept in [`ApiError::code`](crate::ApiError::code).
-    pub enum Reason {
-        /// 400 `invalid_grant`: wrong user name or password (or a refresh token that is no good).
-        InvalidGrant("invalid_grant") => Final(Auth),
-        /// 400 `unsupported_grant_type`: the token request was malformed.
-        UnsupportedGrantType("unsupported_grant_type") => Final(InvalidInput),
-        /// 401 `unauthorized`: the access token was refused even after getting a new one.
-        Unauthorized("unauthorized"; 401) => Final(Auth),
-        /// 403 `user_not_allowed`: the account's plan does not include this API (the DataAPI needs
-        /// the flagship plan; start/stop/status are a paid add-on).
-        Forbidden("user_not_allowed"; 403) => Final(Auth),
-        /// 404 `not_found`.
-        NotFound("not_found"; 404) => Final(NotFound),
-        /// 405 `method_not_allowed`.
-        MethodNotAllowed("method_not_allowed"; 405) => Final(InvalidInput),
-        /// 429 `quota_exceeded`, still there after the retries.
-        QuotaExceeded("quota_exceeded"; 429) => Limit,
-        /// 503 `service_unavailable`, still there after the retries.
-        ServiceUnavailable("service_unavailable"; 503) => Retry(Server),
-        /// 400 with any other code: a parameter is wrong.
-        BadRequest(; 400) => Final(InvalidInput),
-    }
-    unlisted => Status;
-    flow => Flow;
-    describe => describe;
-}
-
-/// An error answer of Bazhuayu: its status, `error` code and `error_Description` (the message).
-pub type ApiError = crate::ApiError<Reason>;
-
-/// An error from the Bazhuayu client. Secrets never appear in it.
-pub type Error = crate::ServiceError<Reason>;
+use crate::error::ErrorBody;
 
 /// What the Bazhuayu client's own flows fail at.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +41,38 @@ impl Classify for Flow {
     }
 }
 
+crate::error::reasons! {
+    /// What an error answer means, by its `error` code or, where the seed's status table says so,
+    /// its HTTP status (a 401 is `Unauthorized` whatever its code). Any other answer is
+    /// [`Reason::Unlisted`], its code kept in [`ApiError::code`](crate::ApiError::code).
+    pub enum Reason {
+        /// 400 `invalid_grant`: wrong user name or password (or a refresh token that is no good).
+        InvalidGrant("invalid_grant") => Final(Auth),
+        /// 400 `unsupported_grant_type`: the token request was malformed.
+        UnsupportedGrantType("unsupported_grant_type") => Final(InvalidInput),
+        /// 401 `unauthorized`: the access token was refused even after getting a new one.
+        Unauthorized("unauthorized"; 401) => Final(Auth),
+        /// 403 `user_not_allowed`: the account's plan does not include this API (the DataAPI needs
+        /// the flagship plan; start/stop/status are a paid add-on).
+        Forbidden("user_not_allowed"; 403) => Final(Auth),
+        /// 404 `not_found`.
+        NotFound("not_found"; 404) => Final(NotFound),
+        /// 405 `method_not_allowed`.
+        MethodNotAllowed("method_not_allowed"; 405) => Final(InvalidInput),
+        /// 429 `quota_exceeded`, still there after the retries.
+        QuotaExceeded("quota_exceeded"; 429) => Limit,
+        /// 503 `service_unavailable`, still there after the retries.
+        ServiceUnavailable("service_unavailable"; 503) => Retry(Server),
+        /// 400 with any other code: a parameter is wrong.
+        BadRequest(; 400) => Final(InvalidInput),
+    }
+    unlisted => Status;
+    flow => Flow;
+    describe => describe;
+}
+
+
+
 fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     let d = &e.message;
     match e.reason {
@@ -102,22 +99,13 @@ fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std
 /// Bazhuayu's error fields, in an envelope or an OAuth error body (either spelling of the
 /// description): an error unless `error` is `success`.
 pub(crate) fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-    #[derive(Deserialize)]
-    struct Bare {
-        error: String,
-        #[serde(rename = "error_Description", alias = "error_description", default)]
-        description: Option<String>,
-    }
-    let bare = Bare::deserialize(&body).ok()?;
-    if bare.error.eq_ignore_ascii_case("success") {
-        return None;
-    }
-    Some(ApiError::answered(
-        head,
-        bare.error,
-        bare.description.unwrap_or_default(),
-        body,
-    ))
+    let at = ErrorBody {
+        code: "/error",
+        message: &["/error_Description", "/error_description"],
+        request_id: None,
+        fields: None,
+    };
+    ApiError::read(head, body, at).filter(|e| !e.code.eq_ignore_ascii_case("success"))
 }
 
 #[cfg(test)]

@@ -3,14 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clawkit_runtime::reply::Head;
 use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety};
 use secrecy::SecretString;
-use serde_json::Value;
 
 use crate::call::{Calls, Plain};
 
-use super::error::{ApiError, Error, Flow, Reason, refusal};
+use super::error::{Error, Flow, Reason, refusal};
 use super::models::Estimate;
 
 use botswin_api::types;
@@ -36,36 +34,31 @@ impl Default for Options {
 
 /// bots.win for the shared [`crate::ClientBuilder`]: the user token as a bearer token (and as
 /// the browser endpoint's `token`), `BOTSWIN_*` environment variables.
-impl crate::client::Service for Client {
-    const NAME: &'static str = "botswin";
-    const TITLE: &'static str = "bots.win";
-    const ENV_PREFIX: &'static str = "BOTSWIN";
-    type Error = Error;
-    type Options = Options;
-
-    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
-        let token = config.token_or_missing("the user token", "token")?;
-        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
-        let browser = browser_endpoint(&base_url)?;
-        let runtime = Runtime::builder()
-            .auth(Auth::bearer(&token)?)
-            .retry(config.retry_policy())
-            .timeout(config.timeout_or(Duration::from_secs(30)))
-            .build();
-        let api =
-            botswin_api::Client::new_with_client(&base_url, config.http_client()?, runtime.clone());
-        Ok(Client {
-            inner: Arc::new(Inner {
-                api,
-                runtime,
-                base_url,
-                browser,
-                token,
-                options,
-            }),
-        })
-    }
+fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+    let token = config.token_or_missing("the user token", "token")?;
+    let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+    let browser = browser_endpoint(&base_url)?;
+    let runtime = Runtime::builder()
+        .auth(Auth::bearer(&token)?)
+        .retry(config.retry_policy())
+        .timeout(config.timeout_or(Duration::from_secs(30)))
+        .build();
+    let api =
+        botswin_api::Client::new_with_client(&base_url, config.http_client()?, runtime.clone());
+    Ok(Client {
+        inner: Arc::new(Inner {
+            api,
+            runtime,
+            base_url,
+            browser,
+            token,
+            options,
+        }),
+    })
 }
+
+crate::call::service!(Client: "botswin", "bots.win", "BOTSWIN", Options, Reason, build);
+
 
 /// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
 pub type ClientBuilder = crate::ClientBuilder<Client>;
@@ -107,30 +100,8 @@ pub struct Client {
     pub(super) inner: Arc<Inner>,
 }
 
-/// The errors of a [`Client`] speak bots.win's [`Reason`]s.
-impl crate::error::Vocabulary for Reason {
-    type Service = Client;
-}
-
-/// Calls go through the runtime (bearer token, retries); error bodies are [`ApiError`]s.
-impl Calls for Client {
-    type Reason = Reason;
-    type Api = botswin_api::Client;
-    type Body = types::Error;
-    type Envelope = Plain;
-
-    fn runtime(&self) -> &Runtime {
-        &self.inner.runtime
-    }
-
-    fn api(&self) -> &botswin_api::Client {
-        &self.inner.api
-    }
-
-    fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-        refusal(head, body)
-    }
-}
+// Calls go through the runtime (bearer token, retries); error bodies are [`ApiError`]s.
+crate::call::calls!(Client.inner: Reason, botswin_api::Client, types::Error, Plain, refusal);
 
 impl Client {
     /// Settings for a new client.
@@ -185,12 +156,6 @@ impl Client {
             .into()),
             _ => Ok(estimate),
         }
-    }
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::client::debug_client(f, &self.inner.base_url)
     }
 }
 

@@ -4,8 +4,41 @@
 use clawkit_runtime::relay::RelayError;
 use clawkit_runtime::reply::Head;
 use clawkit_runtime::{Classify, ErrorKind, Verdict};
-use serde::Deserialize;
 use serde_json::Value;
+
+use crate::error::ErrorBody;
+
+/// What the bots.win client's own flows fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Flow {
+    /// The preflight found too little quota for the job: nothing was started.
+    #[error(
+        "not enough bots.win quota: {minutes} minute(s) at {rate} unit(s) a minute need {needed} unit(s), {remaining} remain"
+    )]
+    InsufficientQuota {
+        /// Minutes asked for.
+        minutes: u32,
+        /// Units a minute (`pricing.effectiveRate`).
+        rate: f64,
+        /// Units they cost.
+        needed: f64,
+        /// Units left (`remainingQuota`).
+        remaining: f64,
+    },
+    /// The browser WebSocket could not be opened (the message names no URL: it holds the token).
+    #[error("cannot open the browser session: {0}")]
+    Session(String),
+}
+
+impl Classify for Flow {
+    fn verdict(&self) -> Verdict {
+        match self {
+            Flow::InsufficientQuota { .. } => Verdict::of(ErrorKind::Conflict).final_(),
+            Flow::Session(_) => Verdict::of(ErrorKind::Transport).final_(),
+        }
+    }
+}
 
 crate::error::reasons! {
     /// What an error answer's `error` code means. The list is the spec's (all inferred: the seed
@@ -41,43 +74,7 @@ crate::error::reasons! {
     describe => describe;
 }
 
-/// An error answer of bots.win (REST call or browser handshake): its `error` code and `message`.
-pub type ApiError = crate::ApiError<Reason>;
 
-/// An error from the bots.win client. Neither the token nor a URL holding it appears in it.
-pub type Error = crate::ServiceError<Reason>;
-
-/// What the bots.win client's own flows fail at.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Flow {
-    /// The preflight found too little quota for the job: nothing was started.
-    #[error(
-        "not enough bots.win quota: {minutes} minute(s) at {rate} unit(s) a minute need {needed} unit(s), {remaining} remain"
-    )]
-    InsufficientQuota {
-        /// Minutes asked for.
-        minutes: u32,
-        /// Units a minute (`pricing.effectiveRate`).
-        rate: f64,
-        /// Units they cost.
-        needed: f64,
-        /// Units left (`remainingQuota`).
-        remaining: f64,
-    },
-    /// The browser WebSocket could not be opened (the message names no URL: it holds the token).
-    #[error("cannot open the browser session: {0}")]
-    Session(String),
-}
-
-impl Classify for Flow {
-    fn verdict(&self) -> Verdict {
-        match self {
-            Flow::InsufficientQuota { .. } => Verdict::of(ErrorKind::Conflict).final_(),
-            Flow::Session(_) => Verdict::of(ErrorKind::Transport).final_(),
-        }
-    }
-}
 
 fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     write!(f, "{service} HTTP {} `{}`", e.status, e.code)?;
@@ -89,19 +86,13 @@ fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std
 
 /// The service's error in a body `{error, message}`.
 pub(crate) fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-    #[derive(Deserialize)]
-    struct Body {
-        error: String,
-        #[serde(default)]
-        message: Option<String>,
-    }
-    let read = Body::deserialize(&body).ok()?;
-    Some(ApiError::answered(
-        head,
-        read.error,
-        read.message.unwrap_or_default(),
-        body,
-    ))
+    let at = ErrorBody {
+        code: "/error",
+        message: &["/message"],
+        request_id: None,
+        fields: None,
+    };
+    ApiError::read(head, body, at)
 }
 
 /// A refused browser handshake: the body is the service's error when it parses, else a snippet
@@ -131,3 +122,4 @@ impl From<RelayError> for Error {
         }
     }
 }
+

@@ -34,72 +34,62 @@ impl Default for Options {
     }
 }
 
-/// The errors of a [`Client`] speak CoreClaw's [`Reason`]s.
-impl crate::error::Vocabulary for Reason {
-    type Service = Client;
-}
-
 /// CoreClaw for the shared [`crate::ClientBuilder`]: the `api-key` header, a 30 s request
 /// timeout, `CORECLAW_*` environment variables.
-impl crate::client::Service for Client {
-    const NAME: &'static str = "coreclaw";
-    const TITLE: &'static str = "CoreClaw";
-    const ENV_PREFIX: &'static str = "CORECLAW";
-    type Error = Error;
-    type Options = Options;
-
-    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
-        let key = config
-            .given()
-            .api_key
-            .clone()
-            .ok_or_else(|| config.missing("API key", "api_key", &["API_KEY"]))?;
-        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
-        let timeout = config.timeout_or(Duration::from_secs(30));
-        let runtime = Runtime::builder()
-            .auth(Auth::api_key("api-key", &key)?)
-            .retry(config.retry_policy())
-            .timeout(timeout)
-            .build();
-        // v2: the same key as a Bearer token, through the same retry and limits.
-        let bearer = Runtime::builder()
-            .auth(Auth::bearer(&key)?)
-            .retry(config.retry_policy())
-            .timeout(timeout)
-            .build();
-        let http = config.http_client()?;
-        let v1 = |runtime: &Runtime| {
-            coreclaw_api::Client::new_with_client(&base_url, http.clone(), runtime.clone())
-        };
-        let v2 = |runtime: &Runtime| {
-            coreclaw_v2_api::Client::new_with_client(&base_url, http.clone(), runtime.clone())
-        };
-        let long = options.sync_timeout;
-        let v2_api = V2 {
-            api: v2(&bearer),
-            long: v2(&bearer.with_timeout(long)),
-            runtime: bearer.clone(),
-        };
-        let api: Arc<dyn Api> = match options.api {
-            ApiVersion::V1 => Arc::new(V1 {
-                api: v1(&runtime),
-                long: v1(&runtime.with_timeout(long)),
-                runtime: runtime.clone(),
-            }),
-            ApiVersion::V2 => Arc::new(v2_api.clone()),
-        };
-        Ok(Client {
-            inner: Arc::new(Inner {
-                api,
-                v2: v2_api,
-                http,
-                runtime,
-                base_url,
-                wait: options.wait,
-            }),
-        })
-    }
+fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+    let key = config
+        .given()
+        .api_key
+        .clone()
+        .ok_or_else(|| config.missing("API key", "api_key", &["API_KEY"]))?;
+    let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+    let timeout = config.timeout_or(Duration::from_secs(30));
+    let runtime = Runtime::builder()
+        .auth(Auth::api_key("api-key", &key)?)
+        .retry(config.retry_policy())
+        .timeout(timeout)
+        .build();
+    // v2: the same key as a Bearer token, through the same retry and limits.
+    let bearer = Runtime::builder()
+        .auth(Auth::bearer(&key)?)
+        .retry(config.retry_policy())
+        .timeout(timeout)
+        .build();
+    let http = config.http_client()?;
+    let v1 = |runtime: &Runtime| {
+        coreclaw_api::Client::new_with_client(&base_url, http.clone(), runtime.clone())
+    };
+    let v2 = |runtime: &Runtime| {
+        coreclaw_v2_api::Client::new_with_client(&base_url, http.clone(), runtime.clone())
+    };
+    let long = options.sync_timeout;
+    let v2_api = V2 {
+        api: v2(&bearer),
+        long: v2(&bearer.with_timeout(long)),
+        runtime: bearer.clone(),
+    };
+    let api: Arc<dyn Api> = match options.api {
+        ApiVersion::V1 => Arc::new(V1 {
+            api: v1(&runtime),
+            long: v1(&runtime.with_timeout(long)),
+            runtime: runtime.clone(),
+        }),
+        ApiVersion::V2 => Arc::new(v2_api.clone()),
+    };
+    Ok(Client {
+        inner: Arc::new(Inner {
+            api,
+            v2: v2_api,
+            http,
+            runtime,
+            base_url,
+            wait: options.wait,
+        }),
+    })
 }
+
+crate::call::service!(Client: "coreclaw", "CoreClaw", "CORECLAW", Options, Reason, build);
+
 
 /// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
 pub type ClientBuilder = crate::ClientBuilder<Client>;
@@ -146,12 +136,6 @@ pub(super) struct Inner {
 #[derive(Clone)]
 pub struct Client {
     pub(super) inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::client::debug_client(f, &self.inner.base_url)
-    }
 }
 
 impl Client {

@@ -10,8 +10,48 @@ use std::fmt;
 use clawkit_runtime::reply::Head;
 use clawkit_runtime::{Classify, ErrorKind, Verdict};
 pub use coreclaw_api::enums::StatusCode;
-use serde::Deserialize;
 use serde_json::Value;
+
+use crate::error::ErrorBody;
+
+/// What the CoreClaw client's own flows fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Flow {
+    /// A wait took too long. The run is not lost: `run_slug` says which run to resume.
+    #[error("timed out {what}{}", run_slug.as_ref().map(|s| format!(" (run {s} is not lost: resume with Client::run)")).unwrap_or_default())]
+    Timeout {
+        /// What was being waited for.
+        what: String,
+        /// The run concerned, if any.
+        run_slug: Option<String>,
+    },
+    /// The input does not match the Worker's live schema: nothing was sent, nothing was spent.
+    #[error("{0}")]
+    InvalidInput(#[from] InputErrors),
+    /// Writing an export or log file failed.
+    #[error("writing the output failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Writing to object storage failed (feature `object-store`): a bad destination URL, missing
+    /// credentials, or the store's refusal.
+    #[cfg(feature = "object-store")]
+    #[error(transparent)]
+    Storage(#[from] clawkit_runtime::objects::ObjectError),
+}
+
+impl Classify for Flow {
+    fn verdict(&self) -> Verdict {
+        let kind = match self {
+            // Waiting again is the caller's decision: the error keeps the run slug.
+            Flow::Timeout { .. } => ErrorKind::Timeout,
+            Flow::InvalidInput(_) => ErrorKind::InvalidInput,
+            Flow::Io(_) => ErrorKind::Other,
+            #[cfg(feature = "object-store")]
+            Flow::Storage(_) => ErrorKind::Other,
+        };
+        Verdict::of(kind).final_()
+    }
+}
 
 crate::error::reasons! {
     /// What an envelope `code` means: v1's codes (the first spelling, how [`Error::code`] numbers
@@ -62,50 +102,7 @@ crate::error::reasons! {
     describe => describe;
 }
 
-/// An error answer of CoreClaw: its HTTP status, the envelope's `code` (as sent) and `message`.
-pub type ApiError = crate::ApiError<Reason>;
 
-/// An error from the CoreClaw client. Secrets never appear in it.
-pub type Error = crate::ServiceError<Reason>;
-
-/// What the CoreClaw client's own flows fail at.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Flow {
-    /// A wait took too long. The run is not lost: `run_slug` says which run to resume.
-    #[error("timed out {what}{}", run_slug.as_ref().map(|s| format!(" (run {s} is not lost: resume with Client::run)")).unwrap_or_default())]
-    Timeout {
-        /// What was being waited for.
-        what: String,
-        /// The run concerned, if any.
-        run_slug: Option<String>,
-    },
-    /// The input does not match the Worker's live schema: nothing was sent, nothing was spent.
-    #[error("{0}")]
-    InvalidInput(#[from] InputErrors),
-    /// Writing an export or log file failed.
-    #[error("writing the output failed: {0}")]
-    Io(#[from] std::io::Error),
-    /// Writing to object storage failed (feature `object-store`): a bad destination URL, missing
-    /// credentials, or the store's refusal.
-    #[cfg(feature = "object-store")]
-    #[error(transparent)]
-    Storage(#[from] clawkit_runtime::objects::ObjectError),
-}
-
-impl Classify for Flow {
-    fn verdict(&self) -> Verdict {
-        let kind = match self {
-            // Waiting again is the caller's decision: the error keeps the run slug.
-            Flow::Timeout { .. } => ErrorKind::Timeout,
-            Flow::InvalidInput(_) => ErrorKind::InvalidInput,
-            Flow::Io(_) => ErrorKind::Other,
-            #[cfg(feature = "object-store")]
-            Flow::Storage(_) => ErrorKind::Other,
-        };
-        Verdict::of(kind).final_()
-    }
-}
 
 impl From<InputErrors> for Error {
     fn from(e: InputErrors) -> Self {
@@ -181,20 +178,13 @@ fn describe(e: &ApiError, service: &str, f: &mut fmt::Formatter<'_>) -> fmt::Res
 /// CoreClaw's envelope `{code, message, data}` (v1 or v2, an error body or a success status's):
 /// an error unless `code` is 0.
 pub(crate) fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-    #[derive(Deserialize)]
-    struct Bare {
-        code: Option<i64>,
-        #[serde(default)]
-        message: Option<String>,
-    }
-    let bare = Bare::deserialize(&body).ok()?;
-    let code = bare.code.filter(|c| *c != 0)?;
-    Some(ApiError::answered(
-        head,
-        code.to_string(),
-        bare.message.unwrap_or_default(),
-        body,
-    ))
+    let at = ErrorBody {
+        code: "/code",
+        message: &["/message"],
+        request_id: None,
+        fields: None,
+    };
+    ApiError::read(head, body, at).filter(|e| e.code != "0")
 }
 
 /// One thing wrong with an input.

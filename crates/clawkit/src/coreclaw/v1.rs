@@ -4,7 +4,6 @@
 use std::num::NonZeroU64;
 
 use clawkit_runtime::paging::Throttle;
-use clawkit_runtime::reply::Head;
 use clawkit_runtime::{Fetched, Paged, Runtime, Safety};
 use coreclaw_api::types;
 use rust_decimal::Decimal;
@@ -14,7 +13,7 @@ use crate::call::Calls;
 
 use super::api::{Api, Call, StartRequest};
 use super::envelope::Envelope;
-use super::error::{ApiError, Error, Reason, refusal};
+use super::error::{Error, Reason, refusal};
 use super::model::{
     Account, ApiVersion, ExportFormat, LogEntry, MAX_HISTORY_PAGE, RunLog, RunRecord, RunStatus,
     StoreItem, SyncPage,
@@ -33,25 +32,8 @@ pub(crate) struct V1 {
     pub(crate) runtime: Runtime,
 }
 
-/// v1's calls read CoreClaw's envelope; error bodies are its `ApiError`.
-impl Calls for V1 {
-    type Reason = Reason;
-    type Api = coreclaw_api::Client;
-    type Body = types::ApiError;
-    type Envelope = Envelope;
-
-    fn runtime(&self) -> &Runtime {
-        &self.runtime
-    }
-
-    fn api(&self) -> &coreclaw_api::Client {
-        &self.api
-    }
-
-    fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-        refusal(head, body)
-    }
-}
+// v1's calls read CoreClaw's envelope; error bodies are its `ApiError`.
+crate::call::calls!(V1: Reason, coreclaw_api::Client, types::ApiError, Envelope, refusal);
 
 fn at_least_one(n: u64) -> NonZeroU64 {
     NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN)
@@ -336,6 +318,7 @@ impl Api for V1 {
 mod tests {
     use super::*;
     use crate::call::undocumented;
+    use clawkit_runtime::reply::Head;
 
     fn head(status: u16) -> Head {
         Head {

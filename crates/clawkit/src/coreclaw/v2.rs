@@ -3,7 +3,6 @@
 //! speaks (see `tasks.rs`).
 
 use clawkit_runtime::paging::Throttle;
-use clawkit_runtime::reply::Head;
 use clawkit_runtime::{Fetched, Paged, Runtime, Safety};
 use coreclaw_v2_api::types;
 use rust_decimal::Decimal;
@@ -14,7 +13,7 @@ use crate::client::Optionally;
 
 use super::api::{Api, Call, StartRequest};
 use super::envelope::Envelope;
-use super::error::{ApiError, Error, Reason, refusal};
+use super::error::{Error, Reason, refusal};
 use super::model::{
     Account, ApiVersion, ExportFormat, LogEntry, LogLevel, RunLog, RunRecord, RunStatus, StoreItem,
     SyncPage,
@@ -30,25 +29,8 @@ pub(crate) struct V2 {
     pub(crate) runtime: Runtime,
 }
 
-/// v2's calls read CoreClaw's envelope; error bodies are its `ErrorEnvelope`.
-impl Calls for V2 {
-    type Reason = Reason;
-    type Api = coreclaw_v2_api::Client;
-    type Body = types::ErrorEnvelope;
-    type Envelope = Envelope;
-
-    fn runtime(&self) -> &Runtime {
-        &self.runtime
-    }
-
-    fn api(&self) -> &coreclaw_v2_api::Client {
-        &self.api
-    }
-
-    fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-        refusal(head, body)
-    }
-}
+// v2's calls read CoreClaw's envelope; error bodies are its `ErrorEnvelope`.
+crate::call::calls!(V2: Reason, coreclaw_v2_api::Client, types::ErrorEnvelope, Envelope, refusal);
 
 /// The largest page v2 allows (`limit` 1..=100).
 pub(crate) const MAX_PAGE: u32 = 100;

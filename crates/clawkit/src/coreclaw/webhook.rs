@@ -39,16 +39,13 @@
 //! assert_eq!(seen.lock().unwrap().len(), 1);
 //! ```
 
-use std::time::SystemTime;
-
-use clawkit_runtime::webhook::{WebhookError, WebhookVerifier};
-use reqwest::header::HeaderMap;
+use clawkit_runtime::webhook::WebhookError;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 
 pub use coreclaw_api::enums::RunStatus;
 
-use crate::webhook::Scheme;
+use crate::webhook::{Delivered, Incoming};
 
 use super::error::Error;
 
@@ -92,34 +89,19 @@ pub fn parse(body: &[u8]) -> Result<CompletionEvent, Error> {
     })
 }
 
-/// CoreClaw's completion callback: unsigned, one [`CompletionEvent`] a delivery, de-duplicated by
-/// run slug and status.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Callback;
-
 /// Reads and de-duplicates completion callbacks; see [`receiver`].
-pub type Receiver = crate::webhook::Receiver<Callback>;
+pub type Receiver = crate::webhook::Receiver<CompletionEvent>;
 
 /// A receiver of completion callbacks (they are not signed: no secret to give).
 pub fn receiver() -> Receiver {
-    Receiver::with_scheme(
-        Callback,
-        WebhookVerifier::new(SecretString::from(String::new())),
-    )
+    Receiver::new(SecretString::from(String::new()))
 }
 
-impl Scheme for Callback {
-    type Event = CompletionEvent;
-
-    /// Unsigned: only the body is read.
-    fn open(
-        &self,
-        _keys: &WebhookVerifier,
-        _headers: &HeaderMap,
-        body: &[u8],
-        _now: SystemTime,
-    ) -> Result<(String, CompletionEvent), WebhookError> {
-        let event = parse(body).map_err(|e| WebhookError::Body(e.to_string()))?;
+/// CoreClaw's completion callback: unsigned (only the body is read), one event a delivery,
+/// de-duplicated by run slug and status.
+impl Delivered for CompletionEvent {
+    fn open(delivery: Incoming<'_>) -> Result<(String, CompletionEvent), WebhookError> {
+        let event = parse(delivery.body).map_err(|e| WebhookError::Body(e.to_string()))?;
         Ok((format!("{}:{}", event.run_slug, event.status.code()), event))
     }
 }

@@ -4,15 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clawkit_runtime::reply::Head;
 use clawkit_runtime::wait::Polling;
 use clawkit_runtime::{Auth, ClientConfig, RateLimitHeaders, Runtime, TokenSource};
 use openclaw_devops_api::types;
-use serde_json::Value;
 
-use crate::call::{Calls, Plain};
+use crate::call::Plain;
 
-use super::error::{ApiError, Error, Reason, refusal};
+use super::error::{Error, Reason, refusal};
 use super::token::{Credentials, DevopsGrant};
 
 /// The service's production API.
@@ -98,53 +96,48 @@ impl Default for Options {
 /// OpenClaw DevOps for the shared [`crate::ClientBuilder`]: JWT tokens from the client
 /// credentials (or a user's password), pacing by the rate-limit headers and the tier,
 /// `OPENCLAW_DEVOPS_*` environment variables.
-impl crate::client::Service for Client {
-    const NAME: &'static str = "openclaw-devops";
-    const TITLE: &'static str = "OpenClaw DevOps";
-    const ENV_PREFIX: &'static str = "OPENCLAW_DEVOPS";
-    type Options = Options;
-    type Error = Error;
-
-    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
-        let (client_id, client_secret) =
-            config.client_credentials_or_missing("client credentials", "client_credentials")?;
-        let given = config.given();
-        let user = given.username.clone().zip(given.password.clone());
-        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
-        let http = config.http_client()?;
-        let timeout = config.timeout_or(Duration::from_secs(30));
-        let tier = options.tier;
-        let anonymous = Runtime::builder().timeout(timeout).build();
-        let grant = DevopsGrant {
-            api: openclaw_devops_api::Client::new_with_client(&base_url, http.clone(), anonymous),
-            credentials: Credentials {
-                client_id,
-                client_secret,
-                user,
-            },
-        };
-        let runtime = Runtime::builder()
-            .auth(Auth::Token(TokenSource::new(grant)))
-            .pace_by(RateLimitHeaders::x_ratelimit().refilled_over(Duration::from_secs(60)))
-            // The hourly quota, which the headers do not show: a bucket of the whole hour.
-            .rate_limit(Duration::from_secs(3600) / tier.per_hour(), tier.per_hour())
-            .space_writes(Duration::from_secs(60) / tier.per_minute())
-            .concurrency(tier.concurrent())
-            .retry(config.retry_policy())
-            .timeout(timeout)
-            .build();
-        let api = openclaw_devops_api::Client::new_with_client(&base_url, http, runtime.clone());
-        let inner = Inner {
-            options,
-            base_url,
-            runtime,
-            api,
-        };
-        Ok(Client {
-            inner: Arc::new(inner),
-        })
-    }
+fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+    let (client_id, client_secret) =
+        config.client_credentials_or_missing("client credentials", "client_credentials")?;
+    let given = config.given();
+    let user = given.username.clone().zip(given.password.clone());
+    let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+    let http = config.http_client()?;
+    let timeout = config.timeout_or(Duration::from_secs(30));
+    let tier = options.tier;
+    let anonymous = Runtime::builder().timeout(timeout).build();
+    let grant = DevopsGrant {
+        api: openclaw_devops_api::Client::new_with_client(&base_url, http.clone(), anonymous),
+        credentials: Credentials {
+            client_id,
+            client_secret,
+            user,
+        },
+    };
+    let runtime = Runtime::builder()
+        .auth(Auth::Token(TokenSource::new(grant)))
+        .pace_by(RateLimitHeaders::x_ratelimit().refilled_over(Duration::from_secs(60)))
+        // The hourly quota, which the headers do not show: a bucket of the whole hour.
+        .rate_limit(Duration::from_secs(3600) / tier.per_hour(), tier.per_hour())
+        .space_writes(Duration::from_secs(60) / tier.per_minute())
+        .concurrency(tier.concurrent())
+        .retry(config.retry_policy())
+        .timeout(timeout)
+        .build();
+    let api = openclaw_devops_api::Client::new_with_client(&base_url, http, runtime.clone());
+    let inner = Inner {
+        options,
+        base_url,
+        runtime,
+        api,
+    };
+    Ok(Client {
+        inner: Arc::new(inner),
+    })
 }
+
+crate::call::service!(Client: "openclaw-devops", "OpenClaw DevOps", "OPENCLAW_DEVOPS", Options, Reason, build);
+
 
 impl ClientBuilder {
     /// The API client's id (API Key) and secret: the `client_credentials` grant. The secret is
@@ -203,30 +196,8 @@ pub struct Client {
     pub(super) inner: Arc<Inner>,
 }
 
-/// The errors of a [`Client`] speak DevOps' [`Reason`]s.
-impl crate::error::Vocabulary for Reason {
-    type Service = Client;
-}
-
-/// Calls are authorized, paced and limited by the runtime; error bodies are [`ApiError`]s.
-impl Calls for Client {
-    type Reason = Reason;
-    type Api = openclaw_devops_api::Client;
-    type Body = types::ErrorResponse;
-    type Envelope = Plain;
-
-    fn runtime(&self) -> &Runtime {
-        &self.inner.runtime
-    }
-
-    fn api(&self) -> &openclaw_devops_api::Client {
-        &self.inner.api
-    }
-
-    fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-        refusal(head, body)
-    }
-}
+// Calls are authorized, paced and limited by the runtime; error bodies are [`ApiError`]s.
+crate::call::calls!(Client.inner: Reason, openclaw_devops_api::Client, types::ErrorResponse, Plain, refusal);
 
 impl Client {
     /// Settings for a new client.
@@ -265,13 +236,6 @@ impl Client {
         })
         .prefetch(self.inner.options.prefetch)
         .throttle(self.inner.runtime.throttle())
-    }
-}
-
-/// Shows the base URL, never the credentials.
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::client::debug_client(f, &self.inner.base_url)
     }
 }
 

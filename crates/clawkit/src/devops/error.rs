@@ -5,12 +5,37 @@
 use std::time::Duration;
 
 use clawkit_runtime::reply::Head;
-use clawkit_runtime::webhook::WebhookError;
 use clawkit_runtime::{Classify, ErrorKind, Verdict};
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::FieldProblem;
+use crate::error::ErrorBody;
+
+
+/// What the DevOps client's own flows fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Flow {
+    /// A wait gave up; the job goes on and can be waited for again by its id.
+    #[error("gave up after {waited:?} waiting for {what} {id} (last status: {last_status})")]
+    Timeout {
+        /// What was waited for: `build`, `deployment`, `agent activation`, `test run`.
+        what: &'static str,
+        /// Its id, to wait again or look it up.
+        id: String,
+        /// How long.
+        waited: Duration,
+        /// The last status seen.
+        last_status: String,
+    },
+}
+
+impl Classify for Flow {
+    fn verdict(&self) -> Verdict {
+        match self {
+            Flow::Timeout { .. } => Verdict::of(ErrorKind::Timeout).final_(),
+        }
+    }
+}
 
 crate::error::reasons! {
     /// The seed's error codes (常见错误码). A code the seed does not list is
@@ -40,49 +65,7 @@ crate::error::reasons! {
     describe => describe;
 }
 
-/// An error answer of the service, as its envelope says: the code, the message (人类可读的错误
-/// 描述), a 422's failing fields, the `requestId` to quote to support, and the envelope as sent
-/// (`details` such as `resource`/`id` for a 404 or `requiredRole` for a 403, `timestamp`).
-pub type ApiError = crate::ApiError<Reason>;
 
-/// An error from the OpenClaw DevOps client. Secrets never appear in it.
-pub type Error = crate::ServiceError<Reason>;
-
-/// What the DevOps client's own flows fail at.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Flow {
-    /// A wait gave up; the job goes on and can be waited for again by its id.
-    #[error("gave up after {waited:?} waiting for {what} {id} (last status: {last_status})")]
-    Timeout {
-        /// What was waited for: `build`, `deployment`, `agent activation`, `test run`.
-        what: &'static str,
-        /// Its id, to wait again or look it up.
-        id: String,
-        /// How long.
-        waited: Duration,
-        /// The last status seen.
-        last_status: String,
-    },
-    /// A webhook delivery was refused (signature, timestamp or body).
-    #[error(transparent)]
-    Webhook(#[from] WebhookError),
-}
-
-impl Classify for Flow {
-    fn verdict(&self) -> Verdict {
-        match self {
-            Flow::Timeout { .. } => Verdict::of(ErrorKind::Timeout).final_(),
-            Flow::Webhook(_) => Verdict::of(ErrorKind::Auth).final_(),
-        }
-    }
-}
-
-impl From<WebhookError> for Error {
-    fn from(e: WebhookError) -> Self {
-        Flow::Webhook(e).into()
-    }
-}
 
 fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     write!(f, "{service} {} {}: {}", e.status, e.code, e.message)?;
@@ -95,48 +78,15 @@ fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std
     Ok(())
 }
 
-/// The service's error in its envelope, read leniently: any code, any details.
+/// The service's error in its envelope, read leniently: any code, any details, a 422's fields.
 pub(crate) fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-    #[derive(Deserialize)]
-    struct Envelope {
-        error: Body,
-    }
-    #[derive(Deserialize)]
-    struct Body {
-        code: String,
-        #[serde(default)]
-        message: String,
-        #[serde(default)]
-        details: Value,
-        #[serde(rename = "requestId", default)]
-        request_id: Option<String>,
-    }
-    /// One failing field of a 422 (`details.fields[]`).
-    #[derive(Deserialize)]
-    struct Field {
-        field: String,
-        message: String,
-        #[serde(default)]
-        code: String,
-    }
-    let read = Envelope::deserialize(&body).ok()?.error;
-    let fields = read
-        .details
-        .get("fields")
-        .and_then(|f| Vec::<Field>::deserialize(f).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|f| FieldProblem {
-            field: f.field,
-            message: f.message,
-            code: f.code,
-        })
-        .collect();
-    Some(
-        ApiError::answered(head, read.code, read.message, body)
-            .with_request_id(read.request_id)
-            .with_fields(fields),
-    )
+    let at = ErrorBody {
+        code: "/error/code",
+        message: &["/error/message"],
+        request_id: Some("/error/requestId"),
+        fields: Some("/error/details/fields"),
+    };
+    ApiError::read(head, body, at)
 }
 
 #[cfg(test)]

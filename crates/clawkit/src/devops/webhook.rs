@@ -2,8 +2,8 @@
 //!
 //! Each delivery carries `X-OpenClaw-Event-Id`, `X-OpenClaw-Timestamp` and, when the
 //! subscription has a secret, `X-OpenClaw-Signature: sha256=<hex HMAC-SHA256 of
-//! "{timestamp}.{body}">`. A [`Receiver`] (the crate's one [`crate::webhook::Receiver`], with
-//! this API's [`Signature`] scheme) checks the signature against every secret it holds (so a
+//! "{timestamp}.{body}">`. A [`Receiver`] (the crate's one [`crate::webhook::Receiver`] of this
+//! API's [`Event`]s) checks the signature against every secret it holds (so a
 //! rotation never drops an event), refuses a timestamp more than 5 minutes away (a replay), and
 //! tells a first delivery from a redelivery of the same event id; with feature `webhook-server`
 //! it serves as an axum router ([`Receiver::serve`]).
@@ -28,14 +28,14 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clawkit_runtime::Safety;
-use clawkit_runtime::webhook::{self, WebhookError, WebhookVerifier};
+use clawkit_runtime::webhook::{self, WebhookError};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::call::Calls;
-use crate::webhook::{Scheme, header, read};
+use crate::webhook::{Delivered, Incoming, header, read};
 use openclaw_devops_api::types::{
     self, AgentResult, Build, Deployment, Project, Task, TestReport, Webhook, WebhookEventType,
 };
@@ -138,11 +138,7 @@ fn typed<T: DeserializeOwned>(event: &Event) -> Result<Box<T>, Error> {
 
 impl Event {
     /// Parses a delivery's body (without checking anything: see [`Receiver::verify`]).
-    pub fn parse(body: &[u8]) -> Result<Event, Error> {
-        Ok(Event::read(body)?)
-    }
-
-    fn read(body: &[u8]) -> Result<Event, WebhookError> {
+    pub fn parse(body: &[u8]) -> Result<Event, WebhookError> {
         #[derive(Deserialize)]
         struct Wire {
             id: String,
@@ -175,25 +171,15 @@ impl Event {
     }
 }
 
+/// Verifies deliveries and remembers their ids (see the module docs). Share one per endpoint.
+pub type Receiver = crate::webhook::Receiver<Event>;
+
 /// OpenClaw DevOps' signature scheme: `sha256=` hex HMAC-SHA256 over `{timestamp}.{body}`, a
 /// timestamp in Unix seconds within the tolerance, the body an event whose id is the
 /// `X-OpenClaw-Event-Id` header's (the id deliveries are de-duplicated by).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Signature;
-
-/// Verifies deliveries and remembers their ids (see the module docs). Share one per endpoint.
-pub type Receiver = crate::webhook::Receiver<Signature>;
-
-impl Scheme for Signature {
-    type Event = Event;
-
-    fn open(
-        &self,
-        keys: &WebhookVerifier,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<(String, Event), WebhookError> {
+impl Delivered for Event {
+    fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
+        let Incoming { keys, headers, body, now } = delivery;
         let id = header(headers, EVENT_ID, EVENT_ID)?;
         let stamp = header(headers, TIMESTAMP, TIMESTAMP)?;
         let ts: i64 = stamp.trim().parse().map_err(|_| WebhookError::BadHeader {
@@ -201,10 +187,13 @@ impl Scheme for Signature {
             reason: format!("expected Unix seconds, got {stamp:?}"),
         })?;
         keys.check_time(ts, now)?;
-        let sent =
-            webhook::hex_signatures(SIGNATURE, header(headers, SIGNATURE, SIGNATURE)?, "sha256=")?;
+        let sent = webhook::hex_signatures(
+            SIGNATURE,
+            header(headers, SIGNATURE, SIGNATURE)?,
+            "sha256=",
+        )?;
         keys.check_signature(&[stamp.trim().as_bytes(), b".", body], &sent)?;
-        let event = Event::read(body)?;
+        let event = Event::parse(body)?;
         if event.id != id {
             return Err(WebhookError::Body(format!(
                 "the body's id {} is not the header's {id}",

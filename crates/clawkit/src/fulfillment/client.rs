@@ -4,15 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clawkit_runtime::reply::{Head, Sent};
+use clawkit_runtime::reply::Sent;
 use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety, TokenSource};
 use openclaw_fulfillment_api::types;
 use secrecy::ExposeSecret;
-use serde_json::Value;
 
 use crate::call::{Calls, Plain};
 
-use super::error::{ApiError, Error, Reason, refusal};
+use super::error::{Error, Reason, refusal};
 use super::signing::RequestSigner;
 use super::token::AppGrant;
 
@@ -60,73 +59,68 @@ impl Default for Options {
 
 /// OpenClaw fulfillment for the shared [`crate::ClientBuilder`]: a signed client with tokens
 /// from the app's credentials, `OPENCLAW_FULFILLMENT_*` environment variables.
-impl crate::client::Service for Client {
-    const NAME: &'static str = "openclaw-fulfillment";
-    const TITLE: &'static str = "OpenClaw fulfillment";
-    const ENV_PREFIX: &'static str = "OPENCLAW_FULFILLMENT";
-    type Error = Error;
-    type Options = Options;
-
-    fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
-        let (client_id, client_secret) =
-            config.client_credentials_or_missing("the app's credentials", "app")?;
-        let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
-        let base =
-            reqwest::Url::parse(&base_url).map_err(|e| clawkit_runtime::ConfigError::Invalid {
-                field: "base URL".into(),
-                reason: e.to_string(),
-            })?;
-        let http = config.http_client()?;
-        let timeout = config.timeout_or(Duration::from_secs(30));
-        let signer = || {
-            RequestSigner::new(
-                &client_id,
-                client_secret.expose_secret().to_string().into(),
-                base.clone(),
-            )
-            .map_err(|e| Error::InvalidArgument(e.0))
-        };
-        // The token calls are signed too, but carry no bearer token.
-        let unauthenticated = Runtime::builder()
-            .signer(signer()?)
-            .strict_path_encoding()
-            .retry(config.retry_policy())
-            .timeout(timeout)
-            .build();
-        let grant = AppGrant {
-            api: openclaw_fulfillment_api::Client::new_with_client(
-                &base_url,
-                http.clone(),
-                unauthenticated.clone(),
-            ),
-            client_id: client_id.clone(),
-            client_secret: client_secret.clone(),
-        };
-        let per_second = options.order_queries_per_second.max(1);
-        let runtime = Runtime::builder()
-            .auth(Auth::Token(TokenSource::new(grant)))
-            .signer(signer()?)
-            .share_clock(&unauthenticated)
-            .strict_path_encoding()
-            .limit_operations(ORDER_QUERIES, JITTER_MARGIN / per_second, 1)
-            .retry(config.retry_policy())
-            .timeout(timeout)
-            .build();
-        let api = openclaw_fulfillment_api::Client::new_with_client(
+fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
+    let (client_id, client_secret) =
+        config.client_credentials_or_missing("the app's credentials", "app")?;
+    let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
+    let base =
+        reqwest::Url::parse(&base_url).map_err(|e| clawkit_runtime::ConfigError::Invalid {
+            field: "base URL".into(),
+            reason: e.to_string(),
+        })?;
+    let http = config.http_client()?;
+    let timeout = config.timeout_or(Duration::from_secs(30));
+    let signer = || {
+        RequestSigner::new(
+            &client_id,
+            client_secret.expose_secret().to_string().into(),
+            base.clone(),
+        )
+        .map_err(|e| Error::InvalidArgument(e.0))
+    };
+    // The token calls are signed too, but carry no bearer token.
+    let unauthenticated = Runtime::builder()
+        .signer(signer()?)
+        .strict_path_encoding()
+        .retry(config.retry_policy())
+        .timeout(timeout)
+        .build();
+    let grant = AppGrant {
+        api: openclaw_fulfillment_api::Client::new_with_client(
             &base_url,
             http.clone(),
-            runtime.clone(),
-        );
-        Ok(Client {
-            inner: Arc::new(Inner {
-                api,
-                runtime,
-                base_url,
-                files: http,
-            }),
-        })
-    }
+            unauthenticated.clone(),
+        ),
+        client_id: client_id.clone(),
+        client_secret: client_secret.clone(),
+    };
+    let per_second = options.order_queries_per_second.max(1);
+    let runtime = Runtime::builder()
+        .auth(Auth::Token(TokenSource::new(grant)))
+        .signer(signer()?)
+        .share_clock(&unauthenticated)
+        .strict_path_encoding()
+        .limit_operations(ORDER_QUERIES, JITTER_MARGIN / per_second, 1)
+        .retry(config.retry_policy())
+        .timeout(timeout)
+        .build();
+    let api = openclaw_fulfillment_api::Client::new_with_client(
+        &base_url,
+        http.clone(),
+        runtime.clone(),
+    );
+    Ok(Client {
+        inner: Arc::new(Inner {
+            api,
+            runtime,
+            base_url,
+            files: http,
+        }),
+    })
 }
+
+crate::call::service!(Client: "openclaw-fulfillment", "OpenClaw fulfillment", "OPENCLAW_FULFILLMENT", Options, Reason, build);
+
 
 impl ClientBuilder {
     /// The app's `client_id` and `client_secret` (开发者中心). The secret signs every request and
@@ -161,30 +155,8 @@ pub struct Client {
     pub(super) inner: Arc<Inner>,
 }
 
-/// The errors of a [`Client`] speak the fulfillment API's [`Reason`]s.
-impl crate::error::Vocabulary for Reason {
-    type Service = Client;
-}
-
-/// Calls are signed, authorized and limited by the runtime; error bodies are [`ApiError`]s.
-impl Calls for Client {
-    type Reason = Reason;
-    type Api = openclaw_fulfillment_api::Client;
-    type Body = types::Error;
-    type Envelope = Plain;
-
-    fn runtime(&self) -> &Runtime {
-        &self.inner.runtime
-    }
-
-    fn api(&self) -> &openclaw_fulfillment_api::Client {
-        &self.inner.api
-    }
-
-    fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-        refusal(head, body)
-    }
-}
+// Calls are signed, authorized and limited by the runtime; error bodies are [`ApiError`]s.
+crate::call::calls!(Client.inner: Reason, openclaw_fulfillment_api::Client, types::Error, Plain, refusal);
 
 impl Client {
     /// The server's clock minus this machine's, as learned from its `Date` headers (0 until a
@@ -222,13 +194,6 @@ impl Client {
     /// optionally `OPENCLAW_FULFILLMENT_BASE_URL` and `OPENCLAW_FULFILLMENT_TIMEOUT` (seconds).
     pub fn from_env() -> Result<Client, Error> {
         ClientBuilder::from_env()?.build()
-    }
-}
-
-/// Shows the base URL, never the credentials.
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::client::debug_client(f, &self.inner.base_url)
     }
 }
 

@@ -2,12 +2,28 @@
 //! `details[]`) as [`ApiError`], its codes as [`Reason`], and what the client itself can fail at.
 
 use clawkit_runtime::reply::Head;
-use clawkit_runtime::webhook::WebhookError;
 use clawkit_runtime::{Classify, ErrorKind, Verdict};
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::FieldProblem;
+use crate::error::ErrorBody;
+
+
+/// What the fulfillment client's own flows fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Flow {
+    /// Writing a downloaded label failed.
+    #[error("writing the label failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Classify for Flow {
+    fn verdict(&self) -> Verdict {
+        match self {
+            Flow::Io(_) => Verdict::of(ErrorKind::Other).final_(),
+        }
+    }
+}
 
 crate::error::reasons! {
     /// What an error answer's `code` means. The spec's list is open: a code this client does not
@@ -53,40 +69,7 @@ crate::error::reasons! {
     describe => describe;
 }
 
-/// An error answer of the service: its status, what its code means, the message, the
-/// `request_id` to quote against the console's API call log, the fields `details` names, and the
-/// body as sent.
-pub type ApiError = crate::ApiError<Reason>;
 
-/// An error from the OpenClaw fulfillment client. Secrets never appear in it.
-pub type Error = crate::ServiceError<Reason>;
-
-/// What the fulfillment client's own flows fail at.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Flow {
-    /// Writing a downloaded label failed.
-    #[error("writing the label failed: {0}")]
-    Io(#[from] std::io::Error),
-    /// A webhook delivery was refused (signature, timestamp or body).
-    #[error(transparent)]
-    Webhook(#[from] WebhookError),
-}
-
-impl Classify for Flow {
-    fn verdict(&self) -> Verdict {
-        match self {
-            Flow::Io(_) => Verdict::of(ErrorKind::Other).final_(),
-            Flow::Webhook(_) => Verdict::of(ErrorKind::Auth).final_(),
-        }
-    }
-}
-
-impl From<WebhookError> for Error {
-    fn from(e: WebhookError) -> Self {
-        Flow::Webhook(e).into()
-    }
-}
 
 impl From<clawkit_runtime::download::DownloadError> for Error {
     fn from(e: clawkit_runtime::download::DownloadError) -> Self {
@@ -115,36 +98,13 @@ fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std
 
 /// The service's error in a body `{code, message, request_id, details[{field, reason}]}`.
 pub(crate) fn refusal(head: &Head, body: Value) -> Option<ApiError> {
-    #[derive(Deserialize)]
-    struct Body {
-        code: String,
-        #[serde(default)]
-        message: String,
-        #[serde(default)]
-        request_id: Option<String>,
-        #[serde(default)]
-        details: Vec<Detail>,
-    }
-    #[derive(Deserialize)]
-    struct Detail {
-        field: String,
-        reason: String,
-    }
-    let read = Body::deserialize(&body).ok()?;
-    let fields = read
-        .details
-        .into_iter()
-        .map(|d| FieldProblem {
-            field: d.field,
-            message: d.reason,
-            code: String::new(),
-        })
-        .collect();
-    Some(
-        ApiError::answered(head, read.code, read.message, body)
-            .with_request_id(read.request_id)
-            .with_fields(fields),
-    )
+    let at = ErrorBody {
+        code: "/code",
+        message: &["/message"],
+        request_id: Some("/request_id"),
+        fields: Some("/details"),
+    };
+    ApiError::read(head, body, at)
 }
 
 #[cfg(test)]

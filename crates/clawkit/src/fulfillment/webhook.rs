@@ -9,8 +9,8 @@
 //!
 //! A receiver must answer 200 with a non-empty body within 3 s, or the delivery is retried 3
 //! times: verify, de-duplicate by the request id, acknowledge, and do the work later. A
-//! [`Receiver`] (the crate's one [`crate::webhook::Receiver`], with this API's [`Signature`]
-//! scheme) does the first two; with feature `webhook-server`, [`Receiver::serve`] is all of it as
+//! [`Receiver`] (the crate's one [`crate::webhook::Receiver`] of this API's [`Event`]s) does the
+//! first two; with feature `webhook-server`, [`Receiver::serve`] is all of it as
 //! an axum router to mount in your server:
 //!
 //! ```
@@ -29,19 +29,19 @@
 //!
 //! // Five minutes and one second later the same delivery is a replay.
 //! assert!(receiver.verify_at(&headers, body, now + Duration::from_secs(301)).is_err());
-//! # Ok::<(), clawkit::fulfillment::Error>(())
+//! # Ok::<(), clawkit::runtime::webhook::WebhookError>(())
 //! ```
 
 use std::time::SystemTime;
 
-use clawkit_runtime::webhook::{WebhookError, WebhookVerifier, hex_signatures, hmac_sha256};
+use clawkit_runtime::webhook::{WebhookError, hex_signatures, hmac_sha256};
 use openclaw_fulfillment_api::types::{
     CreateWebhookRequest, InventoryChangedEvent, LogisticsUpdatedEvent, OrderCreatedEvent,
     ReturnReceivedEvent, Webhook, WebhookEventType,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::webhook::{Scheme, header, read};
+use crate::webhook::{Delivered, Incoming, header, read};
 
 use super::client::Client;
 use super::error::Error;
@@ -147,25 +147,15 @@ impl Event {
     }
 }
 
+/// Verifies deliveries against one or more client secrets and de-duplicates them.
+pub type Receiver = crate::webhook::Receiver<Event>;
+
 /// OpenClaw's signature scheme: a hex HMAC-SHA256 (see the module docs) keyed with the app's
 /// client secret, a timestamp within the tolerance (300 s by default, the spec's), deliveries
 /// de-duplicated by `X-OpenClaw-Request-ID`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Signature;
-
-/// Verifies deliveries against one or more client secrets and de-duplicates them.
-pub type Receiver = crate::webhook::Receiver<Signature>;
-
-impl Scheme for Signature {
-    type Event = Event;
-
-    fn open(
-        &self,
-        keys: &WebhookVerifier,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<(String, Event), WebhookError> {
+impl Delivered for Event {
+    fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
+        let Incoming { keys, headers, body, now } = delivery;
         let request_id = header(headers, REQUEST_ID_HEADER, "X-OpenClaw-Request-ID")?;
         let stamp = header(headers, TIMESTAMP_HEADER, "X-OpenClaw-Timestamp")?;
         let signatures = hex_signatures(
