@@ -4,7 +4,7 @@
 //! ([`ApiError`]: status, reason, the code and message as sent, request id, `Retry-After`, field
 //! problems and the body), a transport or decoding failure, a setting or argument refused before
 //! anything was sent, or one of the vendor's own flow failures. Each vendor only chooses its
-//! vocabulary: the list of its codes ([`reasons!`]), what each means to a program (its
+//! vocabulary: the list of its codes (a `reasons!` list), what each means to a program (its
 //! [`Verdict`]), how its error answers read, and what its flows can fail at.
 
 use std::fmt;
@@ -160,7 +160,7 @@ impl<R: Vocabulary> fmt::Display for ApiError<R> {
     }
 }
 
-/// A vendor's list of what its error codes mean, made by [`reasons!`]: the reason of a code (or
+/// A vendor's list of what its error codes mean, made by a `reasons!` list: the reason of a code (or
 /// of a status the list names), the verdict a program acts on, how an error answer reads, and
 /// what the vendor's own flows can fail at.
 pub trait Reasons: Copy + Eq + std::hash::Hash + fmt::Debug + Send + Sync + 'static {
@@ -180,165 +180,6 @@ pub trait Vocabulary: Reasons {
     /// The vendor's client.
     type Service: Service;
 }
-
-/// How a listed reason is judged (the rules of [`reasons!`]'s lists).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[doc(hidden)]
-pub enum Rule {
-    /// Of this kind, and final.
-    Final(ErrorKind),
-    /// A rate limit: try again after the `Retry-After` (the request was refused before anything
-    /// was done).
-    Limit,
-    /// Of this kind, worth another try after the `Retry-After`.
-    Retry(ErrorKind),
-    /// Of this kind, refused before anything was done, and worth sending again at once (a
-    /// signature made with a clock the answer has corrected).
-    Resend(ErrorKind),
-    /// As the HTTP status says, after the `Retry-After`.
-    Status,
-    /// Of the kind the HTTP status says, and final.
-    FinalStatus,
-}
-
-impl Rule {
-    /// The verdict on an error answer.
-    pub fn verdict<R>(self, api: &ApiError<R>) -> Verdict {
-        match self {
-            Rule::Final(kind) => Verdict::of(kind).final_(),
-            Rule::Limit => Verdict::of(ErrorKind::RateLimit).retry_after(api.retry_after),
-            Rule::Retry(kind) => Verdict::of(kind).retry_after(api.retry_after),
-            Rule::Resend(kind) => Verdict {
-                transient: true,
-                not_processed: true,
-                ..Verdict::of(kind)
-            },
-            Rule::Status => Verdict::from_status(api.status).retry_after(api.retry_after),
-            Rule::FinalStatus => Verdict::from_status(api.status).final_(),
-        }
-    }
-}
-
-/// A vendor's vocabulary of error codes from one list: the `Reason` enum (each variant with its
-/// doc, plus `Unlisted`), its wire spellings and the statuses it stands for, how each is judged
-/// ([`Rule`]), and [`Reasons`] for it; plus `From<Flow>` for the vendor's error.
-///
-/// ```text
-/// reasons! {
-///     /// What an error answer's `code` means.
-///     pub enum Reason {
-///         /// `not_found`.
-///         NotFound("order_not_found", "not_found") => Final(NotFound),
-///         /// 401, whatever the code.
-///         Unauthorized("unauthorized"; 401) => Final(Auth),
-///         /// `rate_limited`.
-///         RateLimited("rate_limited") => Limit,
-///     }
-///     unlisted => Status;
-///     flow => Flow;
-///     describe => describe;
-/// }
-/// ```
-///
-/// A code or status is looked up in the list's order: the first variant naming either wins.
-macro_rules! reasons {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $(
-                $(#[$doc:meta])*
-                $variant:ident ( $($code:literal),* $(; $($status:literal),+)? ) => $rule:expr
-            ),* $(,)?
-        }
-        unlisted => $unlisted:expr;
-        flow => $flow:ty;
-        describe => $describe:path;
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$doc])* $variant, )*
-            /// A code the list does not name ([`ApiError::code`](crate::error::ApiError::code)
-            /// keeps it as sent).
-            Unlisted,
-        }
-
-        impl $name {
-            /// Every listed code, as spelled on the wire, with its reason.
-            pub const CODES: &'static [(&'static str, $name)] = &[
-                $( $( ($code, $name::$variant), )* )*
-            ];
-
-            /// The code as the service spells it (the first spelling), if the list names one.
-            pub fn spelled(self) -> Option<&'static str> {
-                Self::CODES
-                    .iter()
-                    .find(|(_, reason)| *reason == self)
-                    .map(|(code, _)| *code)
-            }
-
-            /// The HTTP status the list names for it, if any.
-            pub fn status(self) -> Option<u16> {
-                match self {
-                    $( $name::$variant => { let statuses: &[u16] = &[$($($status),+)?]; statuses.first().copied() } )*
-                    $name::Unlisted => None,
-                }
-            }
-        }
-
-        impl $crate::error::Reasons for $name {
-            type Flow = $flow;
-
-            fn of(status: u16, code: &str) -> Self {
-                $(
-                    let codes: &[&str] = &[$($code),*];
-                    let statuses: &[u16] = &[$($($status),+)?];
-                    if codes.contains(&code) || statuses.contains(&status) {
-                        return $name::$variant;
-                    }
-                )*
-                $name::Unlisted
-            }
-
-            fn verdict(api: &$crate::error::ApiError<Self>) -> clawkit_runtime::Verdict {
-                #[allow(unused_imports)]
-                use $crate::error::Rule::*;
-                #[allow(unused_imports)]
-                use clawkit_runtime::ErrorKind::*;
-                let rule: $crate::error::Rule = match api.reason {
-                    $( $name::$variant => $rule, )*
-                    $name::Unlisted => $unlisted,
-                };
-                rule.verdict(api)
-            }
-
-            fn describe(
-                api: &$crate::error::ApiError<Self>,
-                service: &str,
-                f: &mut std::fmt::Formatter<'_>,
-            ) -> std::fmt::Result {
-                $describe(api, service, f)
-            }
-        }
-
-        impl From<$flow> for $crate::error::ServiceError<$name> {
-            fn from(flow: $flow) -> Self {
-                $crate::error::ServiceError::Flow(flow)
-            }
-        }
-
-        /// An error answer of the service: its status, what its code means, the code and message
-        /// as sent, and the rest of what it says (request id, `Retry-After`, fields, the body).
-        pub type ApiError = $crate::error::ApiError<$name>;
-
-        /// An error of the client: the service's answer, a transport or decoding failure, a setting
-        /// or argument refused before sending, or one of the client's own flows. Secrets never
-        /// appear in it.
-        pub type Error = $crate::error::ServiceError<$name>;
-    };
-}
-pub(crate) use reasons;
 
 /// An error of a vendor's client, the same shape for every vendor: `R` is the vendor's
 /// vocabulary (its `Reason`). Secrets never appear in it.

@@ -57,6 +57,7 @@ vendors! {
 mod call;
 pub mod client;
 pub mod error;
+mod reasons;
 pub mod webhook;
 
 pub use clawkit_runtime as runtime;

@@ -3,7 +3,7 @@
 //! de-duplicates it by its id through a store (the runtime's [`DeliveryStore`]: in memory by
 //! default, shared across processes when you give one), and, with feature `webhook-server`,
 //! serves as an axum router that acknowledges at once and queues the event for your code
-//! ([`Receiver::serve`]).
+//! (`Receiver::serve`).
 //!
 //! A vendor gives only its event type and how a delivery of it is read ([`Delivered`]: which
 //! headers hold what, which bytes are signed): `devops::webhook::Event`,
@@ -56,7 +56,7 @@ pub struct Delivery<E> {
 }
 
 /// Verifies and de-duplicates one vendor's deliveries; see the module docs. Share one per
-/// endpoint (`Arc`), or [`serve`](Receiver::serve) it.
+/// endpoint (`Arc`), or `serve` it.
 pub struct Receiver<E: Delivered> {
     keys: WebhookVerifier,
     store: Arc<dyn DeliveryStore>,

@@ -41,7 +41,7 @@ impl Classify for Flow {
     }
 }
 
-crate::error::reasons! {
+crate::reasons::reasons! {
     /// What an error answer means, by its `error` code or, where the seed's status table says so,
     /// its HTTP status (a 401 is `Unauthorized` whatever its code). Any other answer is
     /// [`Reason::Unlisted`], its code kept in [`ApiError::code`](crate::ApiError::code).

@@ -40,7 +40,7 @@ impl Classify for Flow {
     }
 }
 
-crate::error::reasons! {
+crate::reasons::reasons! {
     /// What an error answer's `error` code means. The list is the spec's (all inferred: the seed
     /// documents no error); a code this client does not know is [`Reason::Unlisted`] and
     /// [`ApiError::code`](crate::ApiError::code) keeps its spelling.

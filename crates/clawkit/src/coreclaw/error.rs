@@ -53,7 +53,7 @@ impl Classify for Flow {
     }
 }
 
-crate::error::reasons! {
+crate::reasons::reasons! {
     /// What an envelope `code` means: v1's codes (the first spelling, how [`Error::code`] numbers
     /// it) and v2's onto the same reasons (11000 is `InvalidParams` like 4000, 12001
     /// `Unauthorized`, 12002 `InvalidApiKey`, 13000 `RateLimited`, 11004 `NotFound`, 10000 and

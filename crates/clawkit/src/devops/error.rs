@@ -37,7 +37,7 @@ impl Classify for Flow {
     }
 }
 
-crate::error::reasons! {
+crate::reasons::reasons! {
     /// The seed's error codes (常见错误码). A code the seed does not list is
     /// [`Reason::Unlisted`], and [`ApiError::code`](crate::ApiError::code) keeps it as sent.
     pub enum Reason {

@@ -6,7 +6,7 @@
 //! API's [`Event`]s) checks the signature against every secret it holds (so a
 //! rotation never drops an event), refuses a timestamp more than 5 minutes away (a replay), and
 //! tells a first delivery from a redelivery of the same event id; with feature `webhook-server`
-//! it serves as an axum router ([`Receiver::serve`]).
+//! it serves as an axum router (`Receiver::serve`).
 //!
 //! ```
 //! use clawkit::devops::webhook::{EventKind, Receiver};

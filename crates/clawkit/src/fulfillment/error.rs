@@ -25,7 +25,7 @@ impl Classify for Flow {
     }
 }
 
-crate::error::reasons! {
+crate::reasons::reasons! {
     /// What an error answer's `code` means. The spec's list is open: a code this client does not
     /// know is [`Reason::Unlisted`] and [`ApiError::code`](crate::ApiError::code) keeps its spelling.
     pub enum Reason {

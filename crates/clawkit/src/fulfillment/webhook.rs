@@ -10,7 +10,7 @@
 //! A receiver must answer 200 with a non-empty body within 3 s, or the delivery is retried 3
 //! times: verify, de-duplicate by the request id, acknowledge, and do the work later. A
 //! [`Receiver`] (the crate's one [`crate::webhook::Receiver`] of this API's [`Event`]s) does the
-//! first two; with feature `webhook-server`, [`Receiver::serve`] is all of it as
+//! first two; with feature `webhook-server`, `Receiver::serve` is all of it as
 //! an axum router to mount in your server:
 //!
 //! ```
