@@ -61,7 +61,6 @@ enum BazhuayuCommand {
     },
 }
 
-
 /// What only Bazhuayu's commands know about its failures.
 impl Hints for Client {
     type Reason = Reason;
@@ -143,9 +142,11 @@ pub async fn run(globals: &Globals, Args { command }: Args) -> Result<(), Failur
         }
         BazhuayuCommand::Clear { task } => {
             client.clear_data(&task).await?;
-            output::done(globals.json, json!({"taskId": task, "cleared": true}), || {
-                format!("cleared the data of task {task}")
-            });
+            output::done(
+                globals.json,
+                json!({"taskId": task, "cleared": true}),
+                || format!("cleared the data of task {task}"),
+            );
         }
         BazhuayuCommand::Data {
             task,

@@ -313,7 +313,9 @@ pub async fn run(globals: &Globals, Args { command }: Args) -> Result<(), Failur
                 .optionally(idle, SessionOptions::idle);
             let browser = client.open_session(options).await?;
             if globals.json {
-                output::json(&json!({"ws_url": browser.ws_url(), "user_data": browser.user_data()}));
+                output::json(
+                    &json!({"ws_url": browser.ws_url(), "user_data": browser.user_data()}),
+                );
             } else {
                 println!("{}", browser.ws_url());
                 eprintln!(

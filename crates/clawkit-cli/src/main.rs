@@ -8,6 +8,13 @@ mod failure;
 mod output;
 mod session;
 
+// The vendors' commands, one module each (and one line each in `vendors!` below).
+mod bazhuayu;
+mod botswin;
+mod coreclaw;
+mod devops;
+mod fulfillment;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -35,12 +42,10 @@ struct Cli {
     command: Command,
 }
 
-/// The vendors, one line each: its subcommand (with its help) and its module, which has the
+/// The vendors' subcommands, one line each: its help, its name and its module, which has the
 /// subcommand's `Args` and `run`.
 macro_rules! vendors {
     ($( $(#[$doc:meta])* $command:ident => $module:ident ),* $(,)?) => {
-        $( mod $module; )*
-
         #[derive(Subcommand)]
         enum Command {
             $( $(#[$doc])* $command($module::Args), )*

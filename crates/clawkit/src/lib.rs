@@ -39,20 +39,18 @@
 
 #![deny(missing_docs)]
 
-/// The vendors, one line each: its cargo feature and its module.
-macro_rules! vendors {
-    ($($feature:literal => $module:ident),* $(,)?) => {
-        $( #[cfg(feature = $feature)] pub mod $module; )*
-    };
-}
-
-vendors! {
-    "coreclaw" => coreclaw,
-    "bazhuayu" => bazhuayu,
-    "openclaw-devops" => devops,
-    "openclaw-fulfillment" => fulfillment,
-    "botswin" => botswin,
-}
+// The vendors, one declaration each: its cargo feature and its module (plain items, so that tools
+// reading the module tree find their files). Nothing else outside their folders names one.
+#[cfg(feature = "bazhuayu")]
+pub mod bazhuayu;
+#[cfg(feature = "botswin")]
+pub mod botswin;
+#[cfg(feature = "coreclaw")]
+pub mod coreclaw;
+#[cfg(feature = "openclaw-devops")]
+pub mod devops;
+#[cfg(feature = "openclaw-fulfillment")]
+pub mod fulfillment;
 
 mod call;
 pub mod client;

@@ -23,7 +23,6 @@ use tasks::TasksCommand;
 /// Public endpoints (store, Worker detail) need no key; the facade still wants one to build.
 const NO_KEY: &str = "anonymous";
 
-
 /// `claw coreclaw`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -286,9 +285,11 @@ pub async fn run(globals: &Globals, Args { api, command }: Args) -> Result<(), F
         CoreclawCommand::Logs { run, follow } => runs::logs(globals, client, &run, follow).await,
         CoreclawCommand::Abort { run } => {
             client.run(&run).abort().await?;
-            output::done(globals.json, json!({"run_slug": run, "aborted": true}), || {
-                format!("run {run} aborting (it ends as failed once stopped)")
-            });
+            output::done(
+                globals.json,
+                json!({"run_slug": run, "aborted": true}),
+                || format!("run {run} aborting (it ends as failed once stopped)"),
+            );
             Ok(())
         }
         CoreclawCommand::Results { run, out } => {
@@ -319,4 +320,3 @@ pub async fn run(globals: &Globals, Args { api, command }: Args) -> Result<(), F
         }
     }
 }
-

@@ -323,7 +323,12 @@ pub(super) async fn runs(
     Ok(())
 }
 
-pub(super) async fn logs(globals: &Globals, client: &Client, slug: &str, follow: bool) -> Result<(), Failure> {
+pub(super) async fn logs(
+    globals: &Globals,
+    client: &Client,
+    slug: &str,
+    follow: bool,
+) -> Result<(), Failure> {
     let run = client.run(slug);
     let mut shown = 0usize;
     loop {
@@ -357,4 +362,3 @@ pub(super) async fn logs(globals: &Globals, client: &Client, slug: &str, follow:
         }
     }
 }
-

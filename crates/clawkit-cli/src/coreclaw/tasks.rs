@@ -79,7 +79,11 @@ pub(super) enum TasksCommand {
 }
 
 /// Runs a `claw coreclaw tasks` command (v2, whichever `--api`).
-pub(super) async fn run(globals: &Globals, client: &Client, command: TasksCommand) -> Result<(), Failure> {
+pub(super) async fn run(
+    globals: &Globals,
+    client: &Client,
+    command: TasksCommand,
+) -> Result<(), Failure> {
     match command {
         TasksCommand::List { worker, keyword } => {
             let list: Vec<_> = client
@@ -188,4 +192,3 @@ pub(super) async fn run(globals: &Globals, client: &Client, command: TasksComman
     }
     Ok(())
 }
-

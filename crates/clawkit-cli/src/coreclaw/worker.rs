@@ -95,4 +95,3 @@ pub(super) async fn worker(
     }
     Ok(())
 }
-

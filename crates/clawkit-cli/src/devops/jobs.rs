@@ -377,10 +377,7 @@ async fn wait_build(build: &BuildRef, hidden: bool) -> Result<(), Failure> {
     check(&done.status, "build", &build.id)
 }
 
-async fn wait_deployment(
-    deployment: &DeploymentRef,
-    hidden: bool,
-) -> Result<(), Failure> {
+async fn wait_deployment(deployment: &DeploymentRef, hidden: bool) -> Result<(), Failure> {
     let done = with_bar(deployment.wait(), hidden, "deploy", |d| {
         (percent(d.progress), d.status.clone())
     })
@@ -388,4 +385,3 @@ async fn wait_deployment(
     output::one(&done);
     check(&done.status, "deployment", &deployment.id)
 }
-

@@ -146,21 +146,26 @@ pub async fn run(globals: &Globals, args: Args) -> Result<(), Failure> {
             WebhooksCommand::List => {
                 let hooks = client.webhooks().await?;
                 let rows = hooks
-                        .iter()
-                        .map(|h| {
-                            vec![
-                                h.id.clone(),
-                                h.url.clone(),
-                                h.events
-                                    .iter()
-                                    .map(|e| e.to_string())
-                                    .collect::<Vec<_>>()
-                                    .join(","),
-                                h.active.to_string(),
-                            ]
-                        })
-                        .collect();
-                output::rows(globals.json, &hooks, &["WEBHOOK", "URL", "EVENTS", "ACTIVE"], rows);
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            h.id.clone(),
+                            h.url.clone(),
+                            h.events
+                                .iter()
+                                .map(|e| e.to_string())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                            h.active.to_string(),
+                        ]
+                    })
+                    .collect();
+                output::rows(
+                    globals.json,
+                    &hooks,
+                    &["WEBHOOK", "URL", "EVENTS", "ACTIVE"],
+                    rows,
+                );
             }
             WebhooksCommand::Delete { webhook } => {
                 client.delete_webhook(&webhook).await?;

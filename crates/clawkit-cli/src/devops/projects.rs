@@ -77,17 +77,22 @@ pub(super) async fn projects(
         ProjectsCommand::List { status } => {
             let projects: Vec<_> = client.projects(status, None).try_collect().await?;
             let rows = projects
-                    .iter()
-                    .map(|p| {
-                        vec![
-                            p.id.clone(),
-                            p.key.clone(),
-                            p.name.clone(),
-                            p.status.clone(),
-                        ]
-                    })
-                    .collect();
-            output::rows(globals.json, &projects, &["PROJECT", "KEY", "NAME", "STATUS"], rows);
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.id.clone(),
+                        p.key.clone(),
+                        p.name.clone(),
+                        p.status.clone(),
+                    ]
+                })
+                .collect();
+            output::rows(
+                globals.json,
+                &projects,
+                &["PROJECT", "KEY", "NAME", "STATUS"],
+                rows,
+            );
         }
         ProjectsCommand::Get { project } => output::one(&client.project(&project).await?),
         ProjectsCommand::Create {
@@ -107,23 +112,32 @@ pub(super) async fn projects(
     Ok(())
 }
 
-pub(super) async fn tasks(client: &Client, globals: &Globals, command: TasksCommand) -> Result<(), Failure> {
+pub(super) async fn tasks(
+    client: &Client,
+    globals: &Globals,
+    command: TasksCommand,
+) -> Result<(), Failure> {
     match command {
         TasksCommand::List { project, status } => {
             let filter = TaskFilter::new().optionally(status, TaskFilter::status);
             let tasks: Vec<_> = client.tasks(&project, filter).try_collect().await?;
             let rows = tasks
-                    .iter()
-                    .map(|t| {
-                        vec![
-                            t.id.clone(),
-                            t.key.clone(),
-                            t.status.to_string(),
-                            t.title.clone(),
-                        ]
-                    })
-                    .collect();
-            output::rows(globals.json, &tasks, &["TASK", "KEY", "STATUS", "TITLE"], rows);
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.id.clone(),
+                        t.key.clone(),
+                        t.status.to_string(),
+                        t.title.clone(),
+                    ]
+                })
+                .collect();
+            output::rows(
+                globals.json,
+                &tasks,
+                &["TASK", "KEY", "STATUS", "TITLE"],
+                rows,
+            );
         }
         TasksCommand::Get { task } => output::one(&client.task(&task).await?),
         TasksCommand::Create {

@@ -94,18 +94,23 @@ pub(super) async fn run(
                 }
             }
             let rows = users
-                    .iter()
-                    .map(|u| {
-                        vec![
-                            u.id.clone(),
-                            u.username.clone(),
-                            u.full_name.clone(),
-                            u.role.to_string(),
-                            u.status.to_string(),
-                        ]
-                    })
-                    .collect();
-            output::rows(globals.json, &users, &["USER", "USERNAME", "NAME", "ROLE", "STATUS"], rows);
+                .iter()
+                .map(|u| {
+                    vec![
+                        u.id.clone(),
+                        u.username.clone(),
+                        u.full_name.clone(),
+                        u.role.to_string(),
+                        u.status.to_string(),
+                    ]
+                })
+                .collect();
+            output::rows(
+                globals.json,
+                &users,
+                &["USER", "USERNAME", "NAME", "ROLE", "STATUS"],
+                rows,
+            );
         }
         UsersCommand::Get { user } => output::one(&client.user(&user).await?),
         UsersCommand::Create {
@@ -137,11 +142,12 @@ pub(super) async fn run(
         }
         UsersCommand::Delete { user, hard } => {
             client.delete_user(&user, hard).await?;
-            output::done(globals.json, json!({"userId": user, "deleted": true}), || {
-                format!("deleted user {user}")
-            });
+            output::done(
+                globals.json,
+                json!({"userId": user, "deleted": true}),
+                || format!("deleted user {user}"),
+            );
         }
     }
     Ok(())
 }
-

@@ -138,8 +138,7 @@ pub async fn run(globals: &Globals, Args { command }: Args) -> Result<(), Failur
         return listen::listen(globals, port, secrets, count).await;
     }
     let session =
-        session::start::<Client>(globals, clawkit::fulfillment::ClientBuilder::from_config)
-            .await?;
+        session::start::<Client>(globals, clawkit::fulfillment::ClientBuilder::from_config).await?;
     let client = &session.client;
     match command {
         FulfillmentCommand::Orders { command } => {
@@ -219,19 +218,22 @@ pub async fn run(globals: &Globals, Args { command }: Args) -> Result<(), Failur
             WebhooksCommand::List => {
                 let hooks = client.webhooks().await?;
                 output::rows(
-globals.json,
-&hooks,
-&["ID", "URL", "EVENTS", "STATUS"],
-hooks.iter().map(|w| {
-                    let events: Vec<String> = w.events.iter().map(text).collect();
-                    vec![
-                        w.webhook_id.clone(),
-                        w.url.clone(),
-                        events.join(","),
-                        text(&w.status),
-                    ]
-                }).collect(),
-);
+                    globals.json,
+                    &hooks,
+                    &["ID", "URL", "EVENTS", "STATUS"],
+                    hooks
+                        .iter()
+                        .map(|w| {
+                            let events: Vec<String> = w.events.iter().map(text).collect();
+                            vec![
+                                w.webhook_id.clone(),
+                                w.url.clone(),
+                                events.join(","),
+                                text(&w.status),
+                            ]
+                        })
+                        .collect(),
+                );
                 Ok(())
             }
             WebhooksCommand::Delete { webhook } => {
@@ -243,4 +245,3 @@ hooks.iter().map(|w| {
         FulfillmentCommand::Listen { .. } => Ok(()),
     }
 }
-

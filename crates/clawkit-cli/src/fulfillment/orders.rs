@@ -71,7 +71,11 @@ fn parse_time(v: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> 
         format!("expected RFC 3339 with an offset, e.g. 2024-06-15T08:30:00+08:00 ({e})")
     })
 }
-pub(super) async fn orders(client: &Client, globals: &Globals, command: OrdersCommand) -> Result<(), Failure> {
+pub(super) async fn orders(
+    client: &Client,
+    globals: &Globals,
+    command: OrdersCommand,
+) -> Result<(), Failure> {
     match command {
         OrdersCommand::List {
             status,
@@ -91,9 +95,9 @@ pub(super) async fn orders(client: &Client, globals: &Globals, command: OrdersCo
                 None => stream.try_collect().await?,
             };
             output::rows(
-globals.json,
-&orders,
-&[
+                globals.json,
+                &orders,
+                &[
                     "ORDER",
                     "CHANNEL",
                     "STATUS",
@@ -101,17 +105,20 @@ globals.json,
                     "TRACKING",
                     "UPDATED",
                 ],
-orders.iter().map(|o| {
-                    vec![
-                        o.order_no.clone(),
-                        text(&o.channel),
-                        text(&o.status),
-                        o.warehouse_code.clone().unwrap_or_default(),
-                        o.tracking_number.clone().unwrap_or_default(),
-                        o.updated_at.to_rfc3339(),
-                    ]
-                }).collect(),
-);
+                orders
+                    .iter()
+                    .map(|o| {
+                        vec![
+                            o.order_no.clone(),
+                            text(&o.channel),
+                            text(&o.status),
+                            o.warehouse_code.clone().unwrap_or_default(),
+                            o.tracking_number.clone().unwrap_or_default(),
+                            o.updated_at.to_rfc3339(),
+                        ]
+                    })
+                    .collect(),
+            );
         }
         OrdersCommand::Get { order_no } => output::one(&client.order(&order_no).await?),
         OrdersCommand::Cancel {
@@ -138,18 +145,21 @@ pub(super) async fn returns(
             filter = filter.optionally(order, |c, o| c.order(o));
             let items: Vec<_> = client.returns(filter).try_collect().await?;
             output::rows(
-globals.json,
-&items,
-&["RMA", "ORDER", "STATUS", "WAREHOUSE"],
-items.iter().map(|r| {
-                    vec![
-                        r.rma_no.clone(),
-                        r.order_no.clone(),
-                        text(&r.status),
-                        r.warehouse_code.clone(),
-                    ]
-                }).collect(),
-);
+                globals.json,
+                &items,
+                &["RMA", "ORDER", "STATUS", "WAREHOUSE"],
+                items
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.rma_no.clone(),
+                            r.order_no.clone(),
+                            text(&r.status),
+                            r.warehouse_code.clone(),
+                        ]
+                    })
+                    .collect(),
+            );
         }
         ReturnsCommand::Get { rma_no } => output::one(&client.get_return(&rma_no).await?),
         ReturnsCommand::Create {
@@ -176,4 +186,3 @@ items.iter().map(|r| {
     }
     Ok(())
 }
-

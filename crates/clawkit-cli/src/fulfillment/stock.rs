@@ -67,20 +67,22 @@ pub(super) async fn inventory(
             filter = filter.optionally(warehouse, |c, w| c.warehouse(w));
             let rows: Vec<_> = client.inventory_levels(filter).try_collect().await?;
             output::rows(
-globals.json,
-&rows,
-&["SKU", "WAREHOUSE", "ON HAND", "RESERVED", "SAFETY", "ATS"],
-rows.iter().map(|r| {
-                    vec![
-                        r.sku.clone(),
-                        r.warehouse_code.clone(),
-                        text(&r.on_hand),
-                        text(&r.reserved),
-                        text(&r.safety_stock),
-                        text(&r.ats),
-                    ]
-                }).collect(),
-);
+                globals.json,
+                &rows,
+                &["SKU", "WAREHOUSE", "ON HAND", "RESERVED", "SAFETY", "ATS"],
+                rows.iter()
+                    .map(|r| {
+                        vec![
+                            r.sku.clone(),
+                            r.warehouse_code.clone(),
+                            text(&r.on_hand),
+                            text(&r.reserved),
+                            text(&r.safety_stock),
+                            text(&r.ats),
+                        ]
+                    })
+                    .collect(),
+            );
         }
         InventoryCommand::Reserve {
             warehouse,
@@ -98,4 +100,3 @@ rows.iter().map(|r| {
     }
     Ok(())
 }
-

@@ -40,8 +40,7 @@ impl Default for Options {
 /// bucket, a 60 s request timeout, `BAZHUAYU_*` environment variables.
 fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
     let given = config.given();
-    let (Some(username), Some(password)) = (given.username.clone(), given.password.clone())
-    else {
+    let (Some(username), Some(password)) = (given.username.clone(), given.password.clone()) else {
         return Err(config
             .missing("credentials", "credentials", &["USERNAME", "PASSWORD"])
             .into());
@@ -72,7 +71,6 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
 }
 
 crate::call::service!(Client: "bazhuayu", "Bazhuayu", "BAZHUAYU", Options, Reason, build);
-
 
 impl ClientBuilder {
     /// The Bazhuayu account (the password is kept as a secret: never in `Debug`, logs or errors).

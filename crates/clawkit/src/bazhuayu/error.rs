@@ -71,8 +71,6 @@ crate::reasons::reasons! {
     describe => describe;
 }
 
-
-
 fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     let d = &e.message;
     match e.reason {

@@ -59,7 +59,6 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
 
 crate::call::service!(Client: "botswin", "bots.win", "BOTSWIN", Options, Reason, build);
 
-
 /// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
 pub type ClientBuilder = crate::ClientBuilder<Client>;
 

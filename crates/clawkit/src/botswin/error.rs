@@ -74,8 +74,6 @@ crate::reasons::reasons! {
     describe => describe;
 }
 
-
-
 fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     write!(f, "{service} HTTP {} `{}`", e.status, e.code)?;
     if !e.message.is_empty() {
@@ -122,4 +120,3 @@ impl From<RelayError> for Error {
         }
     }
 }
-

@@ -90,7 +90,6 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
 
 crate::call::service!(Client: "coreclaw", "CoreClaw", "CORECLAW", Options, Reason, build);
 
-
 /// Settings for a [`Client`] (see [`crate::ClientBuilder`] for the shared ones).
 pub type ClientBuilder = crate::ClientBuilder<Client>;
 

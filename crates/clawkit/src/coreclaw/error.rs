@@ -102,8 +102,6 @@ crate::reasons::reasons! {
     describe => describe;
 }
 
-
-
 impl From<InputErrors> for Error {
     fn from(e: InputErrors) -> Self {
         Flow::InvalidInput(e).into()

@@ -138,7 +138,6 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
 
 crate::call::service!(Client: "openclaw-devops", "OpenClaw DevOps", "OPENCLAW_DEVOPS", Options, Reason, build);
 
-
 impl ClientBuilder {
     /// The API client's id (API Key) and secret: the `client_credentials` grant. The secret is
     /// kept as a secret: never in `Debug`, logs or errors.

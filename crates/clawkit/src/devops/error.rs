@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use crate::error::ErrorBody;
 
-
 /// What the DevOps client's own flows fail at.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -64,8 +63,6 @@ crate::reasons::reasons! {
     flow => Flow;
     describe => describe;
 }
-
-
 
 fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     write!(f, "{service} {} {}: {}", e.status, e.code, e.message)?;

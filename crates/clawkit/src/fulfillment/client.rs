@@ -104,11 +104,8 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
         .retry(config.retry_policy())
         .timeout(timeout)
         .build();
-    let api = openclaw_fulfillment_api::Client::new_with_client(
-        &base_url,
-        http.clone(),
-        runtime.clone(),
-    );
+    let api =
+        openclaw_fulfillment_api::Client::new_with_client(&base_url, http.clone(), runtime.clone());
     Ok(Client {
         inner: Arc::new(Inner {
             api,
@@ -120,7 +117,6 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
 }
 
 crate::call::service!(Client: "openclaw-fulfillment", "OpenClaw fulfillment", "OPENCLAW_FULFILLMENT", Options, Reason, build);
-
 
 impl ClientBuilder {
     /// The app's `client_id` and `client_secret` (开发者中心). The secret signs every request and

@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use crate::error::ErrorBody;
 
-
 /// What the fulfillment client's own flows fail at.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -68,8 +67,6 @@ crate::reasons::reasons! {
     flow => Flow;
     describe => describe;
 }
-
-
 
 impl From<clawkit_runtime::download::DownloadError> for Error {
     fn from(e: clawkit_runtime::download::DownloadError) -> Self {

@@ -155,7 +155,12 @@ pub type Receiver = crate::webhook::Receiver<Event>;
 /// de-duplicated by `X-OpenClaw-Request-ID`.
 impl Delivered for Event {
     fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
-        let Incoming { keys, headers, body, now } = delivery;
+        let Incoming {
+            keys,
+            headers,
+            body,
+            now,
+        } = delivery;
         let request_id = header(headers, REQUEST_ID_HEADER, "X-OpenClaw-Request-ID")?;
         let stamp = header(headers, TIMESTAMP_HEADER, "X-OpenClaw-Timestamp")?;
         let signatures = hex_signatures(
