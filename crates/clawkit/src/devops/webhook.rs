@@ -179,22 +179,19 @@ pub type Receiver = crate::webhook::Receiver<Event>;
 /// `X-OpenClaw-Event-Id` header's (the id deliveries are de-duplicated by).
 impl Delivered for Event {
     fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
-        let Incoming {
-            keys,
-            headers,
-            body,
-            now,
-        } = delivery;
+        let (headers, body) = (delivery.headers, delivery.body);
         let id = header(headers, EVENT_ID, EVENT_ID)?;
         let stamp = header(headers, TIMESTAMP, TIMESTAMP)?;
         let ts: i64 = stamp.trim().parse().map_err(|_| WebhookError::BadHeader {
             header: TIMESTAMP,
             reason: format!("expected Unix seconds, got {stamp:?}"),
         })?;
-        keys.check_time(ts, now)?;
+        delivery.keys.check_time(ts, delivery.now)?;
         let sent =
             webhook::hex_signatures(SIGNATURE, header(headers, SIGNATURE, SIGNATURE)?, "sha256=")?;
-        keys.check_signature(&[stamp.trim().as_bytes(), b".", body], &sent)?;
+        delivery
+            .keys
+            .check_signature(&[stamp.trim().as_bytes(), b".", body], &sent)?;
         let event = Event::parse(body)?;
         if event.id != id {
             return Err(WebhookError::Body(format!(

@@ -155,12 +155,7 @@ pub type Receiver = crate::webhook::Receiver<Event>;
 /// de-duplicated by `X-OpenClaw-Request-ID`.
 impl Delivered for Event {
     fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
-        let Incoming {
-            keys,
-            headers,
-            body,
-            now,
-        } = delivery;
+        let (headers, body) = (delivery.headers, delivery.body);
         let request_id = header(headers, REQUEST_ID_HEADER, "X-OpenClaw-Request-ID")?;
         let stamp = header(headers, TIMESTAMP_HEADER, "X-OpenClaw-Timestamp")?;
         let signatures = hex_signatures(
@@ -175,8 +170,10 @@ impl Delivered for Event {
                     "expected RFC 3339 with an offset, e.g. 2024-06-15T08:30:05+08:00 ({e})"
                 ),
             })?;
-        keys.check_time(at.timestamp(), now)?;
-        keys.check_signature(&[&signed(stamp, request_id, body)], &signatures)?;
+        delivery.keys.check_time(at.timestamp(), delivery.now)?;
+        delivery
+            .keys
+            .check_signature(&[&signed(stamp, request_id, body)], &signatures)?;
         let event_type = header(headers, EVENT_HEADER, "X-OpenClaw-Event")?;
         let event = Event::parse(event_type, body)?;
         Ok((request_id.to_string(), event))
