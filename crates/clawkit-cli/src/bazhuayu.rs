@@ -1,16 +1,103 @@
 //! `claw bazhuayu ...`: everything goes through the clawkit facade.
 
-use std::io::IsTerminal;
+use std::path::PathBuf;
 
-use clawkit::bazhuayu::{Client, ClientBuilder, JsonlSink, ObjectSink};
-use clawkit_sandbox::Vendor;
+use clap::Subcommand;
+use clawkit::ErrorKind;
+use clawkit::bazhuayu::{Client, ClientBuilder, Error, Flow, JsonlSink, ObjectSink, Reason};
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::output::{self, Format, RowWriter, json_out, table};
-use crate::{BazhuayuCommand, Failure, Globals, session};
+use crate::failure::{Failure, Hints};
+use crate::output::{self, Format, RowWriter};
+use crate::session::{self, Globals};
 
-pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Failure> {
+/// `claw bazhuayu`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: BazhuayuCommand,
+}
+
+#[derive(Subcommand)]
+enum BazhuayuCommand {
+    /// Every task group.
+    Groups,
+    /// The tasks of a group.
+    Tasks {
+        /// Task group id.
+        group: i64,
+    },
+    /// All of a task's data by offset (does not change what is exported): .jsonl, .csv or .json.
+    Data {
+        /// Task id.
+        task: String,
+        /// Output: .csv, .json or .jsonl, a local path or an object URL (s3://BUCKET/KEY.jsonl,
+        /// gs://, az://, file://).
+        #[arg(long, value_name = "FILE|URL")]
+        out: PathBuf,
+        /// Rows per request (1 to 1000).
+        #[arg(long, default_value_t = 1000)]
+        page_size: u32,
+    },
+    /// Export the rows not exported yet and mark them exported, exactly once into a .jsonl file
+    /// (a FILE.state beside it remembers the last batch).
+    Export {
+        /// Task id.
+        task: String,
+        /// Output: a local .jsonl file, appended to, or an object-storage prefix
+        /// (s3://BUCKET/PREFIX/, gs://, az://, file://) that gets one part-N-FINGERPRINT.jsonl
+        /// object per batch.
+        #[arg(long, value_name = "FILE|URL")]
+        out: PathBuf,
+        /// Rows per batch (1 to 1000).
+        #[arg(long, default_value_t = 1000)]
+        batch_size: u32,
+    },
+    /// Delete all of a task's data.
+    Clear {
+        /// Task id.
+        task: String,
+    },
+}
+
+/// What only Bazhuayu's commands know about its failures.
+impl Hints for Client {
+    type Reason = Reason;
+    const CREDENTIALS: &'static str = " (your Bazhuayu account)";
+    const BY_KIND: &'static [(ErrorKind, &'static str)] = &[
+        (
+            ErrorKind::Auth,
+            "set BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD, or pass --sandbox to use the embedded sandbox",
+        ),
+        (
+            ErrorKind::NotFound,
+            "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`",
+        ),
+        (
+            ErrorKind::InvalidInput,
+            "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`",
+        ),
+    ];
+
+    fn specific(e: &Error) -> Option<String> {
+        match (e.reason(), e.flow()) {
+            (Some(Reason::Forbidden), _) => Some(
+                "the account's plan does not include this API (DataAPI: flagship plan; start/stop: paid add-on)"
+                    .into(),
+            ),
+            (_, Some(Flow::Stream { resume_offset, .. })) => Some(format!(
+                "run again to start over; the rows before offset {resume_offset} were written"
+            )),
+            (_, Some(Flow::Sink { .. })) => {
+                Some("the batch was not marked exported: run the export again".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+pub async fn run(globals: &Globals, Args { command }: Args) -> Result<(), Failure> {
     // Check what can be checked before touching the network.
     match &command {
         BazhuayuCommand::Data { out, .. } => {
@@ -25,52 +112,41 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
         }
         _ => {}
     }
-    let session =
-        session::start::<Client>(globals, Vendor::Bazhuayu, ClientBuilder::from_config).await?;
+    let session = session::start::<Client>(globals, ClientBuilder::from_config).await?;
     let client = &session.client;
-    let hidden = globals.json || !std::io::stderr().is_terminal();
+    let hidden = globals.hidden();
     match command {
         BazhuayuCommand::Groups => {
             let groups = client.task_groups().await?;
-            if globals.json {
-                json_out(&Value::Array(
-                    groups
-                        .iter()
-                        .map(|g| json!({"taskGroupId": g.id, "taskGroupName": g.name}))
-                        .collect(),
-                ));
-            } else {
-                let rows: Vec<_> = groups
-                    .iter()
-                    .map(|g| vec![g.id.to_string(), g.name.clone()])
-                    .collect();
-                table(&["GROUP", "NAME"], &rows);
-            }
+            let listed: Vec<_> = groups
+                .iter()
+                .map(|g| json!({"taskGroupId": g.id, "taskGroupName": g.name}))
+                .collect();
+            let rows = groups
+                .iter()
+                .map(|g| vec![g.id.to_string(), g.name.clone()])
+                .collect();
+            output::rows(globals.json, &listed, &["GROUP", "NAME"], rows);
         }
         BazhuayuCommand::Tasks { group } => {
             let tasks = client.tasks(group).await?;
-            if globals.json {
-                json_out(&Value::Array(
-                    tasks
-                        .iter()
-                        .map(|t| json!({"taskId": t.id, "taskName": t.name}))
-                        .collect(),
-                ));
-            } else {
-                let rows: Vec<_> = tasks
-                    .iter()
-                    .map(|t| vec![t.id.clone(), t.name.clone()])
-                    .collect();
-                table(&["TASK", "NAME"], &rows);
-            }
+            let listed: Vec<_> = tasks
+                .iter()
+                .map(|t| json!({"taskId": t.id, "taskName": t.name}))
+                .collect();
+            let rows = tasks
+                .iter()
+                .map(|t| vec![t.id.clone(), t.name.clone()])
+                .collect();
+            output::rows(globals.json, &listed, &["TASK", "NAME"], rows);
         }
         BazhuayuCommand::Clear { task } => {
             client.clear_data(&task).await?;
-            if globals.json {
-                json_out(&json!({"taskId": task, "cleared": true}));
-            } else {
-                println!("cleared the data of task {task}");
-            }
+            output::done(
+                globals.json,
+                json!({"taskId": task, "cleared": true}),
+                || format!("cleared the data of task {task}"),
+            );
         }
         BazhuayuCommand::Data {
             task,
@@ -89,11 +165,11 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
             }
             let rows = writer.finish().await?;
             bar.finish_and_clear();
-            if globals.json {
-                json_out(&json!({"taskId": task, "out": out.display().to_string(), "rows": rows}));
-            } else {
-                println!("wrote {rows} rows to {}", out.display());
-            }
+            output::done(
+                globals.json,
+                json!({"taskId": task, "out": out.display().to_string(), "rows": rows}),
+                || format!("wrote {rows} rows to {}", out.display()),
+            );
         }
         BazhuayuCommand::Export {
             task,
@@ -130,18 +206,18 @@ pub async fn run(globals: &Globals, command: BazhuayuCommand) -> Result<(), Fail
                 })
                 .await?;
             bar.finish_and_clear();
-            if globals.json {
-                json_out(
-                    &json!({"taskId": task, "out": out.display().to_string(), "rows": report.rows, "batches": report.batches}),
-                );
-            } else {
-                println!(
-                    "exported {} new rows in {} batches to {} (now marked exported)",
-                    report.rows,
-                    report.batches,
-                    out.display()
-                );
-            }
+            output::done(
+                globals.json,
+                json!({"taskId": task, "out": out.display().to_string(), "rows": report.rows, "batches": report.batches}),
+                || {
+                    format!(
+                        "exported {} new rows in {} batches to {} (now marked exported)",
+                        report.rows,
+                        report.batches,
+                        out.display()
+                    )
+                },
+            );
         }
     }
     Ok(())

@@ -5,18 +5,25 @@
 use std::time::Duration;
 
 use clap::Subcommand;
-use clawkit::botswin::{Client, HistoryQuery, SessionOptions};
+use clawkit::ErrorKind;
+use clawkit::botswin::{Client, Error, Flow, HistoryQuery, Reason, SessionOptions};
 use clawkit::client::Optionally;
-use clawkit_sandbox::Vendor;
 use futures::TryStreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::output::{json_out, table};
-use crate::{Failure, Globals, session};
+use crate::failure::{Failure, Hints};
+use crate::output::{self, table};
+use crate::session::{self, Globals};
 
 /// `claw botswin`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: BotswinCommand,
+}
+
 #[derive(Debug, Subcommand)]
-pub enum BotswinCommand {
+enum BotswinCommand {
     /// Remaining quota and pricing; with --minutes, a preflight that fails (exit 1) when the
     /// quota cannot pay that many session minutes.
     Quota {
@@ -57,7 +64,7 @@ pub enum BotswinCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum UserDataCommand {
+enum UserDataCommand {
     /// The containers and the container quota.
     List,
     /// A new container.
@@ -114,25 +121,49 @@ fn parse_param(v: &str) -> Result<(String, String), String> {
     }
 }
 
-fn print(globals: &Globals, value: Value, headers: &[&str], rows: Vec<Vec<String>>) {
-    if globals.json {
-        json_out(&value);
-    } else {
-        table(headers, &rows);
-    }
-}
-
 fn or_dash<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-pub async fn run(globals: &Globals, command: BotswinCommand) -> Result<(), Failure> {
-    let session = session::start::<Client>(
-        globals,
-        Vendor::Botswin,
-        clawkit::botswin::ClientBuilder::from_config,
-    )
-    .await?;
+/// What only bots.win's commands know about its failures: its conflicts each have their own
+/// way out.
+impl Hints for Client {
+    type Reason = Reason;
+    const CREDENTIALS: &'static str = " (the user token from the bots.win dashboard)";
+    const BY_KIND: &'static [(ErrorKind, &'static str)] = &[
+        (
+            ErrorKind::Auth,
+            "set BOTSWIN_TOKEN to the user token from the bots.win dashboard, or pass --sandbox",
+        ),
+        (
+            ErrorKind::NotFound,
+            "list User Data containers with `claw botswin user-data list`",
+        ),
+    ];
+
+    fn specific(e: &Error) -> Option<String> {
+        let hint = match (e.flow(), e.reason()) {
+            (Some(Flow::InsufficientQuota { .. }), _) | (_, Some(Reason::InsufficientBalance)) => {
+                "top up the quota; `claw botswin quota --minutes N` checks a job before it starts"
+            }
+            (_, Some(Reason::UserDataLocked)) => {
+                "a session is using the container: end it (or wait for it), then try again"
+            }
+            (_, Some(Reason::UserDataQuotaExceeded)) => {
+                "delete a container first: `claw botswin user-data list`, then `claw botswin user-data rm ID`"
+            }
+            (_, Some(Reason::TooManySessions)) => {
+                "the plan's concurrent sessions are in use (`claw botswin usage` shows them): end one first"
+            }
+            _ => return None,
+        };
+        Some(hint.into())
+    }
+}
+
+pub async fn run(globals: &Globals, Args { command }: Args) -> Result<(), Failure> {
+    let session =
+        session::start::<Client>(globals, clawkit::botswin::ClientBuilder::from_config).await?;
     let client = &session.client;
     match command {
         BotswinCommand::Quota { minutes } => {
@@ -142,7 +173,7 @@ pub async fn run(globals: &Globals, command: BotswinCommand) -> Result<(), Failu
                 None => None,
             };
             if globals.json {
-                json_out(&json!({"quota": quota, "estimate": estimate}));
+                output::json(&json!({"quota": quota, "estimate": estimate}));
             } else {
                 let mut rows = vec![
                     vec!["remaining".into(), quota.remaining_quota.to_string()],
@@ -183,9 +214,9 @@ pub async fn run(globals: &Globals, command: BotswinCommand) -> Result<(), Failu
                 usage.total_minutes.to_string(),
                 usage.active_sessions.to_string(),
             ]];
-            print(
-                globals,
-                json!(usage),
+            output::rows(
+                globals.json,
+                &usage,
                 &["SESSIONS", "MINUTES", "ACTIVE"],
                 rows,
             );
@@ -209,9 +240,9 @@ pub async fn run(globals: &Globals, command: BotswinCommand) -> Result<(), Failu
                     ]
                 })
                 .collect();
-            print(
-                globals,
-                json!(sessions),
+            output::rows(
+                globals.json,
+                &sessions,
                 &["ID", "STARTED", "ENDED", "MINUTES", "QUOTA", "REASON"],
                 rows,
             );
@@ -232,9 +263,9 @@ pub async fn run(globals: &Globals, command: BotswinCommand) -> Result<(), Failu
                         ]
                     })
                     .collect();
-                print(
-                    globals,
-                    json!(list),
+                output::rows(
+                    globals.json,
+                    &list,
                     &["ID", "CREATED", "LAST USED", "STATE"],
                     rows,
                 );
@@ -255,13 +286,13 @@ pub async fn run(globals: &Globals, command: BotswinCommand) -> Result<(), Failu
             UserDataCommand::Create => {
                 let created = client.create_user_data().await?;
                 let rows = vec![vec![created.id.clone(), created.created_at.to_rfc3339()]];
-                print(globals, json!(created), &["ID", "CREATED"], rows);
+                output::rows(globals.json, &created, &["ID", "CREATED"], rows);
                 Ok(())
             }
             UserDataCommand::Rm { id } => {
                 client.delete_user_data(&id).await?;
                 if globals.json {
-                    json_out(&json!({"id": id, "deleted": true}));
+                    output::json(&json!({"id": id, "deleted": true}));
                 } else {
                     eprintln!("claw: deleted {id}");
                 }
@@ -282,7 +313,9 @@ pub async fn run(globals: &Globals, command: BotswinCommand) -> Result<(), Failu
                 .optionally(idle, SessionOptions::idle);
             let browser = client.open_session(options).await?;
             if globals.json {
-                json_out(&json!({"ws_url": browser.ws_url(), "user_data": browser.user_data()}));
+                output::json(
+                    &json!({"ws_url": browser.ws_url(), "user_data": browser.user_data()}),
+                );
             } else {
                 println!("{}", browser.ws_url());
                 eprintln!(
@@ -294,7 +327,7 @@ pub async fn run(globals: &Globals, command: BotswinCommand) -> Result<(), Failu
                 _ = tokio::signal::ctrl_c() => browser.close().await,
             };
             if globals.json {
-                json_out(&json!({"reason": end.reason, "frames": end.frames}));
+                output::json(&json!({"reason": end.reason, "frames": end.frames}));
             } else {
                 eprintln!(
                     "claw: session ended: {} ({} CDP messages)",

@@ -1,16 +1,27 @@
-//! How a command ends when it does not succeed: one failure type for every vendor, one hint
-//! table, and the documented exit codes (0 ok, 1 API or input error, 2 usage error, 3 run failed
-//! or aborted, 130 interrupted). An error is one line plus a hint, never a backtrace.
+//! How a command ends when it does not succeed: one failure type for every vendor, and the
+//! documented exit codes (0 ok, 1 API or input error, 2 usage error, 3 run failed or aborted,
+//! 130 interrupted). An error is one line plus a hint, never a backtrace.
+//!
+//! The hint comes from the vendor's [`Hints`] (what only its commands know: its console, its
+//! list commands, its flows' ways out) and then from the kind of failure, which is the same for
+//! every vendor. Nothing here names a vendor.
 
 use std::process::ExitCode;
 
-use clawkit::{ConfigError, ErrorKind};
+use clawkit::client::Service;
+use clawkit::error::Vocabulary;
+use clawkit::{ConfigError, ErrorKind, ServiceError};
 
 /// How a command ends.
 #[derive(Debug)]
 pub enum Failure {
     /// 1: a vendor or the input refused.
-    Api(clawkit::Error),
+    Api {
+        /// What to print (the error, or what it means: "X is not set").
+        message: String,
+        /// What to do next.
+        hint: Option<String>,
+    },
     /// 1: anything else that went wrong, with a hint.
     Other(String, Option<String>),
     /// 2: the command line is wrong.
@@ -21,13 +32,90 @@ pub enum Failure {
     Interrupted,
 }
 
-impl<E: Into<clawkit::Error>> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure::Api(e.into())
+/// What a vendor's commands know about its failures, beyond their kind.
+pub trait Hints: Service {
+    /// The vendor's vocabulary (its errors are `ServiceError<Self::Reason>`).
+    type Reason: Vocabulary<Service = Self>;
+    /// Where the credentials come from, after `export <VARIABLES>`.
+    const CREDENTIALS: &'static str;
+    /// What to do next, by kind of failure (the first match wins, before the shared table).
+    const BY_KIND: &'static [(ErrorKind, &'static str)];
+
+    /// A hint that knows more than the kind (a flow's way out, a reason's meaning).
+    fn specific(_e: &ServiceError<Self::Reason>) -> Option<String> {
+        None
     }
 }
 
+/// What to do next, by kind, for every vendor.
+const BY_KIND: &[(ErrorKind, &str)] = &[
+    (
+        ErrorKind::Config,
+        "check the settings (the <VENDOR>_* environment variables and --base-url), or pass --sandbox",
+    ),
+    (
+        ErrorKind::RateLimit,
+        "the service is rate limiting: wait a moment and try again",
+    ),
+    (
+        ErrorKind::Server,
+        "the service failed: try again in a moment",
+    ),
+    (
+        ErrorKind::Transport,
+        "check the network and --base-url, then try again",
+    ),
+    (
+        ErrorKind::Timeout,
+        "check the network and --base-url, then try again",
+    ),
+];
+
+fn by_kind(table: &[(ErrorKind, &str)], kind: ErrorKind) -> Option<String> {
+    table
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, hint)| hint.to_string())
+}
+
+/// Credentials not given: "X is not set", and both ways out (`credentials` says where they come
+/// from).
+fn missing_credentials(
+    config: Option<&ConfigError>,
+    credentials: &str,
+) -> Option<(String, String)> {
+    let Some(ConfigError::Missing { env, .. }) = config else {
+        return None;
+    };
+    let verb = if env.contains(" and ") { "are" } else { "is" };
+    Some((
+        format!("{env} {verb} not set"),
+        format!("export {env}{credentials}, or pass --sandbox to use the embedded sandbox"),
+    ))
+}
+
 impl Failure {
+    /// A failure of a vendor's request: its message and hint (`specific` and `table` are the
+    /// vendor's, `credentials` where its credentials come from).
+    fn api(
+        error: clawkit::Error,
+        specific: Option<String>,
+        table: &[(ErrorKind, &str)],
+        credentials: &str,
+    ) -> Self {
+        let (message, hint) = match missing_credentials(error.config(), credentials) {
+            Some((message, hint)) => (message, Some(hint)),
+            None => {
+                let kind = error.kind();
+                let hint = specific
+                    .or_else(|| by_kind(table, kind))
+                    .or_else(|| by_kind(BY_KIND, kind));
+                (error.to_string(), hint)
+            }
+        };
+        Failure::Api { message, hint }
+    }
+
     /// A local I/O failure (a file that cannot be read or written), naming what was done.
     pub fn io(what: impl std::fmt::Display, e: impl std::fmt::Display) -> Self {
         Failure::Other(format!("{what}: {e}"), None)
@@ -44,13 +132,7 @@ impl Failure {
     /// Prints the failure as one line plus a hint, and returns its exit code.
     pub fn report(self) -> ExitCode {
         let (message, hint, code) = match self {
-            Failure::Api(e) => match missing_credentials(&e) {
-                Some((message, hint)) => (message, Some(hint), 1),
-                None => {
-                    let hint = hint(&e);
-                    (e.to_string(), hint, 1)
-                }
-            },
+            Failure::Api { message, hint, .. } => (message, hint, 1),
             Failure::Other(message, hint) => (message, hint, 1),
             Failure::Usage(message) => (message, Some("see `claw --help`".to_string()), 2),
             Failure::RunFailed(message) => (message, None, 3),
@@ -64,231 +146,62 @@ impl Failure {
     }
 }
 
-/// Which vendor an error came from, as the command line names it.
-fn vendor(e: &clawkit::Error) -> &'static str {
-    match e {
-        clawkit::Error::Coreclaw(_) => "coreclaw",
-        clawkit::Error::Bazhuayu(_) => "bazhuayu",
-        clawkit::Error::Devops(_) => "devops",
-        clawkit::Error::Fulfillment(_) => "fulfillment",
-        clawkit::Error::Botswin(_) => "botswin",
-        _ => "",
+/// A vendor's error, with the vendor's hints.
+impl<R> From<ServiceError<R>> for Failure
+where
+    R: Vocabulary,
+    R::Service: Hints<Reason = R>,
+{
+    fn from(e: ServiceError<R>) -> Self {
+        let specific = <R::Service as Hints>::specific(&e);
+        Failure::api(
+            e.into(),
+            specific,
+            <R::Service as Hints>::BY_KIND,
+            <R::Service as Hints>::CREDENTIALS,
+        )
     }
 }
 
-/// The settings error inside a vendor's error, if it is one.
-fn config_error(e: &clawkit::Error) -> Option<&ConfigError> {
-    match e {
-        clawkit::Error::Coreclaw(clawkit::coreclaw::Error::Config(c))
-        | clawkit::Error::Bazhuayu(clawkit::bazhuayu::Error::Config(c))
-        | clawkit::Error::Devops(clawkit::devops::Error::Config(c))
-        | clawkit::Error::Fulfillment(clawkit::fulfillment::Error::Config(c))
-        | clawkit::Error::Botswin(clawkit::botswin::Error::Config(c))
-        | clawkit::Error::Config(c) => Some(c),
-        _ => None,
+/// Settings refused before any vendor's client existed.
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::api(e.into(), None, &[], "")
     }
-}
-
-/// Credentials not given: "X is not set", and both ways out.
-fn missing_credentials(e: &clawkit::Error) -> Option<(String, String)> {
-    let Some(ConfigError::Missing { env, .. }) = config_error(e) else {
-        return None;
-    };
-    let verb = if env.contains(" and ") { "are" } else { "is" };
-    Some((
-        format!("{env} {verb} not set"),
-        format!(
-            "export {env}{}, or pass --sandbox to use the embedded sandbox",
-            match vendor(e) {
-                "coreclaw" => " (CoreClaw console: Settings > API & Integrations)",
-                "bazhuayu" => " (your Bazhuayu account)",
-                "devops" => " (the API client's id and secret)",
-                "fulfillment" => " (the app's client_id and client_secret from 开发者中心)",
-                "botswin" => " (the user token from the bots.win dashboard)",
-                _ => "",
-            }
-        ),
-    ))
-}
-
-/// What to do next, by vendor and kind of failure (`""` matches any vendor); the first match wins.
-const HINTS: &[(&str, ErrorKind, &str)] = &[
-    (
-        "coreclaw",
-        ErrorKind::Auth,
-        "set CORECLAW_API_KEY to a valid key (CoreClaw console: Settings > API & Integrations), or pass --sandbox",
-    ),
-    (
-        "coreclaw",
-        ErrorKind::InvalidInput,
-        "check the input against `claw coreclaw worker SLUG`",
-    ),
-    (
-        "coreclaw",
-        ErrorKind::NotFound,
-        "find Workers with `claw coreclaw store KEYWORD` and runs with `claw coreclaw runs`",
-    ),
-    (
-        "coreclaw",
-        ErrorKind::Quota,
-        "top up the account; `claw coreclaw account` shows the balance",
-    ),
-    (
-        "bazhuayu",
-        ErrorKind::Auth,
-        "set BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD, or pass --sandbox to use the embedded sandbox",
-    ),
-    (
-        "bazhuayu",
-        ErrorKind::NotFound,
-        "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`",
-    ),
-    (
-        "bazhuayu",
-        ErrorKind::InvalidInput,
-        "list task ids with `claw bazhuayu groups` and `claw bazhuayu tasks GROUP`",
-    ),
-    (
-        "devops",
-        ErrorKind::Auth,
-        "set OPENCLAW_DEVOPS_CLIENT_ID and OPENCLAW_DEVOPS_CLIENT_SECRET (a 403 means the role lacks the right), or pass --sandbox",
-    ),
-    (
-        "devops",
-        ErrorKind::NotFound,
-        "list ids with `claw devops users`, `claw devops projects` or `claw devops tasks list PROJECT`",
-    ),
-    (
-        "fulfillment",
-        ErrorKind::Auth,
-        "set OPENCLAW_FULFILLMENT_CLIENT_ID and OPENCLAW_FULFILLMENT_CLIENT_SECRET (invalid_signature means a wrong secret), or pass --sandbox",
-    ),
-    (
-        "fulfillment",
-        ErrorKind::NotFound,
-        "list what exists with `claw fulfillment orders`, `inventory list`, `returns` or `webhooks list` (order numbers with # or & are encoded for you)",
-    ),
-    (
-        "botswin",
-        ErrorKind::Auth,
-        "set BOTSWIN_TOKEN to the user token from the bots.win dashboard, or pass --sandbox",
-    ),
-    (
-        "botswin",
-        ErrorKind::NotFound,
-        "list User Data containers with `claw botswin user-data list`",
-    ),
-    (
-        "",
-        ErrorKind::Config,
-        "check the settings (the <VENDOR>_* environment variables and --base-url), or pass --sandbox",
-    ),
-    (
-        "",
-        ErrorKind::RateLimit,
-        "the service is rate limiting: wait a moment and try again",
-    ),
-    (
-        "",
-        ErrorKind::Server,
-        "the service failed: try again in a moment",
-    ),
-    (
-        "",
-        ErrorKind::Transport,
-        "check the network and --base-url, then try again",
-    ),
-    (
-        "",
-        ErrorKind::Timeout,
-        "check the network and --base-url, then try again",
-    ),
-];
-
-/// bots.win's conflicts, which each have their own way out.
-fn botswin_hint(e: &clawkit::botswin::Error) -> Option<String> {
-    use clawkit::botswin::{Error, Reason};
-    let hint = match (e, e.reason()) {
-        (Error::InsufficientQuota { .. }, _) | (_, Some(Reason::InsufficientBalance)) => {
-            "top up the quota; `claw botswin quota --minutes N` checks a job before it starts"
-        }
-        (_, Some(Reason::UserDataLocked)) => {
-            "a session is using the container: end it (or wait for it), then try again"
-        }
-        (_, Some(Reason::UserDataQuotaExceeded)) => {
-            "delete a container first: `claw botswin user-data list`, then `claw botswin user-data rm ID`"
-        }
-        (_, Some(Reason::TooManySessions)) => {
-            "the plan's concurrent sessions are in use (`claw botswin usage` shows them): end one first"
-        }
-        _ => return None,
-    };
-    Some(hint.into())
-}
-
-/// The hint for an error: a few that know more than their kind, then the table.
-fn hint(e: &clawkit::Error) -> Option<String> {
-    use clawkit::bazhuayu::Error as B;
-    use clawkit::coreclaw::Error as C;
-    let specific = match e {
-        clawkit::Error::Coreclaw(C::InvalidInput(problems)) => Some(format!(
-            "see the Worker's fields with `claw coreclaw worker {}`, or a skeleton input with `--example`",
-            problems.worker
-        )),
-        clawkit::Error::Coreclaw(C::Timeout {
-            run_slug: Some(slug),
-            ..
-        }) => Some(format!("the run goes on: `claw coreclaw status {slug}`")),
-        clawkit::Error::Bazhuayu(B::Forbidden { .. }) => Some(
-            "the account's plan does not include this API (DataAPI: flagship plan; start/stop: paid add-on)"
-                .into(),
-        ),
-        clawkit::Error::Bazhuayu(B::Stream { resume_offset, .. }) => Some(format!(
-            "run again to start over; the rows before offset {resume_offset} were written"
-        )),
-        clawkit::Error::Devops(clawkit::devops::Error::Timeout { what, id, .. }) => Some(format!(
-            "the {what} goes on; look again with its id {id}"
-        )),
-        clawkit::Error::Devops(clawkit::devops::Error::Api(e)) if e.code == clawkit::devops::ErrorCode::Forbidden => {
-            Some("the account's role does not allow this (RBAC); use an account with the right role".into())
-        }
-        clawkit::Error::Botswin(e) => botswin_hint(e),
-        clawkit::Error::Bazhuayu(B::Sink { .. }) => {
-            Some("the batch was not marked exported: run the export again".into())
-        }
-        _ => None,
-    };
-    specific.or_else(|| {
-        let (vendor, kind) = (vendor(e), e.kind());
-        HINTS
-            .iter()
-            .find(|(v, k, _)| (v.is_empty() || *v == vendor) && *k == kind)
-            .map(|(_, _, hint)| hint.to_string())
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn hint(f: &Failure) -> Option<&str> {
+        match f {
+            Failure::Api { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
     #[test]
     fn every_kind_of_every_vendor_gets_a_hint_where_one_helps() {
-        let not_found = clawkit::Error::from(clawkit::bazhuayu::Error::NotFound {
-            description: "no task x".into(),
-        });
+        let not_found = Failure::from(clawkit::bazhuayu::Error::from(
+            clawkit::bazhuayu::ApiError::new(404, "not_found", "no task x"),
+        ));
         assert!(hint(&not_found).unwrap().contains("claw bazhuayu tasks"));
-        let limited =
-            clawkit::Error::from(clawkit::coreclaw::Error::from_code(4290, "", 429, None));
+        let limited = Failure::from(clawkit::coreclaw::Error::from(
+            clawkit::coreclaw::ApiError::new(429, "4290", ""),
+        ));
         assert!(hint(&limited).unwrap().contains("rate limiting"));
-        let missing = clawkit::Error::from(clawkit::coreclaw::Error::Config(
+        let missing = Failure::from(clawkit::coreclaw::Error::Config(
             clawkit::ClientConfig::for_prefix("CORECLAW").missing(
                 "API key",
                 "api_key",
                 &["API_KEY"],
             ),
         ));
-        let (message, hint) = missing_credentials(&missing).unwrap();
+        let Failure::Api { message, hint, .. } = missing else {
+            panic!("{missing:?}")
+        };
         assert_eq!(message, "CORECLAW_API_KEY is not set");
-        assert!(hint.contains("--sandbox"));
+        assert!(hint.unwrap().contains("--sandbox"));
     }
 }

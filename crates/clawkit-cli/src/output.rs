@@ -1,10 +1,13 @@
 //! What `claw` prints: tables, JSON, files of rows (CSV, JSON, JSON Lines), and progress on
-//! stderr. The same writers serve every vendor's commands.
+//! stderr. The same writers serve every vendor's commands, each under one name: [`json`] (a JSON
+//! value), [`one`] (one resource, as JSON), [`rows`] (a table, or JSON with `--json`), [`done`]
+//! (a line saying what was done, or JSON), [`table`], [`RowWriter`] (rows to a file).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
@@ -228,11 +231,34 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
 }
 
 /// Prints JSON on stdout.
-pub fn json_out(value: &Value) {
+pub fn json(value: &Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
+}
+
+/// Prints one resource as pretty JSON, either way (it is nested).
+pub fn one<T: Serialize>(value: &T) {
+    json(&serde_json::to_value(value).unwrap_or(Value::Null));
+}
+
+/// Prints a list: `value` as JSON with `--json` (`as_json`), else `rows` as a table.
+pub fn rows<T: Serialize>(as_json: bool, value: &T, headers: &[&str], rows: Vec<Vec<String>>) {
+    if as_json {
+        one(value);
+    } else {
+        table(headers, &rows);
+    }
+}
+
+/// Says what was done: `value` as JSON with `--json` (`as_json`), else the line `text` makes.
+pub fn done(as_json: bool, value: Value, text: impl FnOnce() -> String) {
+    if as_json {
+        json(&value);
+    } else {
+        println!("{}", text());
+    }
 }
 
 /// A spinner on stderr; hidden when stderr is not a terminal or output is JSON.

@@ -8,7 +8,7 @@
 //!    with the limiter lifted (`order_queries_per_second(1000)`): the retries on 429 +
 //!    `Retry-After` still get every query through, at the cost the 429 count shows.
 //! 2. **Webhook acknowledgement latency**: signed deliveries POSTed at 200 per second to the
-//!    ready receiver (`Verifier::receiver`) whose handler is slow (5 ms an event); every tenth
+//!    ready receiver (`Receiver::serve`) whose handler is slow (5 ms an event); every tenth
 //!    event is delivered a second time (OpenClaw's retry: same `X-OpenClaw-Request-ID`, a new
 //!    timestamp). Reports p50 and p99 of the time to the 200 over every delivery (goal p99 <
 //!    50 ms) and that every event was handled exactly once.
@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use clawkit::fulfillment::Client;
-use clawkit::fulfillment::webhook::{Verifier, signed_headers};
+use clawkit::fulfillment::webhook::{Receiver, signed_headers};
 use clawkit::runtime::webhook::Deliveries;
 use clawkit_sandbox::{Sandbox, Vendor};
 
@@ -69,10 +69,12 @@ async fn order_queries(seconds: u64, per_second: u32) {
 }
 
 async fn acknowledgements(seconds: u64) {
-    let mut hooks = Verifier::new(SECRET).receiver(
-        Arc::new(Deliveries::new(Duration::from_secs(3600), 100_000)),
-        100_000,
-    );
+    let mut hooks = Receiver::new(SECRET)
+        .store(Arc::new(Deliveries::new(
+            Duration::from_secs(3600),
+            100_000,
+        )))
+        .serve(100_000);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -6,14 +6,20 @@ use std::time::Duration;
 
 use clawkit_runtime::{ClientConfig, ConfigError, RetryPolicy};
 
-/// What a vendor's client tells the shared builder.
+/// What a vendor's client tells the shared builder, and the vendor's identity, written once: the
+/// error texts, the CLI and the sandbox's URL prefix all take it from here.
 pub trait Service: Sized {
+    /// The vendor's name as a machine says it: the sandbox's URL prefix (without the slash) and
+    /// the name of its fault rules, e.g. `openclaw-devops`.
+    const NAME: &'static str;
+    /// The vendor's name as people read it in messages, e.g. `OpenClaw DevOps`.
+    const TITLE: &'static str;
+    /// Its environment prefix, e.g. `CORECLAW` for `CORECLAW_API_KEY`.
+    const ENV_PREFIX: &'static str;
     /// The vendor's error.
     type Error: From<ConfigError>;
     /// The vendor's own settings.
     type Options: Default + Clone + std::fmt::Debug;
-    /// Its environment prefix, e.g. `CORECLAW` for `CORECLAW_API_KEY`.
-    const ENV_PREFIX: &'static str;
     /// Builds the client.
     fn build(config: ClientConfig, options: Self::Options) -> Result<Self, Self::Error>;
 }
@@ -111,74 +117,3 @@ pub trait Optionally: Sized {
 }
 
 impl<B> Optionally for B {}
-
-/// The documented success of a generated call, or the vendor's error: `to_error` turns an error
-/// body (documented, or an undocumented answer whose body has the same shape) into it; anything
-/// else is a transport or decode error.
-#[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]
-pub(crate) async fn open<T, B, E>(
-    sent: clawkit_runtime::reply::Sent<T, B>,
-    to_error: impl FnOnce(&clawkit_runtime::reply::Head, B) -> E,
-) -> Result<T, E>
-where
-    T: serde::de::DeserializeOwned,
-    B: serde::de::DeserializeOwned,
-    E: From<clawkit_runtime::TransportError>
-        + From<clawkit_runtime::DecodeError>
-        + From<clawkit_runtime::reply::InvalidRequest>,
-{
-    use clawkit_runtime::reply::{self, Answer};
-    let (head, body) = match reply::answer::<_, _, E>(sent).await? {
-        Answer::Ok(_, value) => return Ok(value),
-        Answer::Documented(head, body) => (head, body),
-        Answer::Undocumented(head, bytes) => match serde_json::from_slice(&bytes) {
-            Ok(body) => (head, body),
-            Err(_) => return Err(reply::undocumented::<T, E>(&head, &bytes)),
-        },
-    };
-    Err(to_error(&head, body))
-}
-
-/// A vendor client that calls a generated client through a runtime: it names the generated
-/// client, its error body and how that body becomes the vendor's error, and gets
-/// [`Calls::call`].
-#[cfg(any(feature = "openclaw-fulfillment", feature = "botswin"))]
-pub(crate) trait Calls {
-    /// The generated client.
-    type Api;
-    /// The error body its operations document.
-    type Body: serde::de::DeserializeOwned;
-    /// The vendor's error.
-    type Error: From<clawkit_runtime::TransportError>
-        + From<clawkit_runtime::DecodeError>
-        + From<clawkit_runtime::reply::InvalidRequest>
-        + clawkit_runtime::Classify
-        + std::fmt::Display;
-
-    /// The runtime whose retry policy the calls follow.
-    fn runtime(&self) -> &clawkit_runtime::Runtime;
-
-    /// The generated client.
-    fn api(&self) -> &Self::Api;
-
-    /// The vendor's error for an error body.
-    fn error(head: &clawkit_runtime::reply::Head, body: Self::Body) -> Self::Error;
-
-    /// One call: every attempt is made afresh by `request` (authorized, signed and limited by
-    /// the runtime's hooks), retried as `safety` allows, and opened with [`open`].
-    async fn call<'a, T, F, Fut>(
-        &'a self,
-        what: &str,
-        safety: clawkit_runtime::Safety,
-        request: F,
-    ) -> Result<T, Self::Error>
-    where
-        T: serde::de::DeserializeOwned,
-        F: Fn(&'a Self::Api) -> Fut,
-        Fut: std::future::Future<Output = clawkit_runtime::reply::Sent<T, Self::Body>> + 'a,
-    {
-        let api = self.api();
-        let attempt = || async { open(request(api).await, Self::error).await };
-        self.runtime().call(what, safety, attempt).await
-    }
-}

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use clawkit::RetryPolicy;
-use clawkit::bazhuayu::{Batch, Client, Error, JsonlSink, TaskRunStatus};
+use clawkit::bazhuayu::{Batch, Client, Error, Flow, JsonlSink, Reason, TaskRunStatus};
 use clawkit_sandbox::{FaultKind, FaultRule, Sandbox, Vendor};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
@@ -60,13 +60,17 @@ async fn groups_tasks_and_the_paid_api() {
         client.task_statuses(&[SMALL]).await.unwrap()[0].1,
         TaskRunStatus::Stopped
     );
-    assert!(matches!(
-        client.clear_data("no-such-task").await,
-        Err(Error::NotFound { .. })
-    ));
+    assert_eq!(
+        client
+            .clear_data("no-such-task")
+            .await
+            .unwrap_err()
+            .reason(),
+        Some(Reason::NotFound)
+    );
     assert!(matches!(
         client.data_by_offset(SMALL).page_size(0).next().await,
-        Some(Err(Error::Stream { .. }))
+        Some(Err(Error::Flow(Flow::Stream { .. })))
     ));
     assert_eq!(tokens(&sb), 1, "one token for all of it");
 }
@@ -80,10 +84,10 @@ async fn wrong_credentials_and_missing_ones() {
         .retry(RetryPolicy::fast())
         .build()
         .unwrap();
-    assert!(matches!(
-        bad.task_groups().await,
-        Err(Error::InvalidGrant { .. })
-    ));
+    assert_eq!(
+        bad.task_groups().await.unwrap_err().reason(),
+        Some(Reason::InvalidGrant)
+    );
     assert!(matches!(Client::builder().build(), Err(Error::Config(_))));
     let secret = "pw-very-secret";
     let c = Client::builder()
@@ -203,7 +207,7 @@ async fn a_sink_failure_re_delivers_the_same_batch() {
         .await
         .unwrap_err();
     assert!(
-        matches!(failed, Error::Sink { rows: 300, .. }),
+        matches!(failed, Error::Flow(Flow::Sink { rows: 300, .. })),
         "{failed:?}"
     );
     let mut again: Vec<Batch> = Vec::new();
@@ -424,7 +428,7 @@ async fn a_broken_stream_names_the_offset_to_resume_from() {
             .limit(1),
     );
     let err = pages.next().await.unwrap().unwrap_err();
-    let Error::Stream { resume_offset, .. } = err else {
+    let Error::Flow(Flow::Stream { resume_offset, .. }) = err else {
         panic!("{err:?}")
     };
     assert_eq!(Some(resume_offset), first.next);
@@ -473,12 +477,12 @@ async fn rows_keep_their_order_and_an_unknown_task_is_not_a_broken_stream() {
         .await
         .unwrap()
         .unwrap_err();
-    match &err {
-        Error::NotFound { description } => {
-            assert!(description.contains("no-such-task"), "{err}");
-            assert!(description.contains("Client::tasks"), "{err}");
+    match err.api() {
+        Some(api) if api.reason == Reason::NotFound => {
+            assert!(api.message.contains("no-such-task"), "{err}");
+            assert!(api.message.contains("Client::tasks"), "{err}");
         }
-        other => panic!("{other:?}"),
+        _ => panic!("{err:?}"),
     }
     assert!(!err.to_string().contains("resume"), "{err}");
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use clawkit::botswin::{
-    Client, DisconnectReason, Error, HistoryQuery, Reason, SessionOptions, SessionRecord,
+    Client, DisconnectReason, Error, Flow, HistoryQuery, Reason, SessionOptions, SessionRecord,
 };
 use clawkit::runtime::relay::EndCause;
 use clawkit::{ErrorKind, RetryPolicy};
@@ -150,12 +150,12 @@ async fn the_preflight_refuses_a_job_the_quota_cannot_pay() {
     let ok = client.ensure_quota(5).await.unwrap();
     assert_eq!((ok.units, ok.remaining_after()), (5.0, Some(0.0)));
     match client.ensure_quota(10).await.unwrap_err() {
-        Error::InsufficientQuota {
+        Error::Flow(Flow::InsufficientQuota {
             minutes,
             needed,
             remaining,
             rate,
-        } => {
+        }) => {
             assert_eq!((minutes, needed, remaining, rate), (10, 10.0, 5.0, 1.0));
         }
         other => panic!("expected InsufficientQuota, got {other}"),

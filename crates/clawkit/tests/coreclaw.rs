@@ -4,11 +4,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clawkit::RetryPolicy;
-use clawkit::coreclaw::{Client, Error, ExportFormat, RunStatus, WaitOptions, webhook};
+use clawkit::coreclaw::{
+    Client, Error, ExportFormat, Flow, Reason, RunStatus, WaitOptions, webhook,
+};
 use clawkit_sandbox::{FaultKind, FaultRule, Sandbox, Vendor};
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+
+/// What an error answer's code means, if the call failed with one.
+fn reason<T>(result: Result<T, Error>) -> Option<Reason> {
+    result.err().and_then(|e| e.reason())
+}
 
 const AMAZON: &str = "01KNXSHE0Y7DZKF1N8B1EMFX35";
 const LOAD: &str = "01KSBXLOADGEN0000000000001";
@@ -122,7 +129,7 @@ async fn a_hand_guessed_input_never_leaves_the_machine() {
         .set("startURLs", [json!({"url": "https://example.com"})])
         .build()
         .unwrap_err();
-    let Error::InvalidInput(problems) = &err else {
+    let Error::Flow(Flow::InvalidInput(problems)) = &err else {
         panic!("{err:?}")
     };
     let text = problems.to_string();
@@ -139,8 +146,8 @@ async fn a_hand_guessed_input_never_leaves_the_machine() {
     let mut forged = worker.input().set("urls", [url(0)]).build().unwrap();
     forged.custom.insert("startURLs".into(), json!([]));
     match client.start(&worker, forged).await {
-        Err(Error::InvalidParams { message }) => {
-            assert!(message.contains("startURLs"), "{message}")
+        Err(Error::Api(e)) if e.reason == Reason::InvalidParams => {
+            assert!(e.message.contains("startURLs"), "{}", e.message)
         }
         other => panic!("{other:?}"),
     }
@@ -222,30 +229,32 @@ async fn every_error_code_is_typed() {
         .retry(RetryPolicy::fast())
         .build()
         .unwrap();
-    assert!(matches!(
-        wrong_key.account().await,
-        Err(Error::InvalidApiKey { .. })
-    ));
-    assert!(matches!(
-        client.worker("01NOSUCHWORKER").await,
-        Err(Error::WorkerNotFound { .. })
-    ));
-    assert!(matches!(
-        client.run("01KNOSUCHRUN").detail().await,
-        Err(Error::RunNotFound { .. })
-    ));
-    assert!(matches!(
-        client
-            .run_task("01KNOSUCHTASK", "http://127.0.0.1:9/x")
-            .await,
-        Err(Error::TaskNotFound { .. })
-    ));
+    assert_eq!(
+        reason(wrong_key.account().await),
+        Some(Reason::InvalidApiKey)
+    );
+    assert_eq!(
+        reason(client.worker("01NOSUCHWORKER").await),
+        Some(Reason::WorkerNotFound)
+    );
+    assert_eq!(
+        reason(client.run("01KNOSUCHRUN").detail().await),
+        Some(Reason::RunNotFound)
+    );
+    assert_eq!(
+        reason(
+            client
+                .run_task("01KNOSUCHTASK", "http://127.0.0.1:9/x")
+                .await
+        ),
+        Some(Reason::TaskNotFound)
+    );
     match client.run("01KSFDS8XWTJME33C08XMCR6B9").abort().await {
-        Err(e @ Error::AbortFailed { .. }) => assert_eq!(e.code(), Some(70002)),
+        Err(e) if e.reason() == Some(Reason::AbortFailed) => assert_eq!(e.code(), Some(70002)),
         other => panic!("{other:?}"),
     }
     match client.search("", 5).await {
-        Err(Error::InvalidParams { message }) => assert!(message.contains("search")),
+        Err(Error::InvalidArgument(message)) => assert!(message.contains("search")),
         other => panic!("{other:?}"),
     }
 
@@ -257,10 +266,10 @@ async fn every_error_code_is_typed() {
     let poor_client = self::client(&poor);
     let worker = poor_client.worker(AMAZON).await.unwrap();
     let input = worker.input().set("urls", [url(0)]).build().unwrap();
-    assert!(matches!(
-        poor_client.start(&worker, input).await,
-        Err(Error::InsufficientBalance { .. })
-    ));
+    assert_eq!(
+        reason(poor_client.start(&worker, input).await),
+        Some(Reason::InsufficientBalance)
+    );
 
     // a wait that times out keeps the run slug, so the caller can resume
     let slow = sandbox(60_000).await;
@@ -278,7 +287,7 @@ async fn every_error_code_is_typed() {
         .await
         .unwrap_err();
     assert_eq!(err.run_slug(), Some(run.slug()));
-    assert!(matches!(err, Error::Timeout { .. }));
+    assert!(matches!(err, Error::Flow(Flow::Timeout { .. })));
     let resumed = slow_client.run(err.run_slug().unwrap());
     resumed.abort().await.unwrap();
     // 5 is "aborting", not final: a short grace returns it as it is, a longer one sees it end.
@@ -431,10 +440,7 @@ async fn the_flow_completes_under_every_fault_kind() {
         })
         .route("/api/v1/account/info"),
     );
-    assert!(matches!(
-        client.account().await,
-        Err(Error::RateLimited { .. })
-    ));
+    assert_eq!(reason(client.account().await), Some(Reason::RateLimited));
 }
 
 #[tokio::test]

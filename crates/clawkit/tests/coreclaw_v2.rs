@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use clawkit::RetryPolicy;
 use clawkit::coreclaw::{
-    ApiVersion, Client, Error, ExportFormat, NewTask, RunStatus, Schedule, TaskUpdate, WaitOptions,
+    ApiVersion, Client, Error, ExportFormat, Flow, NewTask, Reason, RunStatus, Schedule,
+    TaskUpdate, WaitOptions,
 };
 use clawkit_sandbox::{Sandbox, Vendor};
 use futures::TryStreamExt;
@@ -53,7 +54,10 @@ async fn the_guide_flow_through_v2_and_one_state_with_v1() {
     assert!(worker.input_schema.is_some());
     assert_eq!(worker.json_schema().as_value()["required"], json!(["urls"]));
     let bad = worker.input().set("urls", json!([{"link": "x"}])).build();
-    assert!(matches!(bad, Err(Error::InvalidInput(_))), "{bad:?}");
+    assert!(
+        matches!(bad, Err(Error::Flow(Flow::InvalidInput(_)))),
+        "{bad:?}"
+    );
     let input = worker
         .input()
         .set(
@@ -124,7 +128,7 @@ async fn the_guide_flow_through_v2_and_one_state_with_v1() {
     assert!(regions.iter().any(|r| r.code == "US" && r.name == "美国"));
     let missing = v2.run("NOPE").detail().await;
     assert!(
-        matches!(missing, Err(Error::RunNotFound { .. })),
+        matches!(&missing, Err(e) if e.reason() == Some(Reason::RunNotFound)),
         "{missing:?}"
     );
 }
@@ -192,10 +196,10 @@ async fn worker_tasks_through_the_facade() {
         .unwrap();
     assert_eq!(again.wait().await.unwrap().results, 9);
     v2.delete_task(&slug).await.unwrap();
-    assert!(matches!(
-        v2.task(&slug).await,
-        Err(Error::TaskNotFound { .. })
-    ));
+    assert_eq!(
+        v2.task(&slug).await.err().and_then(|e| e.reason()),
+        Some(Reason::TaskNotFound)
+    );
     let bad = v2
         .update_task(
             &slug,
@@ -208,7 +212,7 @@ async fn worker_tasks_through_the_facade() {
     assert!(
         matches!(
             bad,
-            Err(Error::InvalidParams { .. }) | Err(Error::TaskNotFound { .. })
+            Err(ref e) if matches!(e.reason(), Some(Reason::InvalidParams | Reason::TaskNotFound))
         ),
         "{bad:?}"
     );

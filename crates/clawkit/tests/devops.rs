@@ -9,7 +9,7 @@ use clawkit::devops::types::{
     self, AgentType, Environment, Role, TaskStatus, TaskType, WebhookEventType,
 };
 use clawkit::devops::webhook::{EventKind, Receiver};
-use clawkit::devops::{Client, ErrorCode, NewProject, NewTask, NewUser, Tier, UserFilter};
+use clawkit::devops::{Client, Flow, NewProject, NewTask, NewUser, Reason, Tier, UserFilter};
 use clawkit::runtime::wait::Polling;
 use clawkit::{ErrorKind, RetryPolicy};
 use clawkit_sandbox::devops::DevopsTier;
@@ -71,7 +71,7 @@ async fn the_seeds_examples_exist_and_read_back() {
     // A missing user is NOT_FOUND with the seed's details and a request id.
     let e = c.user("usr_invalid123").await.unwrap_err();
     let api = e.api().unwrap();
-    assert_eq!((api.status, &api.code), (404, &ErrorCode::NotFound));
+    assert_eq!((api.status, api.reason), (404, Reason::NotFound));
     assert!(
         api.request_id.as_deref().unwrap_or("").starts_with("req_"),
         "{api:?}"
@@ -189,7 +189,7 @@ async fn each_role_is_refused_what_it_may_not_do() {
         .create_project(NewProject::new("看板", "VIEW", "usr_abc123def456"))
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Some(&ErrorCode::Forbidden), "{e}");
+    assert_eq!(e.reason(), Some(Reason::Forbidden), "{e}");
     assert_eq!(e.kind(), ErrorKind::Auth);
     assert!(e.api().unwrap().request_id.is_some());
 
@@ -202,7 +202,7 @@ async fn each_role_is_refused_what_it_may_not_do() {
         approvals: vec![],
     };
     let e = tester.deploy(deploy.clone()).await.unwrap_err();
-    assert_eq!(e.code(), Some(&ErrorCode::Forbidden), "{e}");
+    assert_eq!(e.reason(), Some(Reason::Forbidden), "{e}");
 
     let developer = as_user(&sb, "developer");
     let e = developer
@@ -214,7 +214,7 @@ async fn each_role_is_refused_what_it_may_not_do() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Some(&ErrorCode::Forbidden), "{e}");
+    assert_eq!(e.reason(), Some(Reason::Forbidden), "{e}");
 
     let devops = as_user(&sb, "devops");
     let (_, started) = devops.deploy(deploy).await.unwrap();
@@ -235,7 +235,7 @@ async fn validation_errors_name_their_fields_and_duplicates_conflict() {
         .await
         .unwrap_err();
     let api = e.api().unwrap();
-    assert_eq!((api.status, &api.code), (422, &ErrorCode::ValidationError));
+    assert_eq!((api.status, api.reason), (422, Reason::ValidationError));
     assert!(api.field("email").is_some(), "{api:?}");
     // Caught before sending: the spec's password rule.
     let e = c
@@ -260,7 +260,7 @@ async fn validation_errors_name_their_fields_and_duplicates_conflict() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Some(&ErrorCode::Conflict), "{e}");
+    assert_eq!(e.reason(), Some(Reason::Conflict), "{e}");
     // A bad project key never leaves the client.
     let e = c
         .create_project(NewProject::new("x", "ecom", "usr_abc123def456"))
@@ -285,7 +285,7 @@ async fn tasks_follow_the_status_machine() {
         .move_task(&task.id, TaskStatus::Done, None)
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Some(&ErrorCode::Conflict), "{e}");
+    assert_eq!(e.reason(), Some(Reason::Conflict), "{e}");
     for status in [
         TaskStatus::InProgress,
         TaskStatus::Review,
@@ -428,7 +428,7 @@ async fn a_wait_that_times_out_keeps_the_id() {
         .await
         .unwrap_err();
     match e {
-        clawkit::devops::Error::Timeout { id, what, .. } => {
+        clawkit::devops::Error::Flow(Flow::Timeout { id, what, .. }) => {
             assert_eq!((id.as_str(), what), (build.id.as_str(), "build"))
         }
         other => panic!("{other}"),

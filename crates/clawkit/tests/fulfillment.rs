@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use chrono::DateTime;
 use clawkit::fulfillment::signing::{self, canonical_string, signature};
 use clawkit::fulfillment::types::{self, WebhookEventType};
-use clawkit::fulfillment::webhook::{self as hooks, Event, Verifier};
+use clawkit::fulfillment::webhook::{self as hooks, Event, Receiver};
 use clawkit::fulfillment::{Client, OrderFilter, Reason};
 use clawkit::runtime::webhook::Deliveries;
 use clawkit::{ErrorKind, RetryPolicy};
@@ -398,10 +398,10 @@ async fn webhooks_from_the_sandbox_are_verified_and_a_redelivery_is_handled_once
     let sb = sandbox().await;
     let c = client(&sb);
     // the receiver, mounted in "our" server
-    let mut hooks = Verifier::new("cs_old_secret").also(SECRET).receiver(
-        Arc::new(Deliveries::new(Duration::from_secs(3600), 1000)),
-        64,
-    );
+    let mut hooks = Receiver::new("cs_old_secret")
+        .also(SECRET)
+        .store(Arc::new(Deliveries::new(Duration::from_secs(3600), 1000)))
+        .serve(64);
     let app = axum::Router::new().nest("/hooks/openclaw", hooks.router);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -3,13 +3,14 @@
 //! The service returns, with each page, the offset to ask for next; it is opaque ("x不一定等于100"),
 //! so the stream follows it exactly and never computes offsets from counts. A page with no rows
 //! ends the stream; totals are not trusted. A stream that breaks says where to resume
-//! ([`Error::Stream`]); a task that does not exist is [`Error::NotFound`], not a broken stream.
+//! ([`Flow::Stream`]); a task that does not exist is [`Reason::NotFound`], not a broken stream.
 
 use clawkit_runtime::paging::Failed;
 use clawkit_runtime::{Fetched, Paged};
 use serde_json::{Map, Value};
 
-use super::{Client, Error, MAX_SIZE};
+use super::client::{Client, MAX_SIZE};
+use super::error::{Error, Flow, Reason};
 
 /// One row of task data: field name to value, in the service's order.
 pub type Row = Map<String, Value>;
@@ -35,11 +36,8 @@ impl Client {
             let (client, task) = (client.clone(), task.clone());
             async move {
                 let page = client
-                    .call("reading data by offset", || {
-                        client
-                            .inner
-                            .api
-                            .get_data_by_offset()
+                    .read("reading data by offset", |api| {
+                        api.get_data_by_offset()
                             .task_id(&task)
                             .offset(offset)
                             .size(
@@ -58,16 +56,19 @@ impl Client {
         })
         .throttle(throttle)
         .on_error(move |e, failed: Failed<'_, i64>| match e {
-            Error::NotFound { description } if failed.delivered == 0 => Error::NotFound {
-                description: format!(
-                    "{description} (task {missing} does not exist: list task ids with \
-                     Client::task_groups and Client::tasks)"
-                ),
-            },
-            e => Error::Stream {
+            Error::Api(mut api) if api.reason == Reason::NotFound && failed.delivered == 0 => {
+                api.message = format!(
+                    "{} (task {missing} does not exist: list task ids with \
+                     Client::task_groups and Client::tasks)",
+                    api.message
+                );
+                Error::Api(api)
+            }
+            e => Flow::Stream {
                 resume_offset: *failed.at,
                 source: Box::new(e),
-            },
+            }
+            .into(),
         })
     }
 }

@@ -1,97 +1,16 @@
 //! Bazhuayu's errors, from the `{data, error, error_Description}` envelope, the OAuth error body
 //! of `/token`, and the HTTP status (the seed's status table).
 
-use std::time::Duration;
+use clawkit_runtime::reply::Head;
+use clawkit_runtime::{Classify, ErrorKind, Verdict};
+use serde_json::Value;
 
-use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
+use crate::error::ErrorBody;
 
-/// An error from the Bazhuayu client. Secrets never appear in it.
+/// What the Bazhuayu client's own flows fail at.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
-    /// 400 `invalid_grant`: wrong user name or password (or a refresh token that is no good).
-    #[error(
-        "Bazhuayu 400 invalid_grant: {description} (check BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD)"
-    )]
-    InvalidGrant {
-        /// The service's description.
-        description: String,
-    },
-    /// 400 `unsupported_grant_type`: the token request was malformed.
-    #[error("Bazhuayu 400 unsupported_grant_type: {description}")]
-    UnsupportedGrantType {
-        /// The service's description.
-        description: String,
-    },
-    /// 400: a parameter is wrong.
-    #[error("Bazhuayu 400 {error}: {description}")]
-    BadRequest {
-        /// The envelope's error code.
-        error: String,
-        /// The service's description.
-        description: String,
-    },
-    /// 401 `unauthorized`: the access token was refused even after getting a new one.
-    #[error("Bazhuayu 401 unauthorized: {description}")]
-    Unauthorized {
-        /// The service's description.
-        description: String,
-    },
-    /// 403 `user_not_allowed`: the account's plan does not include this API (the DataAPI needs the
-    /// flagship plan; start/stop/status are a paid add-on).
-    #[error("Bazhuayu 403 user_not_allowed: {description} (the plan does not include this API)")]
-    Forbidden {
-        /// The service's description.
-        description: String,
-    },
-    /// 404 `not_found`.
-    #[error("Bazhuayu 404 not_found: {description}")]
-    NotFound {
-        /// The service's description.
-        description: String,
-    },
-    /// 405 `method_not_allowed`.
-    #[error("Bazhuayu 405 method_not_allowed: {description}")]
-    MethodNotAllowed {
-        /// The service's description.
-        description: String,
-    },
-    /// 429 `quota_exceeded`, still there after the retries.
-    #[error("Bazhuayu 429 quota_exceeded after retries: {description}")]
-    QuotaExceeded {
-        /// The service's description.
-        description: String,
-        /// `Retry-After`, if sent.
-        retry_after: Option<Duration>,
-    },
-    /// 503 `service_unavailable`, still there after the retries.
-    #[error("Bazhuayu 503 service_unavailable: {description}")]
-    ServiceUnavailable {
-        /// The service's description.
-        description: String,
-    },
-    /// Any other answer.
-    #[error("Bazhuayu HTTP {status} {error}: {description}")]
-    Api {
-        /// HTTP status.
-        status: u16,
-        /// The envelope's error code.
-        error: String,
-        /// The service's description.
-        description: String,
-    },
-    /// The connection failed, the answer broke off or ended early, or an HTTP answer came
-    /// without Bazhuayu's envelope.
-    #[error(transparent)]
-    Transport(#[from] TransportError),
-    /// A response did not have the documented shape.
-    #[error("cannot decode the response at `{path}`: {message}")]
-    Decode {
-        /// Path of the field that failed.
-        path: String,
-        /// Why.
-        message: String,
-    },
+pub enum Flow {
     /// An offset stream broke off; resume with `.from_offset(resume_offset)`.
     #[error("the data stream stopped ({source}); resume from offset {resume_offset}")]
     Stream {
@@ -110,83 +29,93 @@ pub enum Error {
         /// The sink's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// An argument is out of range (nothing was sent).
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-    /// The client is set up wrong (credentials not given, a bad base URL).
-    #[error("configuration error: {0}")]
-    Config(#[from] ConfigError),
 }
 
-impl Error {
-    /// The error for an HTTP status and envelope error code.
-    pub fn from_status(
-        status: u16,
-        error: &str,
-        description: impl Into<String>,
-        retry_after: Option<Duration>,
-    ) -> Self {
-        let description = description.into();
-        match (status, error) {
-            (_, "invalid_grant") => Error::InvalidGrant { description },
-            (_, "unsupported_grant_type") => Error::UnsupportedGrantType { description },
-            (401, _) | (_, "unauthorized") => Error::Unauthorized { description },
-            (403, _) | (_, "user_not_allowed") => Error::Forbidden { description },
-            (404, _) | (_, "not_found") => Error::NotFound { description },
-            (405, _) | (_, "method_not_allowed") => Error::MethodNotAllowed { description },
-            (429, _) | (_, "quota_exceeded") => Error::QuotaExceeded {
-                description,
-                retry_after,
-            },
-            (503, _) | (_, "service_unavailable") => Error::ServiceUnavailable { description },
-            (400, _) => Error::BadRequest {
-                error: error.to_string(),
-                description,
-            },
-            _ => Error::Api {
-                status,
-                error: error.to_string(),
-                description,
-            },
+impl Classify for Flow {
+    fn verdict(&self) -> Verdict {
+        match self {
+            // A broken stream is as retryable as what broke it: resume from the offset.
+            Flow::Stream { source, .. } => source.verdict(),
+            Flow::Sink { .. } => Verdict::of(ErrorKind::Other).final_(),
         }
     }
 }
 
-impl Classify for Error {
-    fn verdict(&self) -> Verdict {
-        let kind = match self {
-            Error::Transport(t) => return t.verdict(),
-            // A broken stream is as retryable as what broke it: resume from the offset.
-            Error::Stream { source, .. } => return source.verdict(),
-            Error::Api { status, .. } => return Verdict::from_status(*status),
-            Error::QuotaExceeded { retry_after, .. } => {
-                return Verdict::of(ErrorKind::RateLimit).retry_after(*retry_after);
-            }
-            Error::ServiceUnavailable { .. } => return Verdict::of(ErrorKind::Server),
-            Error::InvalidGrant { .. } | Error::Unauthorized { .. } | Error::Forbidden { .. } => {
-                ErrorKind::Auth
-            }
-            Error::UnsupportedGrantType { .. }
-            | Error::BadRequest { .. }
-            | Error::MethodNotAllowed { .. }
-            | Error::InvalidArgument(_) => ErrorKind::InvalidInput,
-            Error::NotFound { .. } => ErrorKind::NotFound,
-            Error::Decode { .. } => ErrorKind::Transport,
-            Error::Sink { .. } => ErrorKind::Other,
-            Error::Config(_) => ErrorKind::Config,
-        };
-        Verdict::of(kind).final_()
+crate::reasons::reasons! {
+    /// What an error answer means, by its `error` code or, where the seed's status table says so,
+    /// its HTTP status (a 401 is `Unauthorized` whatever its code). Any other answer is
+    /// [`Reason::Unlisted`], its code kept in [`ApiError::code`](crate::ApiError::code).
+    pub enum Reason {
+        /// 400 `invalid_grant`: wrong user name or password (or a refresh token that is no good).
+        InvalidGrant("invalid_grant") => Final(Auth),
+        /// 400 `unsupported_grant_type`: the token request was malformed.
+        UnsupportedGrantType("unsupported_grant_type") => Final(InvalidInput),
+        /// 401 `unauthorized`: the access token was refused even after getting a new one.
+        Unauthorized("unauthorized"; 401) => Final(Auth),
+        /// 403 `user_not_allowed`: the account's plan does not include this API (the DataAPI needs
+        /// the flagship plan; start/stop/status are a paid add-on).
+        Forbidden("user_not_allowed"; 403) => Final(Auth),
+        /// 404 `not_found`.
+        NotFound("not_found"; 404) => Final(NotFound),
+        /// 405 `method_not_allowed`.
+        MethodNotAllowed("method_not_allowed"; 405) => Final(InvalidInput),
+        /// 429 `quota_exceeded`, still there after the retries.
+        QuotaExceeded("quota_exceeded"; 429) => Limit,
+        /// 503 `service_unavailable`, still there after the retries.
+        ServiceUnavailable("service_unavailable"; 503) => Retry(Server),
+        /// 400 with any other code: a parameter is wrong.
+        BadRequest(; 400) => Final(InvalidInput),
+    }
+    unlisted => Status;
+    flow => Flow;
+    describe => describe;
+}
+
+fn describe(e: &ApiError, service: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    let d = &e.message;
+    match e.reason {
+        Reason::InvalidGrant => write!(
+            f,
+            "{service} 400 invalid_grant: {d} (check BAZHUAYU_USERNAME and BAZHUAYU_PASSWORD)"
+        ),
+        Reason::Forbidden => write!(
+            f,
+            "{service} 403 user_not_allowed: {d} (the plan does not include this API)"
+        ),
+        Reason::QuotaExceeded => write!(f, "{service} 429 quota_exceeded after retries: {d}"),
+        Reason::BadRequest => write!(f, "{service} 400 {}: {d}", e.code),
+        Reason::Unlisted => write!(f, "{service} HTTP {} {}: {d}", e.status, e.code),
+        listed => write!(
+            f,
+            "{service} {} {}: {d}",
+            listed.status().unwrap_or(e.status),
+            listed.spelled().unwrap_or(&e.code)
+        ),
     }
 }
 
-crate::error::vendor_error!(Error);
+/// Bazhuayu's error fields, in an envelope or an OAuth error body (either spelling of the
+/// description): an error unless `error` is `success`.
+pub(crate) fn refusal(head: &Head, body: Value) -> Option<ApiError> {
+    let at = ErrorBody {
+        code: "/error",
+        message: &["/error_Description", "/error_description"],
+        request_id: None,
+        fields: None,
+    };
+    ApiError::read(head, body, at).filter(|e| !e.code.eq_ignore_ascii_case("success"))
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn answer(status: u16, code: &str) -> Error {
+        ApiError::new(status, code, "d").into()
+    }
+
     #[test]
-    fn the_seed_status_table_maps_to_variants() {
+    fn the_seed_status_table_maps_to_reasons() {
         let cases = [
             (400, "invalid_grant"),
             (400, "unsupported_grant_type"),
@@ -198,23 +127,19 @@ mod tests {
             (503, "service_unavailable"),
         ];
         for (status, code) in cases {
-            let e = Error::from_status(status, code, "d", None);
+            let e = answer(status, code);
             assert!(
-                !matches!(e, Error::Api { .. } | Error::BadRequest { .. }),
+                !matches!(e.reason(), Some(Reason::Unlisted | Reason::BadRequest)),
                 "{status} {code}: {e:?}"
             );
         }
-        assert!(Error::from_status(429, "quota_exceeded", "", None).is_retryable());
-        assert!(Error::from_status(429, "quota_exceeded", "", None).nothing_was_done());
-        assert_eq!(
-            Error::from_status(403, "user_not_allowed", "", None).kind(),
-            ErrorKind::Auth
-        );
-        assert!(Error::from_status(502, "", "", None).is_retryable());
-        assert!(!Error::from_status(400, "invalid_grant", "", None).is_retryable());
-        assert!(matches!(
-            Error::from_status(418, "teapot", "", None),
-            Error::Api { status: 418, .. }
-        ));
+        assert!(answer(429, "quota_exceeded").is_retryable());
+        assert!(answer(429, "quota_exceeded").nothing_was_done());
+        assert_eq!(answer(403, "user_not_allowed").kind(), ErrorKind::Auth);
+        assert!(answer(502, "").is_retryable());
+        assert!(!answer(400, "invalid_grant").is_retryable());
+        let teapot = answer(418, "teapot");
+        assert_eq!(teapot.reason(), Some(Reason::Unlisted));
+        assert_eq!(teapot.api().map(|a| a.status), Some(418));
     }
 }

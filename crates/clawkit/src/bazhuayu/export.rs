@@ -13,8 +13,16 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::client::{Client, size};
 use super::data::Row;
-use super::{Client, Error, size};
+use super::error::{Error, Flow};
+
+impl Client {
+    /// The at-least-once export pipeline of rows not exported yet: see [`ExportNew`].
+    pub fn export_new(&self, task: &str) -> ExportNew {
+        ExportNew::new(self.clone(), task)
+    }
+}
 
 /// A batch of rows handed to the sink.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +99,7 @@ impl ExportNew {
     }
 
     /// Fetches batches and hands each to `sink`; a batch is marked exported only after the sink
-    /// returned `Ok`. A sink error stops the export with [`Error::Sink`]; that batch comes again
+    /// returned `Ok`. A sink error stops the export with [`Flow::Sink`]; that batch comes again
     /// on the next run.
     pub async fn run<F, E>(self, mut sink: F) -> Result<ExportReport, Error>
     where
@@ -104,14 +112,8 @@ impl ExportNew {
         while self.max_batches.is_none_or(|m| report.batches < m) {
             let batch = self
                 .client
-                .call("exporting a batch", || {
-                    self.client
-                        .inner
-                        .api
-                        .export_data_batch()
-                        .task_id(task)
-                        .size(n)
-                        .send()
+                .read("exporting a batch", |api| {
+                    api.export_data_batch().task_id(task).size(n).send()
                 })
                 .await?;
             let rows: Vec<Row> = batch.data_list.into_iter().map(|r| r.0).collect();
@@ -124,18 +126,13 @@ impl ExportNew {
                 remaining: batch.total,
             })
             .await
-            .map_err(|e| Error::Sink {
+            .map_err(|e| Flow::Sink {
                 rows: count,
                 source: e.into(),
             })?;
             self.client
-                .call("marking a batch exported", || {
-                    self.client
-                        .inner
-                        .api
-                        .mark_data_exported()
-                        .task_id(task)
-                        .send()
+                .read("marking a batch exported", |api| {
+                    api.mark_data_exported().task_id(task).send()
                 })
                 .await?;
             report.batches += 1;

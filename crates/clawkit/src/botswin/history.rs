@@ -5,9 +5,11 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use clawkit_runtime::{Fetched, Paged, Safety};
 
-use crate::client::Calls;
+use crate::call::Calls;
 
-use super::{Client, Error, SessionRecord};
+use super::client::Client;
+use super::error::Error;
+use super::models::SessionRecord;
 
 /// Which sessions [`Client::history`] streams: those that started in `[since, until]`.
 #[derive(Debug, Clone, Default, PartialEq)]

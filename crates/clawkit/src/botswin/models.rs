@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::types;
+use botswin_api::types;
 
 /// Why a browser session ended (断开原因). The service may add reasons: one this version does not
 /// know is [`DisconnectReason::Other`], spelled as sent.
@@ -41,8 +41,13 @@ const REASONS: &[(&str, DisconnectReason)] = &[
 impl DisconnectReason {
     /// The reason of a wire value.
     pub fn parse(wire: &str) -> DisconnectReason {
-        crate::error::spelled(REASONS, wire)
-            .unwrap_or_else(|| DisconnectReason::Other(wire.to_string()))
+        REASONS
+            .iter()
+            .find(|(spelling, _)| *spelling == wire)
+            .map_or_else(
+                || DisconnectReason::Other(wire.to_string()),
+                |(_, r)| r.clone(),
+            )
     }
 
     /// The wire value.

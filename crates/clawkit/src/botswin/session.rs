@@ -6,25 +6,9 @@ use std::time::Duration;
 use clawkit_runtime::relay::{EndCause, Ended, Relay, RelayOptions};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Client, DisconnectReason, Error};
-
-/// The browser endpoint of an API base URL: the same host and path, `ws`/`wss` for `http`/`https`
-/// (`https://cloud.bots.win` → `wss://cloud.bots.win/`).
-pub(crate) fn browser_endpoint(
-    base_url: &str,
-) -> Result<reqwest::Url, clawkit_runtime::ConfigError> {
-    let invalid = |reason: String| clawkit_runtime::ConfigError::Invalid {
-        field: "base URL".into(),
-        reason,
-    };
-    let mut url = reqwest::Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
-    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-    url.set_scheme(scheme)
-        .map_err(|()| invalid(format!("`{base_url}` has no WebSocket form")))?;
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok(url)
-}
+use super::client::Client;
+use super::error::Error;
+use super::models::DisconnectReason;
 
 /// How a browser session is opened.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -172,7 +156,7 @@ impl Client {
         Ok(SecretString::from(String::from(url)))
     }
 
-    /// Opens a browser session behind a local relay. Refusals are typed: [`super::Reason`]
+    /// Opens a browser session behind a local relay. Refusals are typed: [`Reason`](super::error::Reason)
     /// `InsufficientBalance` (402), `TooManySessions` (429), `UserDataLocked` (423), `NotFound`
     /// (404), `Unauthorized` (401).
     pub async fn open_session(&self, options: SessionOptions) -> Result<Session, Error> {
@@ -193,20 +177,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_browser_endpoint_follows_the_base_url() {
-        assert_eq!(
-            browser_endpoint("https://cloud.bots.win").unwrap().as_str(),
-            "wss://cloud.bots.win/"
-        );
-        assert_eq!(
-            browser_endpoint("http://127.0.0.1:8787/botswin")
-                .unwrap()
-                .as_str(),
-            "ws://127.0.0.1:8787/botswin"
-        );
-    }
 
     #[test]
     fn the_url_carries_the_token_and_options_but_debug_does_not() {

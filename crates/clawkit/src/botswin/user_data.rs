@@ -6,9 +6,12 @@ use clawkit_runtime::Safety;
 use clawkit_runtime::wait::{self, Polling};
 use futures::StreamExt;
 
-use crate::client::Calls;
+use botswin_api::types;
 
-use super::{Client, Error, Reason, types};
+use crate::call::Calls;
+
+use super::client::Client;
+use super::error::{Error, Reason};
 
 impl Client {
     /// `POST /api/user-data`: a new container. [`Reason::UserDataQuotaExceeded`] when the plan's
@@ -119,7 +122,7 @@ pub struct UserDataGuard {
 }
 
 impl UserDataGuard {
-    /// The container id, for [`super::SessionOptions::user_data`].
+    /// The container id, for [`SessionOptions::user_data`](super::session::SessionOptions::user_data).
     pub fn id(&self) -> &str {
         self.id.as_deref().unwrap_or("")
     }

@@ -1,138 +1,23 @@
-//! CoreClaw's errors: one variant per documented status code, plus transport and decoding.
+//! CoreClaw's errors: its envelope codes (v1's and v2's onto one [`Reason`] each), an input that
+//! does not match the Worker's live schema ([`InputErrors`]), and what the client's own flows
+//! fail at.
 //!
 //! The envelope's `code` is the truth whatever the HTTP status: 4000 arrives with HTTP 400, 4290
-//! may arrive with HTTP 200, and both become the same variant here.
+//! may arrive with HTTP 200, and both read the same here.
 
-use std::time::Duration;
+use std::fmt;
 
-use clawkit_runtime::{Classify, ConfigError, ErrorKind, TransportError, Verdict};
+use clawkit_runtime::reply::Head;
+use clawkit_runtime::{Classify, ErrorKind, Verdict};
 pub use coreclaw_api::enums::StatusCode;
+use serde_json::Value;
 
-use super::input::InputErrors;
+use crate::error::ErrorBody;
 
-/// An error from the CoreClaw client. Secrets never appear in it.
+/// What the CoreClaw client's own flows fail at.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
-    /// 4000: the request's parameters are invalid. Check names and types against the Worker's live
-    /// schema (`Client::worker`).
-    #[error("CoreClaw 4000 invalid parameters: {message}")]
-    InvalidParams {
-        /// The service's message (it names the field).
-        message: String,
-    },
-    /// 4010: not authorized for this resource.
-    #[error("CoreClaw 4010 unauthorized: {message}")]
-    Unauthorized {
-        /// The service's message.
-        message: String,
-    },
-    /// 4040: not found.
-    #[error("CoreClaw 4040 not found: {message}")]
-    NotFound {
-        /// The service's message.
-        message: String,
-    },
-    /// 4290 or HTTP 429, still there after the retries.
-    #[error("CoreClaw rate limit (4290) still hit after retries: {message}")]
-    RateLimited {
-        /// The service's message.
-        message: String,
-        /// The last `Retry-After` the service sent.
-        retry_after: Option<Duration>,
-    },
-    /// 5000: internal error at CoreClaw.
-    #[error("CoreClaw 5000 internal error: {message}")]
-    Internal {
-        /// The service's message.
-        message: String,
-    },
-    /// 10001: the user does not exist.
-    #[error("CoreClaw 10001 user does not exist: {message}")]
-    UserNotFound {
-        /// The service's message.
-        message: String,
-    },
-    /// 10002: the user is disabled.
-    #[error("CoreClaw 10002 user disabled: {message}")]
-    UserDisabled {
-        /// The service's message.
-        message: String,
-    },
-    /// 20001: the API key is invalid.
-    #[error("CoreClaw 20001 invalid API key: check CORECLAW_API_KEY ({message})")]
-    InvalidApiKey {
-        /// The service's message.
-        message: String,
-    },
-    /// 20002: the API key has expired.
-    #[error("CoreClaw 20002 API key expired: create a new key in the console ({message})")]
-    ApiKeyExpired {
-        /// The service's message.
-        message: String,
-    },
-    /// 30001: the balance is too low: top up the account.
-    #[error("CoreClaw 30001 insufficient balance: top up the account ({message})")]
-    InsufficientBalance {
-        /// The service's message.
-        message: String,
-    },
-    /// 30002: the traffic quota is used up.
-    #[error("CoreClaw 30002 insufficient traffic: buy a traffic package ({message})")]
-    InsufficientTraffic {
-        /// The service's message.
-        message: String,
-    },
-    /// 50001: no Worker with this slug.
-    #[error("CoreClaw 50001 Worker not found: check the scraper_slug ({message})")]
-    WorkerNotFound {
-        /// The service's message.
-        message: String,
-    },
-    /// 50002: the Worker failed to execute.
-    #[error("CoreClaw 50002 Worker execution failed: {message}")]
-    WorkerExecutionFailed {
-        /// The service's message.
-        message: String,
-    },
-    /// 50003: the Worker version is not available: read the Worker again for its current version.
-    #[error("CoreClaw 50003 Worker version unavailable: read the Worker again ({message})")]
-    WorkerVersionUnavailable {
-        /// The service's message.
-        message: String,
-    },
-    /// 60001: no saved task with this slug.
-    #[error("CoreClaw 60001 task not found: {message}")]
-    TaskNotFound {
-        /// The service's message.
-        message: String,
-    },
-    /// 70001: no run with this slug.
-    #[error("CoreClaw 70001 run not found: {message}")]
-    RunNotFound {
-        /// The service's message.
-        message: String,
-    },
-    /// 70002: the run could not be aborted (for example, it already ended).
-    #[error("CoreClaw 70002 abort failed: {message}")]
-    AbortFailed {
-        /// The service's message.
-        message: String,
-    },
-    /// Any other envelope code.
-    #[error("CoreClaw {code}: {message} (HTTP {http_status})")]
-    Api {
-        /// The envelope code.
-        code: i64,
-        /// The service's message.
-        message: String,
-        /// The HTTP status it came with.
-        http_status: u16,
-    },
-    /// The connection failed, the answer broke off or ended early, or an HTTP answer came
-    /// without a CoreClaw envelope.
-    #[error(transparent)]
-    Transport(#[from] TransportError),
+pub enum Flow {
     /// A wait took too long. The run is not lost: `run_slug` says which run to resume.
     #[error("timed out {what}{}", run_slug.as_ref().map(|s| format!(" (run {s} is not lost: resume with Client::run)")).unwrap_or_default())]
     Timeout {
@@ -141,23 +26,9 @@ pub enum Error {
         /// The run concerned, if any.
         run_slug: Option<String>,
     },
-    /// A response did not have the documented shape.
-    #[error("cannot decode the response at `{path}`: {message}")]
-    Decode {
-        /// Path of the field that failed, e.g. `data.list[3].price`.
-        path: String,
-        /// Why.
-        message: String,
-    },
     /// The input does not match the Worker's live schema: nothing was sent, nothing was spent.
     #[error("{0}")]
     InvalidInput(#[from] InputErrors),
-    /// An argument is out of range or does not fit the request (nothing was sent).
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-    /// The client is set up wrong (missing key, bad URL, ...).
-    #[error("configuration error: {0}")]
-    Config(#[from] ConfigError),
     /// Writing an export or log file failed.
     #[error("writing the output failed: {0}")]
     Io(#[from] std::io::Error),
@@ -168,186 +39,295 @@ pub enum Error {
     Storage(#[from] clawkit_runtime::objects::ObjectError),
 }
 
-crate::error::vendor_error!(Error);
-
-impl Classify for Error {
+impl Classify for Flow {
     fn verdict(&self) -> Verdict {
-        use ErrorKind as K;
         let kind = match self {
-            Error::RateLimited { retry_after, .. } => {
-                return Verdict::of(K::RateLimit).retry_after(*retry_after);
-            }
-            Error::Internal { .. } => return Verdict::of(K::Server),
-            Error::Transport(t) => return t.verdict(),
-            Error::Api { http_status, .. } => return Verdict::from_status(*http_status).final_(),
-            Error::InvalidParams { .. } | Error::InvalidInput(_) | Error::InvalidArgument(_) => {
-                K::InvalidInput
-            }
-            Error::Unauthorized { .. }
-            | Error::UserDisabled { .. }
-            | Error::InvalidApiKey { .. }
-            | Error::ApiKeyExpired { .. } => K::Auth,
-            Error::NotFound { .. }
-            | Error::UserNotFound { .. }
-            | Error::WorkerNotFound { .. }
-            | Error::TaskNotFound { .. }
-            | Error::RunNotFound { .. } => K::NotFound,
-            Error::InsufficientBalance { .. } | Error::InsufficientTraffic { .. } => K::Quota,
-            Error::WorkerVersionUnavailable { .. } | Error::AbortFailed { .. } => K::Conflict,
-            Error::WorkerExecutionFailed { .. } => K::Server,
             // Waiting again is the caller's decision: the error keeps the run slug.
-            Error::Timeout { .. } => K::Timeout,
-            Error::Decode { .. } => K::Transport,
-            Error::Config(_) => K::Config,
-            Error::Io(_) => K::Other,
+            Flow::Timeout { .. } => ErrorKind::Timeout,
+            Flow::InvalidInput(_) => ErrorKind::InvalidInput,
+            Flow::Io(_) => ErrorKind::Other,
             #[cfg(feature = "object-store")]
-            Error::Storage(_) => K::Other,
+            Flow::Storage(_) => ErrorKind::Other,
         };
         Verdict::of(kind).final_()
     }
 }
 
-impl Error {
-    /// The error for an envelope `code` (v1's or v2's: 11000 is `InvalidParams` like 4000, 12001
-    /// `Unauthorized`, 12002 `InvalidApiKey`, 13000 `RateLimited`, 11004 `NotFound`, 10000 and 14000
-    /// `Internal`) with its message and HTTP status.
-    pub fn from_code(
-        code: i64,
-        message: impl Into<String>,
-        http_status: u16,
-        retry_after: Option<Duration>,
-    ) -> Self {
-        let message = message.into();
-        // v2's own codes (its table in specs/coreclaw-v2), onto the same variants as v1's.
-        match code {
-            10000 | 14000 => return Error::Internal { message },
-            11000 => return Error::InvalidParams { message },
-            11004 => return Error::NotFound { message },
-            12001 => return Error::Unauthorized { message },
-            12002 => return Error::InvalidApiKey { message },
-            13000 => {
-                return Error::RateLimited {
-                    message,
-                    retry_after,
-                };
-            }
-            _ => {}
-        }
-        match StatusCode::from(code) {
-            StatusCode::InvalidParams => Error::InvalidParams { message },
-            StatusCode::Unauthorized => Error::Unauthorized { message },
-            StatusCode::NotFound => Error::NotFound { message },
-            StatusCode::RateLimited => Error::RateLimited {
-                message,
-                retry_after,
-            },
-            StatusCode::InternalError => Error::Internal { message },
-            StatusCode::UserNotFound => Error::UserNotFound { message },
-            StatusCode::UserDisabled => Error::UserDisabled { message },
-            StatusCode::InvalidApiKey => Error::InvalidApiKey { message },
-            StatusCode::ApiKeyExpired => Error::ApiKeyExpired { message },
-            StatusCode::InsufficientBalance => Error::InsufficientBalance { message },
-            StatusCode::InsufficientTraffic => Error::InsufficientTraffic { message },
-            StatusCode::WorkerNotFound => Error::WorkerNotFound { message },
-            StatusCode::WorkerExecutionFailed => Error::WorkerExecutionFailed { message },
-            StatusCode::WorkerVersionUnavailable => Error::WorkerVersionUnavailable { message },
-            StatusCode::TaskNotFound => Error::TaskNotFound { message },
-            StatusCode::RunNotFound => Error::RunNotFound { message },
-            StatusCode::AbortFailed => Error::AbortFailed { message },
-            StatusCode::Success | StatusCode::Unknown(_) => Error::Api {
-                code,
-                message,
-                http_status,
-            },
-        }
+crate::reasons::reasons! {
+    /// What an envelope `code` means: v1's codes (the first spelling, how [`Error::code`] numbers
+    /// it) and v2's onto the same reasons (11000 is `InvalidParams` like 4000, 12001
+    /// `Unauthorized`, 12002 `InvalidApiKey`, 13000 `RateLimited`, 11004 `NotFound`, 10000 and
+    /// 14000 `Internal`). Any other code is [`Reason::Unlisted`], kept in
+    /// [`ApiError::code`](crate::ApiError::code).
+    pub enum Reason {
+        /// 4000: the request's parameters are invalid. Check names and types against the
+        /// Worker's live schema (`Client::worker`).
+        InvalidParams("4000", "11000") => Final(InvalidInput),
+        /// 4010: not authorized for this resource.
+        Unauthorized("4010", "12001") => Final(Auth),
+        /// 4040: not found.
+        NotFound("4040", "11004") => Final(NotFound),
+        /// 4290 or HTTP 429, still there after the retries.
+        RateLimited("4290", "13000") => Limit,
+        /// 5000: internal error at CoreClaw.
+        Internal("5000", "10000", "14000") => Retry(Server),
+        /// 10001: the user does not exist.
+        UserNotFound("10001") => Final(NotFound),
+        /// 10002: the user is disabled.
+        UserDisabled("10002") => Final(Auth),
+        /// 20001: the API key is invalid.
+        InvalidApiKey("20001", "12002") => Final(Auth),
+        /// 20002: the API key has expired.
+        ApiKeyExpired("20002") => Final(Auth),
+        /// 30001: the balance is too low: top up the account.
+        InsufficientBalance("30001") => Final(Quota),
+        /// 30002: the traffic quota is used up.
+        InsufficientTraffic("30002") => Final(Quota),
+        /// 50001: no Worker with this slug.
+        WorkerNotFound("50001") => Final(NotFound),
+        /// 50002: the Worker failed to execute.
+        WorkerExecutionFailed("50002") => Final(Server),
+        /// 50003: the Worker version is not available: read the Worker again for its current
+        /// version.
+        WorkerVersionUnavailable("50003") => Final(Conflict),
+        /// 60001: no saved task with this slug.
+        TaskNotFound("60001") => Final(NotFound),
+        /// 70001: no run with this slug.
+        RunNotFound("70001") => Final(NotFound),
+        /// 70002: the run could not be aborted (for example, it already ended).
+        AbortFailed("70002") => Final(Conflict),
     }
+    unlisted => FinalStatus;
+    flow => Flow;
+    describe => describe;
+}
 
+impl From<InputErrors> for Error {
+    fn from(e: InputErrors) -> Self {
+        Flow::InvalidInput(e).into()
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Flow::Io(e).into()
+    }
+}
+
+#[cfg(feature = "object-store")]
+impl From<clawkit_runtime::objects::ObjectError> for Error {
+    fn from(e: clawkit_runtime::objects::ObjectError) -> Self {
+        Flow::Storage(e).into()
+    }
+}
+
+impl Error {
     /// The envelope code, when the service sent one, as v1 numbers it (a v2 11000 is 4000 here).
     pub fn code(&self) -> Option<i64> {
-        let code = match self {
-            Error::InvalidParams { .. } => StatusCode::InvalidParams,
-            Error::Unauthorized { .. } => StatusCode::Unauthorized,
-            Error::NotFound { .. } => StatusCode::NotFound,
-            Error::RateLimited { .. } => StatusCode::RateLimited,
-            Error::Internal { .. } => StatusCode::InternalError,
-            Error::UserNotFound { .. } => StatusCode::UserNotFound,
-            Error::UserDisabled { .. } => StatusCode::UserDisabled,
-            Error::InvalidApiKey { .. } => StatusCode::InvalidApiKey,
-            Error::ApiKeyExpired { .. } => StatusCode::ApiKeyExpired,
-            Error::InsufficientBalance { .. } => StatusCode::InsufficientBalance,
-            Error::InsufficientTraffic { .. } => StatusCode::InsufficientTraffic,
-            Error::WorkerNotFound { .. } => StatusCode::WorkerNotFound,
-            Error::WorkerExecutionFailed { .. } => StatusCode::WorkerExecutionFailed,
-            Error::WorkerVersionUnavailable { .. } => StatusCode::WorkerVersionUnavailable,
-            Error::TaskNotFound { .. } => StatusCode::TaskNotFound,
-            Error::RunNotFound { .. } => StatusCode::RunNotFound,
-            Error::AbortFailed { .. } => StatusCode::AbortFailed,
-            Error::Api { code, .. } => return Some(*code),
-            _ => return None,
-        };
-        Some(code.code())
+        let api = self.api()?;
+        api.reason.spelled().unwrap_or(&api.code).parse().ok()
     }
 
     /// The run this error concerns, when it keeps one (a wait that timed out).
     pub fn run_slug(&self) -> Option<&str> {
-        match self {
-            Error::Timeout { run_slug, .. } => run_slug.as_deref(),
+        match self.flow() {
+            Some(Flow::Timeout { run_slug, .. }) => run_slug.as_deref(),
             _ => None,
         }
     }
 }
 
+fn describe(e: &ApiError, service: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let m = &e.message;
+    let (what, hint) = match e.reason {
+        Reason::RateLimited => {
+            return write!(
+                f,
+                "{service} rate limit (4290) still hit after retries: {m}"
+            );
+        }
+        Reason::Unlisted => return write!(f, "{service} {}: {m} (HTTP {})", e.code, e.status),
+        Reason::InvalidParams => ("invalid parameters", None),
+        Reason::Unauthorized => ("unauthorized", None),
+        Reason::NotFound => ("not found", None),
+        Reason::Internal => ("internal error", None),
+        Reason::UserNotFound => ("user does not exist", None),
+        Reason::UserDisabled => ("user disabled", None),
+        Reason::InvalidApiKey => ("invalid API key", Some("check CORECLAW_API_KEY")),
+        Reason::ApiKeyExpired => ("API key expired", Some("create a new key in the console")),
+        Reason::InsufficientBalance => ("insufficient balance", Some("top up the account")),
+        Reason::InsufficientTraffic => ("insufficient traffic", Some("buy a traffic package")),
+        Reason::WorkerNotFound => ("Worker not found", Some("check the scraper_slug")),
+        Reason::WorkerExecutionFailed => ("Worker execution failed", None),
+        Reason::WorkerVersionUnavailable => {
+            ("Worker version unavailable", Some("read the Worker again"))
+        }
+        Reason::TaskNotFound => ("task not found", None),
+        Reason::RunNotFound => ("run not found", None),
+        Reason::AbortFailed => ("abort failed", None),
+    };
+    let code = e.reason.spelled().unwrap_or(&e.code);
+    match hint {
+        Some(hint) => write!(f, "{service} {code} {what}: {hint} ({m})"),
+        None => write!(f, "{service} {code} {what}: {m}"),
+    }
+}
+
+/// CoreClaw's envelope `{code, message, data}` (v1 or v2, an error body or a success status's):
+/// an error unless `code` is 0.
+pub(crate) fn refusal(head: &Head, body: Value) -> Option<ApiError> {
+    let at = ErrorBody {
+        code: "/code",
+        message: &["/message"],
+        request_id: None,
+        fields: None,
+    };
+    ApiError::read(head, body, at).filter(|e| e.code != "0")
+}
+
+/// One thing wrong with an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputProblem {
+    /// A field the Worker does not take.
+    UnknownField {
+        /// The field.
+        name: String,
+        /// The closest known names.
+        suggestions: Vec<String>,
+    },
+    /// A value of the wrong type.
+    WrongType {
+        /// The field (a path for nested values).
+        name: String,
+        /// The type the Worker declares.
+        expected: String,
+        /// The type given.
+        got: String,
+    },
+    /// A required field is missing.
+    MissingRequired {
+        /// The field.
+        name: String,
+    },
+    /// Any other constraint (bounds, choices, system parameters).
+    Invalid {
+        /// The field.
+        name: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputProblem::UnknownField { name, suggestions } if suggestions.is_empty() => {
+                write!(f, "`{name}`: unknown field")
+            }
+            InputProblem::UnknownField { name, suggestions } => {
+                write!(
+                    f,
+                    "`{name}`: unknown field; did you mean {}?",
+                    suggestions
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )
+            }
+            InputProblem::WrongType {
+                name,
+                expected,
+                got,
+            } => {
+                write!(f, "`{name}`: expected {expected}, got {got}")
+            }
+            InputProblem::MissingRequired { name } => {
+                write!(f, "`{name}`: required field is missing")
+            }
+            InputProblem::Invalid { name, message } => write!(f, "`{name}`: {message}"),
+        }
+    }
+}
+
+/// Every problem of an input, found at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputErrors {
+    /// The Worker.
+    pub worker: String,
+    /// Its version.
+    pub version: String,
+    /// The problems.
+    pub problems: Vec<InputProblem>,
+}
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the input does not match Worker {} {} ({} problem{}): ",
+            self.worker,
+            self.version,
+            self.problems.len(),
+            if self.problems.len() == 1 { "" } else { "s" }
+        )?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                write!(f, "; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InputErrors {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn answer(code: i64, status: u16) -> Error {
+        ApiError::new(status, code.to_string(), "m").into()
+    }
+
     #[test]
-    fn every_documented_code_has_its_variant() {
+    fn every_documented_code_has_its_reason() {
         for code in StatusCode::ALL
             .iter()
             .filter(|c| **c != StatusCode::Success)
         {
-            let e = Error::from_code(code.code(), "m", 400, None);
+            let e = answer(code.code(), 400);
             assert_eq!(e.code(), Some(code.code()), "{e}");
             assert!(
-                !matches!(e, Error::Api { .. }),
-                "{code} fell through to Api"
+                e.reason() != Some(Reason::Unlisted),
+                "{code} fell through to Unlisted"
             );
         }
-        let other = Error::from_code(12345, "new", 200, None);
+        let other = answer(12345, 200);
         assert_eq!(other.code(), Some(12345));
-        assert!(matches!(
-            other,
-            Error::Api {
-                http_status: 200,
-                ..
-            }
-        ));
+        assert_eq!(other.reason(), Some(Reason::Unlisted));
+        assert_eq!(other.api().map(|a| a.status), Some(200));
     }
 
     #[test]
     fn retryable_and_safe_to_repeat() {
-        assert!(Error::from_code(4290, "", 200, None).is_retryable());
-        assert!(Error::from_code(4290, "", 200, None).nothing_was_done());
-        assert!(!Error::from_code(4000, "", 400, None).is_retryable());
-        assert_eq!(
-            Error::from_code(4000, "", 400, None).kind(),
-            ErrorKind::InvalidInput
-        );
-        assert_eq!(
-            Error::from_code(30001, "", 400, None).kind(),
-            ErrorKind::Quota
-        );
-        let reset = Error::Transport(TransportError::new(
+        assert!(answer(4290, 200).is_retryable());
+        assert!(answer(4290, 200).nothing_was_done());
+        assert!(!answer(4000, 400).is_retryable());
+        assert_eq!(answer(4000, 400).kind(), ErrorKind::InvalidInput);
+        assert_eq!(answer(30001, 400).kind(), ErrorKind::Quota);
+        let reset = Error::Transport(clawkit_runtime::TransportError::new(
             clawkit_runtime::TransportKind::Body,
             None,
             "reset",
         ));
         assert!(reset.is_retryable() && !reset.nothing_was_done());
-        let timeout = Error::Timeout {
+        let timeout: Error = Flow::Timeout {
             what: "waiting".into(),
             run_slug: Some("01K".into()),
-        };
+        }
+        .into();
         assert!(!timeout.is_retryable());
         assert_eq!(timeout.run_slug(), Some("01K"));
         assert!(timeout.to_string().contains("01K"));

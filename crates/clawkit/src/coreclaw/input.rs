@@ -5,12 +5,10 @@
 //! version, and validates against [`Worker::json_schema`], naming every problem at once, with the
 //! closest known field names for unknown ones.
 
-use std::fmt;
-
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::Error;
+use super::error::{Error, InputErrors, InputProblem};
 use super::worker::Worker;
 
 /// Memory sizes (MB) CoreClaw accepts.
@@ -53,104 +51,6 @@ impl Input {
         json!({"parameters": {"system": self.system, "custom": self.custom}})
     }
 }
-
-/// One thing wrong with an input.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InputProblem {
-    /// A field the Worker does not take.
-    UnknownField {
-        /// The field.
-        name: String,
-        /// The closest known names.
-        suggestions: Vec<String>,
-    },
-    /// A value of the wrong type.
-    WrongType {
-        /// The field (a path for nested values).
-        name: String,
-        /// The type the Worker declares.
-        expected: String,
-        /// The type given.
-        got: String,
-    },
-    /// A required field is missing.
-    MissingRequired {
-        /// The field.
-        name: String,
-    },
-    /// Any other constraint (bounds, choices, system parameters).
-    Invalid {
-        /// The field.
-        name: String,
-        /// Why.
-        message: String,
-    },
-}
-
-impl fmt::Display for InputProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InputProblem::UnknownField { name, suggestions } if suggestions.is_empty() => {
-                write!(f, "`{name}`: unknown field")
-            }
-            InputProblem::UnknownField { name, suggestions } => {
-                write!(
-                    f,
-                    "`{name}`: unknown field; did you mean {}?",
-                    suggestions
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                )
-            }
-            InputProblem::WrongType {
-                name,
-                expected,
-                got,
-            } => {
-                write!(f, "`{name}`: expected {expected}, got {got}")
-            }
-            InputProblem::MissingRequired { name } => {
-                write!(f, "`{name}`: required field is missing")
-            }
-            InputProblem::Invalid { name, message } => write!(f, "`{name}`: {message}"),
-        }
-    }
-}
-
-/// Every problem of an input, found at once.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputErrors {
-    /// The Worker.
-    pub worker: String,
-    /// Its version.
-    pub version: String,
-    /// The problems.
-    pub problems: Vec<InputProblem>,
-}
-
-impl fmt::Display for InputErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the input does not match Worker {} {} ({} problem{}): ",
-            self.worker,
-            self.version,
-            self.problems.len(),
-            if self.problems.len() == 1 { "" } else { "s" }
-        )?;
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                write!(f, "; ")?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for InputErrors {}
 
 /// The JSON type name of a value.
 fn type_name(value: &Value) -> &'static str {
@@ -417,11 +317,12 @@ impl<'w> InputBuilder<'w> {
         }
         problems.extend(validate_custom(self.worker, &custom));
         if !problems.is_empty() {
-            return Err(Error::InvalidInput(InputErrors {
+            return Err(InputErrors {
                 worker: self.worker.slug.clone(),
                 version: self.worker.version.clone(),
                 problems,
-            }));
+            }
+            .into());
         }
         Ok(Input {
             scraper_slug: self.worker.slug.clone(),
@@ -495,6 +396,19 @@ fn validate_custom(worker: &Worker, custom: &Map<String, Value>) -> Vec<InputPro
     problems
 }
 
+impl Worker {
+    /// A builder for this Worker's input, starting from its defaults.
+    pub fn input(&self) -> InputBuilder<'_> {
+        InputBuilder::new(self)
+    }
+
+    /// Validates any serializable value (a user's typed struct, a `serde_json::Value`) as the
+    /// Worker's custom input, the same way as [`InputBuilder::build`].
+    pub fn input_from<T: serde::Serialize>(&self, value: &T) -> Result<Input, Error> {
+        self.input().set_all(value).build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::worker::tests::amazon;
@@ -529,7 +443,7 @@ mod tests {
             .set_system("cpu", 1)
             .build()
             .unwrap_err();
-        let Error::InvalidInput(errors) = err else {
+        let Error::Flow(super::super::error::Flow::InvalidInput(errors)) = err else {
             panic!("expected InvalidInput")
         };
         let text = errors.to_string();

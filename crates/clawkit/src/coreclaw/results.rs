@@ -1,26 +1,18 @@
 //! A run's results: a `Stream` over result pages, and exports streamed to any `AsyncWrite`.
 
-use clawkit_runtime::{Fetched, Paged, Safety};
-use coreclaw_api::types;
+use clawkit_runtime::Paged;
 use futures::stream::BoxStream;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio::io::AsyncWrite;
 
-use super::Error;
+pub use super::model::ExportFormat;
+
+use super::error::Error;
 use super::run::{Run, download};
 
-/// The largest result page (the default).
-pub const MAX_PAGE_SIZE: u32 = 1000;
-
-/// Export file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// CSV with a header row.
-    Csv,
-    /// A JSON array.
-    Json,
-}
+/// The largest result page of v1 (the default; v2's is 100).
+pub const MAX_PAGE_SIZE: u32 = super::v1::MAX_PAGE;
 
 /// A run's result items as a `Stream`; see [`Run::items`].
 pub type Items = Paged<Map<String, Value>, Error, u64>;
@@ -41,39 +33,12 @@ impl Run {
     /// running run it yields what exists so far. The stream owns a client handle: it can be
     /// spawned onto a task.
     pub fn items(&self) -> Items {
-        let run = self.clone();
-        let throttle = self.client.inner.runtime.throttle();
-        let max = if self.client.is_v2() {
-            super::v2::MAX_PAGE
-        } else {
-            MAX_PAGE_SIZE
-        };
+        let api = self.client.inner.api.clone();
+        let slug = self.slug.clone();
+        let (max, throttle) = (api.max_page(), api.throttle());
         Paged::numbered("page_size", max, move |page, size| {
-            let run = run.clone();
-            async move {
-                if run.client.is_v2() {
-                    return super::v2::results(&run.client, &run.slug, page, size).await;
-                }
-                let body = types::RunResultListRequest {
-                    run_slug: run.slug.clone(),
-                    page_index: std::num::NonZeroU64::new(page)
-                        .unwrap_or(std::num::NonZeroU64::MIN),
-                    page_size: std::num::NonZeroU64::new(u64::from(size))
-                        .unwrap_or(std::num::NonZeroU64::MIN),
-                };
-                let api = &run.client.inner.api;
-                let data: types::RunResultListData = run
-                    .client
-                    .send("reading a result page", Safety::Idempotent, || {
-                        api.list_run_results().body(body.clone()).send()
-                    })
-                    .await?;
-                Ok(Fetched {
-                    items: data.list.into_iter().map(|record| record.0).collect(),
-                    next: (),
-                    total: u64::try_from(data.count).ok(),
-                })
-            }
+            let (api, slug) = (api.clone(), slug.clone());
+            async move { api.results(&slug, page, size).await }
         })
         .throttle(throttle)
     }
@@ -177,24 +142,10 @@ impl Run {
 
     /// Asks CoreClaw for an export file and returns its temporary download URL.
     pub async fn export_url(&self, format: ExportFormat, keys: &[&str]) -> Result<String, Error> {
-        if self.client.is_v2() {
-            return super::v2::export_url(&self.client, &self.slug, format, keys).await;
-        }
-        let body = types::RunResultExportRequest {
-            run_slug: self.slug.clone(),
-            format: match format {
-                ExportFormat::Csv => types::RunResultExportRequestFormat::Csv,
-                ExportFormat::Json => types::RunResultExportRequestFormat::Json,
-            },
-            filter_keys: keys.iter().map(|k| k.to_string()).collect(),
-        };
-        let api = &self.client.inner.api;
-        let data: types::RunResultExportData = self
-            .client
-            .send("requesting an export", Safety::Idempotent, || {
-                api.export_run_results().body(body.clone()).send()
-            })
-            .await?;
-        Ok(data.download_url)
+        self.client
+            .inner
+            .api
+            .export_url(&self.slug, format, keys)
+            .await
     }
 }

@@ -1,7 +1,21 @@
 //! The completion webhook: what CoreClaw POSTs to a run's `callback_url` when it ends.
 //!
 //! CoreClaw may deliver the same event more than once, and signs nothing: treat the event as a
-//! hint, de-duplicate it, and confirm with [`super::Run::detail`] before acting on it.
+//! hint, de-duplicate it, and confirm with [`Run::detail`](crate::coreclaw::Run::detail) before
+//! acting on it. [`receiver`] is the crate's one [`crate::webhook::Receiver`] for it: it reads
+//! each callback, de-duplicates it by run and status, and (feature `webhook-server`) serves as an
+//! axum router that answers at once and queues the event:
+//!
+//! ```
+//! use clawkit::coreclaw::webhook;
+//! let receiver = webhook::receiver();
+//! let body = br#"{"run_slug": "01KSFDS8XWTJME33C08XMCR6B9", "status": 3, "results": 20, "usage": "0.06"}"#;
+//! let headers = Default::default();
+//! assert!(receiver.verify(&headers, body).unwrap().first_time);
+//! assert!(!receiver.verify(&headers, body).unwrap().first_time); // a redelivery
+//! ```
+//!
+//! Or by hand, with [`parse`]:
 //!
 //! ```
 //! use std::collections::HashSet;
@@ -25,11 +39,15 @@
 //! assert_eq!(seen.lock().unwrap().len(), 1);
 //! ```
 
+use clawkit_runtime::webhook::WebhookError;
 use rust_decimal::Decimal;
+use secrecy::SecretString;
 
 pub use coreclaw_api::enums::RunStatus;
 
-use super::Error;
+use crate::webhook::{Delivered, Incoming};
+
+use super::error::Error;
 
 /// A run-completion event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +87,23 @@ pub fn parse(body: &[u8]) -> Result<CompletionEvent, Error> {
         status: event.status,
         usage,
     })
+}
+
+/// Reads and de-duplicates completion callbacks; see [`receiver`].
+pub type Receiver = crate::webhook::Receiver<CompletionEvent>;
+
+/// A receiver of completion callbacks (they are not signed: no secret to give).
+pub fn receiver() -> Receiver {
+    Receiver::new(SecretString::from(String::new()))
+}
+
+/// CoreClaw's completion callback: unsigned (only the body is read), one event a delivery,
+/// de-duplicated by run slug and status.
+impl Delivered for CompletionEvent {
+    fn open(delivery: Incoming<'_>) -> Result<(String, CompletionEvent), WebhookError> {
+        let event = parse(delivery.body).map_err(|e| WebhookError::Body(e.to_string()))?;
+        Ok((format!("{}:{}", event.run_slug, event.status.code()), event))
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::sync::{Mutex, OnceLock};
 use coreclaw_api::types;
 use serde_json::{Map, Value, json};
 
-use super::input::InputBuilder;
+#[cfg(feature = "rust-types")]
+use super::error::Error;
 
 /// The JSON type of a Worker input property.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -254,7 +255,7 @@ impl Worker {
     /// # }
     /// ```
     #[cfg(feature = "rust-types")]
-    pub fn rust_types(&self) -> Result<String, super::Error> {
+    pub fn rust_types(&self) -> Result<String, Error> {
         let mut schema = self.json_schema().as_value().clone();
         if let Some(root) = schema.as_object_mut() {
             root.remove("$schema");
@@ -268,7 +269,7 @@ impl Worker {
             );
         }
         let failed = |what: &str, e: String| {
-            super::Error::InvalidArgument(format!(
+            Error::InvalidArgument(format!(
                 "the input schema of Worker {}: {what}: {e}",
                 self.slug
             ))
@@ -363,20 +364,6 @@ impl Worker {
             "additionalProperties": false,
         });
         schemars::Schema::try_from(schema).unwrap_or_default()
-    }
-
-    /// A builder for this Worker's input, starting from its defaults.
-    pub fn input(&self) -> InputBuilder<'_> {
-        InputBuilder::new(self)
-    }
-
-    /// Validates any serializable value (a user's typed struct, a `serde_json::Value`) as the
-    /// Worker's custom input, the same way as [`InputBuilder::build`].
-    pub fn input_from<T: serde::Serialize>(
-        &self,
-        value: &T,
-    ) -> Result<super::input::Input, super::Error> {
-        self.input().set_all(value).build()
     }
 
     /// A skeleton input: required fields with their defaults (or an empty value of their type),

@@ -11,11 +11,14 @@ use clawkit_runtime::Safety;
 use clawkit_runtime::wait::{self, Polling};
 use futures::stream::BoxStream;
 
-use super::types::{
+use crate::call::Calls;
+use openclaw_devops_api::types::{
     self, AgentProgress, AgentResult, AgentType, Build, BuildQueued, Deployment, TestReport,
     TestRun,
 };
-use super::{Client, Error};
+
+use super::client::Client;
+use super::error::{Error, Flow};
 
 type Watch<T> = Box<dyn FnOnce(Polling) -> BoxStream<'static, Result<T, Error>> + Send>;
 type Progress<T> = Option<Box<dyn FnMut(&T) + Send>>;
@@ -47,7 +50,7 @@ impl<T: Send + 'static, R: Send + 'static> Wait<T, R> {
         self
     }
 
-    /// Gives up after `timeout` with [`Error::Timeout`], which keeps the id.
+    /// Gives up after `timeout` with [`Flow::Timeout`], which keeps the id.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.polling.timeout = timeout;
         self
@@ -162,11 +165,14 @@ where
                 }
             }
         };
-        wait::watch(polling, reader, T::is_final, move |waited| Error::Timeout {
-            what: T::WHAT,
-            id: id.clone(),
-            waited,
-            last_status: last.lock().map(|s| s.clone()).unwrap_or_default(),
+        wait::watch(polling, reader, T::is_final, move |waited| {
+            Flow::Timeout {
+                what: T::WHAT,
+                id: id.clone(),
+                waited,
+                last_status: last.lock().map(|s| s.clone()).unwrap_or_default(),
+            }
+            .into()
         })
     });
     Wait {
@@ -193,12 +199,8 @@ impl Activation {
     /// Its progress now: steps, current step, logs.
     pub async fn progress(&self) -> Result<AgentProgress, Error> {
         self.client
-            .send("reading agent progress", Safety::Idempotent, || {
-                self.client
-                    .api()
-                    .get_agent_progress()
-                    .activation_id(&self.id)
-                    .send()
+            .call("reading agent progress", Safety::Idempotent, |api| {
+                api.get_agent_progress().activation_id(&self.id).send()
             })
             .await
     }
@@ -206,12 +208,8 @@ impl Activation {
     /// Its output (once completed).
     pub async fn result(&self) -> Result<AgentResult, Error> {
         self.client
-            .send("reading an agent result", Safety::Idempotent, || {
-                self.client
-                    .api()
-                    .get_agent_result()
-                    .activation_id(&self.id)
-                    .send()
+            .call("reading an agent result", Safety::Idempotent, |api| {
+                api.get_agent_result().activation_id(&self.id).send()
             })
             .await
     }
@@ -243,8 +241,8 @@ impl BuildRef {
     /// The build now: stages, progress, artifacts.
     pub async fn get(&self) -> Result<Build, Error> {
         self.client
-            .send("reading a build", Safety::Idempotent, || {
-                self.client.api().get_build().build_id(&self.id).send()
+            .call("reading a build", Safety::Idempotent, |api| {
+                api.get_build().build_id(&self.id).send()
             })
             .await
     }
@@ -280,12 +278,8 @@ impl DeploymentRef {
     /// The deployment now.
     pub async fn get(&self) -> Result<Deployment, Error> {
         self.client
-            .send("reading a deployment", Safety::Idempotent, || {
-                self.client
-                    .api()
-                    .get_deployment()
-                    .deployment_id(&self.id)
-                    .send()
+            .call("reading a deployment", Safety::Idempotent, |api| {
+                api.get_deployment().deployment_id(&self.id).send()
             })
             .await
     }
@@ -319,10 +313,8 @@ impl DeploymentRef {
         };
         let rollback: Deployment = self
             .client
-            .send("rolling back a deployment", Safety::Creates, || {
-                self.client
-                    .api()
-                    .rollback_deployment()
+            .call("rolling back a deployment", Safety::Creates, |api| {
+                api.rollback_deployment()
                     .deployment_id(&self.id)
                     .body(body.clone())
                     .send()
@@ -344,8 +336,8 @@ impl TestRunRef {
     /// The run now.
     pub async fn get(&self) -> Result<TestRun, Error> {
         self.client
-            .send("reading a test run", Safety::Idempotent, || {
-                self.client.api().get_test_run().run_id(&self.id).send()
+            .call("reading a test run", Safety::Idempotent, |api| {
+                api.get_test_run().run_id(&self.id).send()
             })
             .await
     }
@@ -353,8 +345,8 @@ impl TestRunRef {
     /// Its report (final once the run is).
     pub async fn report(&self) -> Result<TestReport, Error> {
         self.client
-            .send("reading a test report", Safety::Idempotent, || {
-                self.client.api().get_test_report().run_id(&self.id).send()
+            .call("reading a test report", Safety::Idempotent, |api| {
+                api.get_test_report().run_id(&self.id).send()
             })
             .await
     }
@@ -379,9 +371,8 @@ impl Client {
         request: types::ActivateAgentRequest,
     ) -> Result<(Activation, types::AgentActivation), Error> {
         let started: types::AgentActivation = self
-            .send("activating an agent", Safety::Creates, || {
-                self.api()
-                    .activate_agent()
+            .call("activating an agent", Safety::Creates, |api| {
+                api.activate_agent()
                     .agent_type(agent_type)
                     .body(request.clone())
                     .send()
@@ -405,9 +396,8 @@ impl Client {
         request: types::TriggerPipelineRequest,
     ) -> Result<BuildRef, Error> {
         let queued: BuildQueued = self
-            .send("triggering a pipeline", Safety::Creates, || {
-                self.api()
-                    .trigger_pipeline()
+            .call("triggering a pipeline", Safety::Creates, |api| {
+                api.trigger_pipeline()
                     .pipeline_id(pipeline_id)
                     .body(request.clone())
                     .send()
@@ -435,8 +425,8 @@ impl Client {
         request: types::CreateDeploymentRequest,
     ) -> Result<(DeploymentRef, Deployment), Error> {
         let deployment: Deployment = self
-            .send("creating a deployment", Safety::Creates, || {
-                self.api().create_deployment().body(request.clone()).send()
+            .call("creating a deployment", Safety::Creates, |api| {
+                api.create_deployment().body(request.clone()).send()
             })
             .await?;
         Ok((self.deployment(&deployment.id), deployment))
@@ -457,9 +447,8 @@ impl Client {
         request: types::RunTestSuiteRequest,
     ) -> Result<TestRunRef, Error> {
         let run: TestRun = self
-            .send("running a test suite", Safety::Creates, || {
-                self.api()
-                    .run_test_suite()
+            .call("running a test suite", Safety::Creates, |api| {
+                api.run_test_suite()
                     .suite_id(suite_id)
                     .body(request.clone())
                     .send()

@@ -3,10 +3,13 @@
 
 use clawkit_runtime::{Paged, Safety};
 
-use super::types::{
+use crate::call::Calls;
+use openclaw_devops_api::types::{
     self, Project, ProjectMemberRole, ProjectVisibility, Task, TaskPriority, TaskStatus, TaskType,
 };
-use super::{Client, Error, page_number};
+
+use super::client::{Client, page_number};
+use super::error::Error;
 
 /// A new project for [`Client::create_project`].
 #[derive(Debug, Clone)]
@@ -166,9 +169,8 @@ impl Client {
             let status = status.clone();
             async move {
                 let list = client
-                    .send("listing projects", Safety::Idempotent, || {
-                        let mut q = client
-                            .api()
+                    .call("listing projects", Safety::Idempotent, |api| {
+                        let mut q = api
                             .list_projects()
                             .page(page_number(page))
                             .page_size(page_number(u64::from(size)));
@@ -188,17 +190,17 @@ impl Client {
 
     /// One project.
     pub async fn project(&self, id: &str) -> Result<Project, Error> {
-        self.send("reading a project", Safety::Idempotent, || {
-            self.api().get_project().project_id(id).send()
+        self.call("reading a project", Safety::Idempotent, |api| {
+            api.get_project().project_id(id).send()
         })
         .await
     }
 
-    /// Creates a project; a key in use is [`ErrorCode::Conflict`](super::ErrorCode::Conflict).
+    /// Creates a project; a key in use is [`Reason::Conflict`](super::error::Reason::Conflict).
     pub async fn create_project(&self, project: NewProject) -> Result<Project, Error> {
         let body = project.request()?;
-        self.send("creating a project", Safety::Creates, || {
-            self.api().create_project().body(body.clone()).send()
+        self.call("creating a project", Safety::Creates, |api| {
+            api.create_project().body(body.clone()).send()
         })
         .await
     }
@@ -210,9 +212,8 @@ impl Client {
             let (project, filter) = (project.clone(), filter.clone());
             async move {
                 let list = client
-                    .send("listing tasks", Safety::Idempotent, || {
-                        let mut q = client
-                            .api()
+                    .call("listing tasks", Safety::Idempotent, |api| {
+                        let mut q = api
                             .list_tasks()
                             .project_id(&project)
                             .page(page_number(page))
@@ -230,17 +231,16 @@ impl Client {
 
     /// One task.
     pub async fn task(&self, id: &str) -> Result<Task, Error> {
-        self.send("reading a task", Safety::Idempotent, || {
-            self.api().get_task().task_id(id).send()
+        self.call("reading a task", Safety::Idempotent, |api| {
+            api.get_task().task_id(id).send()
         })
         .await
     }
 
     /// Creates a task in a project (status `todo`).
     pub async fn create_task(&self, project_id: &str, task: NewTask) -> Result<Task, Error> {
-        self.send("creating a task", Safety::Creates, || {
-            self.api()
-                .create_task()
+        self.call("creating a task", Safety::Creates, |api| {
+            api.create_task()
                 .project_id(project_id)
                 .body(task.request.clone())
                 .send()
@@ -249,7 +249,7 @@ impl Client {
     }
 
     /// Moves a task to `status`, with an optional note. One step forward or back to an earlier
-    /// status; a skip forward is [`ErrorCode::Conflict`](super::ErrorCode::Conflict) with the
+    /// status; a skip forward is [`Reason::Conflict`](super::error::Reason::Conflict) with the
     /// allowed moves in its details.
     pub async fn move_task(
         &self,
@@ -261,9 +261,8 @@ impl Client {
             status,
             comment: comment.map(str::to_string),
         };
-        self.send("moving a task", Safety::Idempotent, || {
-            self.api()
-                .update_task_status()
+        self.call("moving a task", Safety::Idempotent, |api| {
+            api.update_task_status()
                 .task_id(id)
                 .body(body.clone())
                 .send()

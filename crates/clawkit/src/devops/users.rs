@@ -3,8 +3,13 @@
 use clawkit_runtime::{Paged, Safety};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::types::{self, CreatedUser, Role, SortOrder, User, UserSortField, UserStatusFilter};
-use super::{Client, Error, page_number};
+use crate::call::Calls;
+use openclaw_devops_api::types::{
+    self, CreatedUser, Role, SortOrder, User, UserSortField, UserStatusFilter,
+};
+
+use super::client::{Client, page_number};
+use super::error::Error;
 
 /// Which users [`Client::users`] lists, and in which order (the service's defaults: everyone,
 /// newest first).
@@ -174,9 +179,8 @@ impl Client {
             let filter = filter.clone();
             async move {
                 let list = client
-                    .send("listing users", Safety::Idempotent, || {
-                        let mut q = client
-                            .api()
+                    .call("listing users", Safety::Idempotent, |api| {
+                        let mut q = api
                             .list_users()
                             .page(page_number(page))
                             .page_size(page_number(u64::from(size)));
@@ -204,21 +208,21 @@ impl Client {
     }
 
     /// Creates an account (`pending_verification` until its email is verified). A duplicate
-    /// username or email is [`ErrorCode::Conflict`](super::ErrorCode::Conflict); a bad field a
-    /// 422 whose [`ApiError::fields`](super::ApiError::fields) name it. Not retried unless the
+    /// username or email is [`Reason::Conflict`](super::error::Reason::Conflict); a bad field a
+    /// 422 whose [`ApiError::fields`](crate::ApiError::fields) name it. Not retried unless the
     /// failure proves nothing was created.
     pub async fn create_user(&self, user: NewUser) -> Result<CreatedUser, Error> {
         let body = user.request()?;
-        self.send("creating a user", Safety::Creates, || {
-            self.api().create_user().body(body.clone()).send()
+        self.call("creating a user", Safety::Creates, |api| {
+            api.create_user().body(body.clone()).send()
         })
         .await
     }
 
     /// One user.
     pub async fn user(&self, id: &str) -> Result<User, Error> {
-        self.send("reading a user", Safety::Idempotent, || {
-            self.api().get_user().user_id(id).send()
+        self.call("reading a user", Safety::Idempotent, |api| {
+            api.get_user().user_id(id).send()
         })
         .await
     }
@@ -228,9 +232,8 @@ impl Client {
         if let Some(bad) = update.bad_username {
             return Err(Error::InvalidArgument(bad));
         }
-        self.send("updating a user", Safety::Idempotent, || {
-            self.api()
-                .update_user()
+        self.call("updating a user", Safety::Idempotent, |api| {
+            api.update_user()
                 .user_id(id)
                 .body(update.request.clone())
                 .send()
@@ -240,8 +243,8 @@ impl Client {
 
     /// Deletes a user: kept for the audit log unless `hard`.
     pub async fn delete_user(&self, id: &str, hard: bool) -> Result<(), Error> {
-        self.send("deleting a user", Safety::Idempotent, || {
-            self.api().delete_user().user_id(id).hard(hard).send()
+        self.call("deleting a user", Safety::Idempotent, |api| {
+            api.delete_user().user_id(id).hard(hard).send()
         })
         .await
     }

@@ -2,9 +2,11 @@
 //!
 //! Each delivery carries `X-OpenClaw-Event-Id`, `X-OpenClaw-Timestamp` and, when the
 //! subscription has a secret, `X-OpenClaw-Signature: sha256=<hex HMAC-SHA256 of
-//! "{timestamp}.{body}">`. A [`Receiver`] checks the signature against every secret it holds
-//! (so a rotation never drops an event), refuses a timestamp more than 5 minutes away (a replay),
-//! and tells a first delivery from a redelivery of the same event id.
+//! "{timestamp}.{body}">`. A [`Receiver`] (the crate's one [`crate::webhook::Receiver`] of this
+//! API's [`Event`]s) checks the signature against every secret it holds (so a
+//! rotation never drops an event), refuses a timestamp more than 5 minutes away (a replay), and
+//! tells a first delivery from a redelivery of the same event id; with feature `webhook-server`
+//! it serves as an axum router (`Receiver::serve`).
 //!
 //! ```
 //! use clawkit::devops::webhook::{EventKind, Receiver};
@@ -23,19 +25,23 @@
 //! assert!(!receiver.verify(&headers, body).unwrap().first_time); // a redelivery
 //! ```
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use clawkit_runtime::Safety;
-use clawkit_runtime::webhook::{self, Deliveries, WebhookError, WebhookVerifier};
+use clawkit_runtime::webhook::{self, WebhookError};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::types::{
+use crate::call::Calls;
+use crate::webhook::{Delivered, Incoming, header, read};
+use openclaw_devops_api::types::{
     self, AgentResult, Build, Deployment, Project, Task, TestReport, Webhook, WebhookEventType,
 };
-use super::{Client, Error};
+
+use super::client::Client;
+use super::error::Error;
 
 /// The header with the event id.
 pub const EVENT_ID: &str = "x-openclaw-event-id";
@@ -132,7 +138,7 @@ fn typed<T: DeserializeOwned>(event: &Event) -> Result<Box<T>, Error> {
 
 impl Event {
     /// Parses a delivery's body (without checking anything: see [`Receiver::verify`]).
-    pub fn parse(body: &[u8]) -> Result<Event, Error> {
+    pub fn parse(body: &[u8]) -> Result<Event, WebhookError> {
         #[derive(Deserialize)]
         struct Wire {
             id: String,
@@ -140,8 +146,7 @@ impl Event {
             timestamp: String,
             data: Value,
         }
-        let wire: Wire = serde_json::from_slice(body)
-            .map_err(|e| Error::Webhook(WebhookError::Body(e.to_string())))?;
+        let wire: Wire = read(body)?;
         Ok(Event {
             id: wire.id,
             kind: EventKind::parse(&wire.event),
@@ -166,97 +171,35 @@ impl Event {
     }
 }
 
-/// A verified delivery.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Delivery {
-    /// The event.
-    pub event: Event,
-    /// `false` for a redelivery of an event id seen before: acknowledge it, do not act again.
-    pub first_time: bool,
-}
-
 /// Verifies deliveries and remembers their ids (see the module docs). Share one per endpoint.
-#[derive(Debug)]
-pub struct Receiver {
-    verifier: WebhookVerifier,
-    seen: Deliveries,
-    unsigned: bool,
-}
+pub type Receiver = crate::webhook::Receiver<Event>;
 
-fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, WebhookError> {
-    headers
-        .get(name)
-        .ok_or(WebhookError::MissingHeader(name))?
-        .to_str()
-        .map_err(|_| WebhookError::BadHeader {
-            header: name,
-            reason: "not ASCII".into(),
-        })
-}
-
-impl Receiver {
-    /// Deliveries signed with `secret`, within 5 minutes of now; ids remembered for a day
-    /// (at most 100,000).
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self {
-            verifier: WebhookVerifier::new(secret.into()),
-            seen: Deliveries::new(Duration::from_secs(86_400), 100_000),
-            unsigned: false,
-        }
-    }
-
-    /// Accepts signatures with `secret` too (during a rotation, the old and the new).
-    pub fn also(mut self, secret: impl Into<String>) -> Self {
-        self.verifier = self.verifier.also(secret.into());
-        self
-    }
-
-    /// How far the signed timestamp may be from now (default 300 s).
-    pub fn tolerance(mut self, tolerance: Duration) -> Self {
-        self.verifier = self.verifier.tolerance(tolerance);
-        self
-    }
-
-    /// Checks a delivery (its headers and raw body) now.
-    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Delivery, Error> {
-        self.verify_at(headers, body, SystemTime::now())
-    }
-
-    /// Checks a delivery as of `now`: the timestamp within the tolerance, a signature made with
-    /// one of the secrets over `{timestamp}.{body}`, the body an event whose id is the header's.
-    pub fn verify_at(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<Delivery, Error> {
-        let id = header(headers, EVENT_ID)?;
-        let stamp = header(headers, TIMESTAMP)?;
+/// OpenClaw DevOps' signature scheme: `sha256=` hex HMAC-SHA256 over `{timestamp}.{body}`, a
+/// timestamp in Unix seconds within the tolerance, the body an event whose id is the
+/// `X-OpenClaw-Event-Id` header's (the id deliveries are de-duplicated by).
+impl Delivered for Event {
+    fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
+        let (headers, body) = (delivery.headers, delivery.body);
+        let id = header(headers, EVENT_ID, EVENT_ID)?;
+        let stamp = header(headers, TIMESTAMP, TIMESTAMP)?;
         let ts: i64 = stamp.trim().parse().map_err(|_| WebhookError::BadHeader {
             header: TIMESTAMP,
             reason: format!("expected Unix seconds, got {stamp:?}"),
         })?;
-        self.verifier.check_time(ts, now)?;
-        if !self.unsigned {
-            let sent = webhook::hex_signatures(SIGNATURE, header(headers, SIGNATURE)?, "sha256=")?;
-            self.verifier
-                .check_signature(&[stamp.trim().as_bytes(), b".", body], &sent)?;
-        }
+        delivery.keys.check_time(ts, delivery.now)?;
+        let sent =
+            webhook::hex_signatures(SIGNATURE, header(headers, SIGNATURE, SIGNATURE)?, "sha256=")?;
+        delivery
+            .keys
+            .check_signature(&[stamp.trim().as_bytes(), b".", body], &sent)?;
         let event = Event::parse(body)?;
         if event.id != id {
             return Err(WebhookError::Body(format!(
                 "the body's id {} is not the header's {id}",
                 event.id
-            ))
-            .into());
+            )));
         }
-        let first_time = self.seen.first_time(&event.id);
-        Ok(Delivery { event, first_time })
-    }
-
-    /// Forgets an event id, so that a redelivery is handled again (after handling failed).
-    pub fn forget(&self, id: &str) {
-        self.seen.forget(id);
+        Ok((event.id.clone(), event))
     }
 }
 
@@ -301,8 +244,8 @@ impl Client {
             secret: secret.map(str::to_string),
             active: true,
         };
-        self.send("creating a webhook", Safety::Creates, || {
-            self.api().create_webhook().body(body.clone()).send()
+        self.call("creating a webhook", Safety::Creates, |api| {
+            api.create_webhook().body(body.clone()).send()
         })
         .await
     }
@@ -310,8 +253,8 @@ impl Client {
     /// The subscriptions.
     pub async fn webhooks(&self) -> Result<Vec<Webhook>, Error> {
         let list: types::WebhookList = self
-            .send("listing webhooks", Safety::Idempotent, || {
-                self.api().list_webhooks().send()
+            .call("listing webhooks", Safety::Idempotent, |api| {
+                api.list_webhooks().send()
             })
             .await?;
         Ok(list.data)
@@ -319,8 +262,8 @@ impl Client {
 
     /// Removes a subscription.
     pub async fn delete_webhook(&self, id: &str) -> Result<(), Error> {
-        self.send("deleting a webhook", Safety::Idempotent, || {
-            self.api().delete_webhook().webhook_id(id).send()
+        self.call("deleting a webhook", Safety::Idempotent, |api| {
+            api.delete_webhook().webhook_id(id).send()
         })
         .await
     }
@@ -329,6 +272,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const BODY: &[u8] = br#"{"id":"evt_9","event":"deployment.failed","timestamp":"2026-03-14T12:15:30Z","data":{"id":"dep_1","applicationId":"app","environment":"prod","version":"1.0.0-bad","status":"failed","createdAt":"2026-03-14T12:00:00Z"}}"#;
 
@@ -351,13 +295,13 @@ mod tests {
         let later = now + Duration::from_secs(600);
         assert!(matches!(
             receiver.verify_at(&headers, BODY, later),
-            Err(Error::Webhook(WebhookError::Stale { .. }))
+            Err(WebhookError::Stale { .. })
         ));
         // Another secret, or a changed body: refused.
         let other = sign_for_tests("other", "evt_9", now, BODY);
         assert!(matches!(
             receiver.verify_at(&other, BODY, now),
-            Err(Error::Webhook(WebhookError::BadSignature))
+            Err(WebhookError::BadSignature)
         ));
         let tampered = BODY
             .to_vec()
@@ -369,7 +313,7 @@ mod tests {
         missing.remove(SIGNATURE);
         assert!(matches!(
             receiver.verify_at(&missing, BODY, now),
-            Err(Error::Webhook(WebhookError::MissingHeader(SIGNATURE)))
+            Err(WebhookError::MissingHeader(SIGNATURE))
         ));
     }
 }

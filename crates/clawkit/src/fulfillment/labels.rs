@@ -3,8 +3,9 @@
 
 use tokio::io::AsyncWrite;
 
-use super::types::{CreateLabelRequest, ShippingLabel};
-use super::{Client, Error};
+use super::client::Client;
+use super::error::Error;
+use openclaw_fulfillment_api::types::{CreateLabelRequest, ShippingLabel};
 
 impl Client {
     /// Creates the shipping label of an order (面单生成): the order gets its tracking number and

@@ -3,12 +3,13 @@
 use chrono::{DateTime, FixedOffset};
 use clawkit_runtime::Paged;
 
-use super::types::{
+use crate::client::Optionally;
+use openclaw_fulfillment_api::types::{
     CancelOrderRequest, CreateOrderRequest, Order, OrderStatus, SalesChannel, Tracking,
 };
-use crate::client::Optionally;
 
-use super::{Client, Error, cursor_stream, fetched};
+use super::client::{Client, cursor_stream, fetched, filter_setters};
+use super::error::Error;
 
 /// Which orders [`Client::orders`] lists (all of them by default).
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -3,10 +3,11 @@
 use chrono::{DateTime, FixedOffset};
 use clawkit_runtime::Paged;
 
-use super::types::{CreateReturnRequest, Return, ReturnStatus};
 use crate::client::Optionally;
+use openclaw_fulfillment_api::types::{CreateReturnRequest, Return, ReturnStatus};
 
-use super::{Client, Error, cursor_stream, fetched};
+use super::client::{Client, cursor_stream, fetched, filter_setters};
+use super::error::Error;
 
 /// Which returns [`Client::returns`] lists (all of them by default).
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -6,13 +6,14 @@ use std::num::NonZeroU64;
 use chrono::{DateTime, FixedOffset};
 use clawkit_runtime::Paged;
 
-use super::types::{
+use crate::client::Optionally;
+use openclaw_fulfillment_api::types::{
     CreateOrderRequest, InventoryAdjustment, InventoryAdjustmentRequest, InventoryLevel, Order,
     Reservation, ReservationLine, ReservationRequest, SkuInventory,
 };
-use crate::client::Optionally;
 
-use super::{Client, Error, cursor_stream, fetched};
+use super::client::{Client, cursor_stream, fetched, filter_setters};
+use super::error::Error;
 
 /// Which stock rows [`Client::inventory_levels`] lists (every SKU in every warehouse by default).
 #[derive(Debug, Clone, Default, PartialEq)]

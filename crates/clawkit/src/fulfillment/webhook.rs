@@ -8,41 +8,44 @@
 //! ```
 //!
 //! A receiver must answer 200 with a non-empty body within 3 s, or the delivery is retried 3
-//! times: verify ([`verify`] or [`Verifier`]), de-duplicate by the request id, acknowledge, and
-//! do the work later. With feature `webhook-server`, [`Verifier::receiver`] is all of that as an
-//! axum router to mount in your server:
+//! times: verify, de-duplicate by the request id, acknowledge, and do the work later. A
+//! [`Receiver`] (the crate's one [`crate::webhook::Receiver`] of this API's [`Event`]s) does the
+//! first two; with feature `webhook-server`, `Receiver::serve` is all of it as
+//! an axum router to mount in your server:
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
-//! use clawkit::fulfillment::webhook::{self, Event, Verifier};
+//! use clawkit::fulfillment::webhook::{self, Event, Receiver};
 //!
 //! let body = br#"{"event_id":"evt_1","event_type":"inventory.changed","occurred_at":"2024-06-15T08:30:05+08:00","data":{"reason":"reservation","previous_ats":5,"inventory":{"sku":"A","warehouse_code":"W","on_hand":5,"reserved":1,"safety_stock":0,"in_transit":0,"ats":4,"updated_at":"2024-06-15T08:30:05+08:00"}}}"#;
 //! let now = SystemTime::now();
 //! let headers = webhook::signed_headers("cs_new", now, "evt_1", "inventory.changed", body);
 //!
 //! // During a rotation the old and the new secret are both accepted.
-//! let verifier = Verifier::new("cs_old").also("cs_new");
-//! let delivery = verifier.verify(&headers, body, now)?;
-//! assert_eq!(delivery.request_id, "evt_1");
+//! let receiver = Receiver::new("cs_old").also("cs_new");
+//! let delivery = receiver.verify_at(&headers, body, now)?;
+//! assert_eq!(delivery.id, "evt_1");
 //! assert!(matches!(delivery.event, Event::InventoryChanged(_)));
 //!
 //! // Five minutes and one second later the same delivery is a replay.
-//! assert!(verifier.verify(&headers, body, now + Duration::from_secs(301)).is_err());
-//! # Ok::<(), clawkit::fulfillment::Error>(())
+//! assert!(receiver.verify_at(&headers, body, now + Duration::from_secs(301)).is_err());
+//! # Ok::<(), clawkit::runtime::webhook::WebhookError>(())
 //! ```
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use clawkit_runtime::webhook::{WebhookError, WebhookVerifier, hex_signatures, hmac_sha256};
-use reqwest::header::{HeaderMap, HeaderValue};
-use secrecy::SecretString;
-
-use super::signing::timestamp;
-use super::types::{
+use clawkit_runtime::webhook::{WebhookError, hex_signatures, hmac_sha256};
+use openclaw_fulfillment_api::types::{
     CreateWebhookRequest, InventoryChangedEvent, LogisticsUpdatedEvent, OrderCreatedEvent,
     ReturnReceivedEvent, Webhook, WebhookEventType,
 };
-use super::{Client, Error};
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::webhook::{Delivered, Incoming, header, read};
+
+use super::client::Client;
+use super::error::Error;
+use super::signing::timestamp;
 
 /// `X-OpenClaw-Request-ID`: the event id, the same on every retry.
 pub const REQUEST_ID_HEADER: &str = "x-openclaw-request-id";
@@ -126,11 +129,6 @@ impl Event {
 
     /// Reads an event body of type `event_type`.
     pub fn parse(event_type: &str, body: &[u8]) -> Result<Event, WebhookError> {
-        fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
-            let de = &mut serde_json::Deserializer::from_slice(body);
-            serde_path_to_error::deserialize(de)
-                .map_err(|e| WebhookError::Body(format!("at `{}`: {}", e.path(), e.inner())))
-        }
         Ok(match event_type {
             "order.created" => Event::OrderCreated(Box::new(read(body)?)),
             "logistics.updated" => Event::LogisticsUpdated(read(body)?),
@@ -149,75 +147,15 @@ impl Event {
     }
 }
 
-/// A verified delivery.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Delivery {
-    /// `X-OpenClaw-Request-ID`, to de-duplicate by.
-    pub request_id: String,
-    /// The event.
-    pub event: Event,
-}
+/// Verifies deliveries against one or more client secrets and de-duplicates them.
+pub type Receiver = crate::webhook::Receiver<Event>;
 
-/// Verifies deliveries against one or more client secrets, with a timestamp tolerance (300 s by
-/// default, the spec's).
-#[derive(Debug, Clone)]
-pub struct Verifier {
-    inner: WebhookVerifier,
-}
-
-fn header<'h>(
-    headers: &'h HeaderMap,
-    name: &'static str,
-    shown: &'static str,
-) -> Result<&'h str, WebhookError> {
-    let value = headers
-        .get(name)
-        .ok_or(WebhookError::MissingHeader(shown))?;
-    value.to_str().map_err(|_| WebhookError::BadHeader {
-        header: shown,
-        reason: "not visible ASCII".into(),
-    })
-}
-
-impl Verifier {
-    /// Deliveries signed with `client_secret`.
-    pub fn new(client_secret: impl Into<SecretString>) -> Self {
-        Self {
-            inner: WebhookVerifier::new(client_secret),
-        }
-    }
-
-    /// Accepts deliveries signed with `client_secret` too (a rotation: old and new at once).
-    pub fn also(self, client_secret: impl Into<SecretString>) -> Self {
-        Self {
-            inner: self.inner.also(client_secret),
-        }
-    }
-
-    /// How far `X-OpenClaw-Timestamp` may be from now, either way (default 300 s).
-    pub fn tolerance(self, tolerance: Duration) -> Self {
-        Self {
-            inner: self.inner.tolerance(tolerance),
-        }
-    }
-
-    /// Checks a delivery (its signature in constant time against every secret, its timestamp
-    /// against `now`) and reads its event.
-    pub fn verify(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<Delivery, Error> {
-        Ok(self.check(headers, body, now)?)
-    }
-
-    fn check(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<Delivery, WebhookError> {
+/// OpenClaw's signature scheme: a hex HMAC-SHA256 (see the module docs) keyed with the app's
+/// client secret, a timestamp within the tolerance (300 s by default, the spec's), deliveries
+/// de-duplicated by `X-OpenClaw-Request-ID`.
+impl Delivered for Event {
+    fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
+        let (headers, body) = (delivery.headers, delivery.body);
         let request_id = header(headers, REQUEST_ID_HEADER, "X-OpenClaw-Request-ID")?;
         let stamp = header(headers, TIMESTAMP_HEADER, "X-OpenClaw-Timestamp")?;
         let signatures = hex_signatures(
@@ -232,109 +170,26 @@ impl Verifier {
                     "expected RFC 3339 with an offset, e.g. 2024-06-15T08:30:05+08:00 ({e})"
                 ),
             })?;
-        self.inner.check_time(at.timestamp(), now)?;
-        let digest = clawkit_runtime::sign::sha256_hex(body);
-        self.inner.check_signature(
-            &[
-                stamp.as_bytes(),
-                b"\n",
-                request_id.as_bytes(),
-                b"\n",
-                digest.as_bytes(),
-            ],
-            &signatures,
-        )?;
+        delivery.keys.check_time(at.timestamp(), delivery.now)?;
+        delivery
+            .keys
+            .check_signature(&[&signed(stamp, request_id, body)], &signatures)?;
         let event_type = header(headers, EVENT_HEADER, "X-OpenClaw-Event")?;
         let event = Event::parse(event_type, body)?;
-        Ok(Delivery {
-            request_id: request_id.to_string(),
-            event,
-        })
-    }
-
-    /// A ready receiver to mount in your axum server: it verifies each delivery, answers a
-    /// redelivery (same `X-OpenClaw-Request-ID`) 200 without queueing it again, answers a new one
-    /// 200 at once and queues its event for your code; `store` remembers the ids (use
-    /// [`Deliveries`](clawkit_runtime::webhook::Deliveries) in one process, your own
-    /// [`DeliveryStore`](clawkit_runtime::webhook::DeliveryStore) across several).
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use clawkit::fulfillment::webhook::Verifier;
-    /// use clawkit::runtime::webhook::Deliveries;
-    ///
-    /// let mut hooks = Verifier::new("cs_secret")
-    ///     .receiver(Arc::new(Deliveries::new(Duration::from_secs(86_400), 100_000)), 1_024);
-    /// let app = axum::Router::new().nest("/hooks/openclaw", hooks.router);
-    /// tokio::spawn(async move {
-    ///     while let Some(delivery) = hooks.events.recv().await {
-    ///         println!("{} {:?}", delivery.id, delivery.event);
-    ///     }
-    /// });
-    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8443").await?;
-    /// axum::serve(listener, app).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    #[cfg(feature = "webhook-server")]
-    pub fn receiver(
-        self,
-        store: std::sync::Arc<dyn clawkit_runtime::webhook::DeliveryStore>,
-        capacity: usize,
-    ) -> clawkit_runtime::webhook::service::Receiver<Event> {
-        clawkit_runtime::webhook::service::receiver(self, store, capacity)
+        Ok((request_id.to_string(), event))
     }
 }
 
-#[cfg(feature = "webhook-server")]
-impl clawkit_runtime::webhook::service::Verify for Verifier {
-    type Event = Event;
-
-    fn verify(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<(String, Event), WebhookError> {
-        self.check(headers, body, now)
-            .map(|d| (d.request_id, d.event))
-    }
-}
-
-/// Verifies one delivery against `secrets` (any of them may have signed it) with the spec's
-/// 300 s tolerance; see [`Verifier`] to keep the settings.
-pub fn verify(
-    headers: &HeaderMap,
-    body: &[u8],
-    secrets: &[&str],
-    now: SystemTime,
-) -> Result<Delivery, Error> {
-    let Some((first, rest)) = secrets.split_first() else {
-        return Err(Error::InvalidArgument(
-            "secrets: expected at least one client secret".into(),
-        ));
-    };
-    let verifier = rest.iter().fold(Verifier::new(first.to_string()), |v, s| {
-        v.also(s.to_string())
-    });
-    verifier.verify(headers, body, now)
+/// What a delivery's signature covers: `{timestamp}\n{request_id}\n{hex SHA-256 of the body}`.
+fn signed(timestamp: &str, request_id: &str, body: &[u8]) -> Vec<u8> {
+    let digest = clawkit_runtime::sign::sha256_hex(body);
+    format!("{timestamp}\n{request_id}\n{digest}").into_bytes()
 }
 
 /// The signature of a delivery: hex HMAC-SHA256 of `{timestamp}\n{request_id}\n{sha256(body)}`.
 pub fn signature(client_secret: &str, timestamp: &str, request_id: &str, body: &[u8]) -> String {
-    let digest = clawkit_runtime::sign::sha256_hex(body);
-    hex::encode(hmac_sha256(
-        client_secret.as_bytes(),
-        &[
-            timestamp.as_bytes(),
-            b"\n",
-            request_id.as_bytes(),
-            b"\n",
-            digest.as_bytes(),
-        ],
-    ))
+    let text = signed(timestamp, request_id, body);
+    hex::encode(hmac_sha256(client_secret.as_bytes(), &[&text]))
 }
 
 /// The headers OpenClaw sends with a delivery, signed with `client_secret` at `at`: for testing
@@ -366,6 +221,7 @@ pub fn signed_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn the_specs_webhook_vector() {
@@ -402,16 +258,16 @@ mod tests {
         headers.insert(EVENT_HEADER, HeaderValue::from_static("order.created"));
         let at = chrono::DateTime::parse_from_rfc3339("2024-06-15T08:30:05+08:00").unwrap();
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(at.timestamp() as u64);
-        let v = Verifier::new("cs_sandbox_5f2b9c7e4d1a");
+        let v = Receiver::new("cs_sandbox_5f2b9c7e4d1a");
         // signature and time pass; the body is not a whole order.created event
-        let err = v.check(&headers, body, at).unwrap_err();
+        let err = v.verify_at(&headers, body, at).unwrap_err();
         assert!(matches!(err, WebhookError::Body(_)), "{err}");
         assert!(matches!(
-            v.check(&headers, body, at + Duration::from_secs(301)),
+            v.verify_at(&headers, body, at + Duration::from_secs(301)),
             Err(WebhookError::Stale { .. })
         ));
         assert!(matches!(
-            Verifier::new("other").check(&headers, body, at),
+            Receiver::new("other").verify_at(&headers, body, at),
             Err(WebhookError::BadSignature)
         ));
     }
