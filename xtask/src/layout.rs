@@ -46,7 +46,8 @@ pub struct Report {
 #[derive(Debug)]
 struct Source {
     module: Vec<String>,
-    paths: Vec<Vec<String>>,
+    /// Each path with the inline modules it is written in.
+    paths: Vec<(Vec<String>, Vec<String>)>,
 }
 
 /// Checks every crate under `root/crates`.
@@ -96,7 +97,9 @@ fn check_crate(root: &Path, krate: &Path) -> Result<Report> {
     let mut graph: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
     for (file, source) in &sources {
         let targets = graph.entry(rel(root, file)).or_default();
-        for path in &source.paths {
+        for (inline, path) in &source.paths {
+            let mut here = source.module.clone();
+            here.extend(inline.iter().cloned());
             // A path may start with a child module of the file's own (`use error::ApiError;`).
             let child = path.first().map(|first| {
                 let mut m = source.module.clone();
@@ -104,12 +107,12 @@ fn check_crate(root: &Path, krate: &Path) -> Result<Report> {
                 m
             });
             let absolute = match child {
-                Some(child) if modules.contains_key(&child) => {
+                Some(child) if inline.is_empty() && modules.contains_key(&child) => {
                     let mut whole = source.module.clone();
                     whole.extend(path.iter().cloned());
                     Some(whole)
                 }
-                _ => absolute(&source.module, path),
+                _ => absolute(&here, path),
             };
             let Some(absolute) = absolute else {
                 continue;
@@ -236,18 +239,31 @@ fn test_lines(text: &str) -> usize {
     count
 }
 
-/// Every path a file's items refer to, `use` trees flattened.
+/// Every path a file's items refer to, `use` trees flattened, each with the inline modules it is
+/// written in (a path in `mod embedded { .. }` is relative to `embedded`).
 #[derive(Default)]
-struct Paths(Vec<Vec<String>>);
+struct Paths(Vec<(Vec<String>, Vec<String>)>, Vec<String>);
+
+impl Paths {
+    fn push(&mut self, path: Vec<String>) {
+        self.0.push((self.1.clone(), path));
+    }
+}
 
 impl<'ast> Visit<'ast> for Paths {
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
-        flatten(&item.tree, Vec::new(), &mut self.0);
+        let mut paths = Vec::new();
+        flatten(&item.tree, Vec::new(), &mut paths);
+        for path in paths {
+            self.push(path);
+        }
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         if !is_test(&syn::Item::Mod(item.clone())) {
+            self.1.push(item.ident.to_string());
             syn::visit::visit_item_mod(self, item);
+            self.1.pop();
         }
     }
 
@@ -256,7 +272,7 @@ impl<'ast> Visit<'ast> for Paths {
         // Paths from the crate or the module, and those through a child module (kept only
         // when their first segment is one; see `check_crate`).
         if segments.len() >= 2 {
-            self.0.push(segments);
+            self.push(segments);
         }
         syn::visit::visit_path(self, path);
     }
@@ -272,7 +288,7 @@ impl<'ast> Visit<'ast> for Paths {
                     .map(str::to_string)
                     .collect();
                 if segments.len() >= 2 {
-                    self.0.push(segments);
+                    self.push(segments);
                 }
             }
         }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// A file format, chosen by the output file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
