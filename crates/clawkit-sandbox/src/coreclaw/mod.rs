@@ -55,10 +55,10 @@ pub struct Flags {
 
 /// CoreClaw serves v1 (everything outside `/api/v2`) and v2 over one state.
 impl Serve for CoreClaw {
-    const NAME: &'static str = "coreclaw";
-    const ENV_PREFIX: &'static str = "CORECLAW";
     type Config = Config;
     type Flags = Flags;
+    const NAME: &'static str = "coreclaw";
+    const ENV_PREFIX: &'static str = "CORECLAW";
 
     fn start(config: Config, common: &Common) -> Arc<Self> {
         let base_url = format!("{}/{}", common.root, Self::NAME);

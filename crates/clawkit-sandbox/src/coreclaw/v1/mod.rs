@@ -107,20 +107,17 @@ impl Api for V1 {
 
 #[cfg(test)]
 mod tests {
-    use axum::body::Body;
     use serde_json::json;
 
     use super::*;
     use crate::coreclaw::state::Config;
-    use crate::vendor::testing::parts;
+    use crate::vendor::testing::{parts, request};
 
     fn v1() -> V1 {
+        let api_key = "k".into();
         V1::new(CoreClaw::new(Config {
-            seed: 1,
-            run_duration: std::time::Duration::from_secs(1),
-            initial_balance_micros: 0,
-            api_key: "k".into(),
-            base_url: "http://127.0.0.1:1/coreclaw".into(),
+            api_key,
+            ..Config::default()
         }))
     }
 
@@ -160,25 +157,14 @@ mod tests {
     #[tokio::test]
     async fn only_the_api_key_header_with_the_key_passes() {
         let v1 = v1();
-        let request = |headers: &[(&str, &str)]| {
-            let mut request = Request::builder().uri("/api/v1/run/detail");
-            for (name, value) in headers {
-                request = request.header(*name, *value);
-            }
-            request.body(Body::empty()).unwrap()
-        };
-        assert!(v1.authorize(&request(&[("api-key", "k")])).is_ok());
+        let detail = "/api/v1/run/detail";
+        assert!(v1.authorize(&request(detail, &[("api-key", "k")])).is_ok());
+        let missing = "Invalid API key: the api-key header is missing";
         let refusals = [
-            (
-                request(&[]),
-                "Invalid API key: the api-key header is missing",
-            ),
-            (request(&[("api-key", "x")]), "Invalid API key"),
+            (request(detail, &[]), missing),
+            (request(detail, &[("api-key", "x")]), "Invalid API key"),
             // v2's credential is not v1's.
-            (
-                request(&[("authorization", "Bearer k")]),
-                "Invalid API key: the api-key header is missing",
-            ),
+            (request(detail, &[("authorization", "Bearer k")]), missing),
         ];
         for (request, message) in refusals {
             let Err(refusal) = v1.authorize(&request) else {

@@ -104,6 +104,19 @@ pub(super) fn callback(fields: &mut Fields) -> Option<String> {
         .ok()
 }
 
+/// The slug under `name` (a task's or a run's) and the `callback_url` of a start from it.
+pub(super) fn slug_and_callback(
+    bytes: &[u8],
+    name: &str,
+) -> Result<(String, Option<String>), ApiError> {
+    let mut fields = fields(bytes)?;
+    let slug = required(&mut fields, name);
+    stop(&fields)?;
+    let callback_url = callback(&mut fields);
+    finish(fields)?;
+    Ok((slug, callback_url))
+}
+
 /// The `run_slug` of a body that names one run.
 pub(super) fn run_slug_of(bytes: &[u8]) -> Result<String, ApiError> {
     let mut fields = fields(bytes)?;

@@ -13,7 +13,7 @@ use coreclaw_api::types;
 use serde_json::{Value, json};
 
 use super::envelope::ok;
-use super::request::{callback, fields, finish, positive, required, run_slug_of, stop};
+use super::request::{fields, finish, positive, required, run_slug_of, slug_and_callback, stop};
 use crate::coreclaw::error::ApiError;
 use crate::coreclaw::export::Format;
 use crate::coreclaw::launch::{Launched, launch};
@@ -70,21 +70,13 @@ fn v1_started(cc: &Arc<CoreClaw>, launched: Launched) -> Answer {
 }
 
 pub(super) async fn run_task(State(cc): Shared, body: Bytes) -> Answer {
-    let mut body = fields(&body)?;
-    let task_slug = required(&mut body, "task_slug");
-    stop(&body)?;
-    let callback_url = callback(&mut body);
-    finish(body)?;
+    let (task_slug, callback_url) = slug_and_callback(&body, "task_slug")?;
     let request = ops::task_request(&cc, &task_slug, true, callback_url)?;
     v1_started(&cc, launch(&cc, request).await?)
 }
 
 pub(super) async fn rerun(State(cc): Shared, body: Bytes) -> Answer {
-    let mut body = fields(&body)?;
-    let run_slug = required(&mut body, "run_slug");
-    stop(&body)?;
-    let callback_url = callback(&mut body);
-    finish(body)?;
+    let (run_slug, callback_url) = slug_and_callback(&body, "run_slug")?;
     let request = ops::rerun_request(&cc, &run_slug, true, callback_url)?;
     v1_started(&cc, launch(&cc, request).await?)
 }

@@ -55,19 +55,15 @@ impl Api for V2 {
             .route("/api/v2/proxy/region", get(workers::proxy_regions))
             .route("/api/v2/store", get(workers::list))
             .route("/api/v2/users/account", get(workers::account))
+            .route("/api/v2/workers", get(workers::list))
+            .route("/api/v2/workers/{worker}", get(workers::worker))
+            .route(
+                "/api/v2/workers/{worker}/input-schema",
+                get(workers::input_schema),
+            )
+            .route("/api/v2/workers/{worker}/runs", post(runs::run_worker))
             .route("/api/v2/worker-runs", get(runs::list_runs))
-            .route("/api/v2/worker-runs/last", get(runs::read))
-            .route("/api/v2/worker-runs/last/abort", post(runs::abort))
-            .route("/api/v2/worker-runs/last/export", get(runs::export))
-            .route("/api/v2/worker-runs/last/log", get(runs::log))
-            .route("/api/v2/worker-runs/last/rerun", post(runs::rerun))
-            .route("/api/v2/worker-runs/last/result", get(runs::results))
-            .route("/api/v2/worker-runs/{run}", get(runs::read))
-            .route("/api/v2/worker-runs/{run}/abort", post(runs::abort))
-            .route("/api/v2/worker-runs/{run}/log", get(runs::log))
-            .route("/api/v2/worker-runs/{run}/rerun", post(runs::rerun))
-            .route("/api/v2/worker-runs/{run}/result", get(runs::results))
-            .route("/api/v2/worker-runs/{run}/result/export", get(runs::export))
+            .merge(run_routes())
             .route(
                 "/api/v2/worker-tasks",
                 get(tasks::list_tasks).post(tasks::create_task),
@@ -83,31 +79,6 @@ impl Api for V2 {
                 get(tasks::task_input).put(tasks::update_task_input),
             )
             .route("/api/v2/worker-tasks/{task}/runs", post(tasks::run_task))
-            .route("/api/v2/workers", get(workers::list))
-            .route("/api/v2/workers/{worker}", get(workers::worker))
-            .route(
-                "/api/v2/workers/{worker}/input-schema",
-                get(workers::input_schema),
-            )
-            .route("/api/v2/workers/{worker}/runs", post(runs::run_worker))
-            .route("/api/v2/workers/{worker}/runs/last", get(runs::read))
-            .route(
-                "/api/v2/workers/{worker}/runs/last/abort",
-                post(runs::abort),
-            )
-            .route(
-                "/api/v2/workers/{worker}/runs/last/export",
-                get(runs::export),
-            )
-            .route("/api/v2/workers/{worker}/runs/last/log", get(runs::log))
-            .route(
-                "/api/v2/workers/{worker}/runs/last/rerun",
-                post(runs::rerun),
-            )
-            .route(
-                "/api/v2/workers/{worker}/runs/last/result",
-                get(runs::results),
-            )
             .with_state(self.cc.clone())
     }
 
@@ -153,22 +124,38 @@ impl Api for V2 {
     }
 }
 
+/// One run's routes under each of the three ways v2 names a run ([`runs::Which`]): by its slug,
+/// as the newest run, as a Worker's newest run. Only the slug's export is under `/result`.
+fn run_routes() -> Router<Arc<CoreClaw>> {
+    [
+        ("/api/v2/worker-runs/{run}", "/result/export"),
+        ("/api/v2/worker-runs/last", "/export"),
+        ("/api/v2/workers/{worker}/runs/last", "/export"),
+    ]
+    .into_iter()
+    .fold(Router::new(), |router, (run, export)| {
+        router
+            .route(run, get(runs::read))
+            .route(&format!("{run}/abort"), post(runs::abort))
+            .route(&format!("{run}/log"), get(runs::log))
+            .route(&format!("{run}/rerun"), post(runs::rerun))
+            .route(&format!("{run}/result"), get(runs::results))
+            .route(&format!("{run}{export}"), get(runs::export))
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use axum::body::Body;
     use serde_json::{Value, json};
 
     use super::*;
     use crate::coreclaw::state::Config;
-    use crate::vendor::testing::parts;
+    use crate::vendor::testing::{parts, request};
 
     fn v2() -> V2 {
         V2::new(CoreClaw::new(Config {
-            seed: 1,
-            run_duration: std::time::Duration::from_secs(1),
-            initial_balance_micros: 0,
-            api_key: "k".into(),
-            base_url: "http://127.0.0.1:1/coreclaw".into(),
+            api_key: "k".to_string(),
+            ..Config::default()
         }))
     }
 
@@ -223,13 +210,6 @@ mod tests {
     #[tokio::test]
     async fn a_bearer_token_or_a_token_parameter_passes_and_nothing_else() {
         let v2 = v2();
-        let request = |uri: &str, headers: &[(&str, &str)]| {
-            let mut request = Request::builder().uri(uri);
-            for (name, value) in headers {
-                request = request.header(*name, *value);
-            }
-            request.body(Body::empty()).unwrap()
-        };
         let account = "/api/v2/users/account";
         for passes in [
             request(account, &[("authorization", "Bearer k")]),
