@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clawkit::RetryPolicy;
 use clawkit::bazhuayu;
-use clawkit::coreclaw::{self, ExportFormat, WaitOptions};
+use clawkit::coreclaw::{self, ApiVersion, ExportFormat, WaitOptions};
 use clawkit_sandbox::{FaultKind, FaultRule, Sandbox, Vendor};
 use futures::TryStreamExt;
 use serde_json::Value;
@@ -85,10 +85,11 @@ fn apply(sb: &Sandbox, fault: &Fault, vendor: Vendor, routes: &[&str]) {
     }
 }
 
-fn coreclaw(sb: &Sandbox) -> coreclaw::Client {
+fn coreclaw(sb: &Sandbox, api: ApiVersion) -> coreclaw::Client {
     coreclaw::Client::builder()
         .api_key("sandbox-key")
         .base_url(sb.base_url(Vendor::Coreclaw))
+        .api(api)
         .retry(RetryPolicy::fast())
         .wait(WaitOptions {
             initial_interval: Duration::from_millis(20),
@@ -127,28 +128,44 @@ fn exactly_once(indices: &[u64], what: &str) {
     );
 }
 
-async fn coreclaw_run_and_wait(fault: &Fault) -> Outcome {
+/// The routes of one run's detail, results and export in `api` (v2 names the run in the path).
+fn run_routes(api: ApiVersion) -> [&'static str; 3] {
+    match api {
+        ApiVersion::V1 => [
+            "/api/v1/run/detail",
+            "/api/v1/run/result/list",
+            "/api/v1/run/result/export",
+        ],
+        ApiVersion::V2 => ["/api/v2/worker-runs/*"; 3],
+    }
+}
+
+async fn coreclaw_run_and_wait(fault: &Fault, api: ApiVersion) -> Outcome {
     if matches!(fault, Fault::TokenExpiry) {
         return Outcome::NotApplicable("api-key, no token");
     }
     let sb = sandbox(fault).await;
-    let client = coreclaw(&sb);
-    apply(&sb, fault, Vendor::Coreclaw, &["/api/v1/run/detail"]);
+    let client = coreclaw(&sb, api);
+    let [detail, _, _] = run_routes(api);
+    apply(&sb, fault, Vendor::Coreclaw, &[detail]);
     let run = finished_run(&client).await;
     assert!(run.detail().await.unwrap().is_success());
     Outcome::Completed
 }
 
-async fn coreclaw_result_stream(fault: &Fault) -> Outcome {
+async fn coreclaw_result_stream(fault: &Fault, api: ApiVersion) -> Outcome {
     if matches!(fault, Fault::TokenExpiry) {
         return Outcome::NotApplicable("api-key, no token");
     }
     let sb = sandbox(fault).await;
-    let client = coreclaw(&sb);
+    let client = coreclaw(&sb, api);
     let run = finished_run(&client).await;
-    apply(&sb, fault, Vendor::Coreclaw, &["/api/v1/run/result/list"]);
+    let [_, results, _] = run_routes(api);
+    apply(&sb, fault, Vendor::Coreclaw, &[results]);
+    // v2's pages hold at most 100 items.
+    let page_size = if api == ApiVersion::V2 { 100 } else { 250 };
     let items: Vec<u64> = run
-        .items_from(250, 0)
+        .items_from(page_size, 0)
         .map_ok(|i| i["index"].as_u64().unwrap())
         .try_collect()
         .await
@@ -158,21 +175,22 @@ async fn coreclaw_result_stream(fault: &Fault) -> Outcome {
     Outcome::Completed
 }
 
-async fn coreclaw_export(fault: &Fault) -> Outcome {
+async fn coreclaw_export(fault: &Fault, api: ApiVersion) -> Outcome {
     if matches!(fault, Fault::TokenExpiry) {
         return Outcome::NotApplicable("api-key, no token");
     }
     let sb = sandbox(fault).await;
-    let client = coreclaw(&sb);
+    let client = coreclaw(&sb, api);
     let run = finished_run(&client).await;
     // The export request is retried by the client; the download streams into the caller's writer
     // and is not: a broken download is a typed, retryable error, and the run slug is all it takes
     // to export again.
     if let Fault::Kind(kind) = fault {
+        let [_, _, export] = run_routes(api);
         sb.add_fault(
             FaultRule::new(kind.clone())
                 .vendor(Vendor::Coreclaw)
-                .route("/api/v1/run/result/export")
+                .route(export)
                 .every(2),
         );
         // The download is a file from storage: only transport faults apply to it. (An envelope
@@ -306,14 +324,27 @@ type Flow = fn(&Fault) -> futures::future::LocalBoxFuture<'_, Outcome>;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_flow_under_every_fault() {
-    let flows: [(&str, Flow); 6] = [
+    let flows: [(&str, Flow); 9] = [
         ("CoreClaw run + wait", |f| {
-            Box::pin(coreclaw_run_and_wait(f))
+            Box::pin(coreclaw_run_and_wait(f, ApiVersion::V1))
         }),
         ("CoreClaw result stream", |f| {
-            Box::pin(coreclaw_result_stream(f))
+            Box::pin(coreclaw_result_stream(f, ApiVersion::V1))
         }),
-        ("CoreClaw export", |f| Box::pin(coreclaw_export(f))),
+        ("CoreClaw export", |f| {
+            Box::pin(coreclaw_export(f, ApiVersion::V1))
+        }),
+        // v2's faults answer v2's envelope (13000 with HTTP 429 for both rate limits, 10000 with
+        // HTTP 503).
+        ("CoreClaw v2 run + wait", |f| {
+            Box::pin(coreclaw_run_and_wait(f, ApiVersion::V2))
+        }),
+        ("CoreClaw v2 result stream", |f| {
+            Box::pin(coreclaw_result_stream(f, ApiVersion::V2))
+        }),
+        ("CoreClaw v2 export", |f| {
+            Box::pin(coreclaw_export(f, ApiVersion::V2))
+        }),
         ("Bazhuayu token", |f| Box::pin(bazhuayu_token(f))),
         ("Bazhuayu offset stream", |f| {
             Box::pin(bazhuayu_offset_stream(f))

@@ -334,9 +334,20 @@ pub(crate) use registry;
 /// Helpers for the vendors' tests.
 #[cfg(test)]
 pub(crate) mod testing {
+    use axum::body::Body;
+    use axum::extract::Request;
     use axum::http::{StatusCode, header};
     use axum::response::Response;
     use serde_json::Value;
+
+    /// A bodiless request to `uri` with `headers`, for an [`super::Api::authorize`].
+    pub(crate) fn request(uri: &str, headers: &[(&str, &str)]) -> Request {
+        let mut request = Request::builder().uri(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(Body::empty()).unwrap_or_default()
+    }
 
     /// The status, the `Retry-After` header and the JSON body of an answer.
     pub(crate) async fn parts(response: Response) -> (StatusCode, Option<String>, Value) {

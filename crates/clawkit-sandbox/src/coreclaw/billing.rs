@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use coreclaw_api::types;
 
-use super::CoreClaw;
 use super::runs::usd;
+use super::state::CoreClaw;
 use super::webhook::deliver;
 
 /// Charges a run that reached its final status (once) and sends its completion webhook.

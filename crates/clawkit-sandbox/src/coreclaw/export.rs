@@ -7,7 +7,7 @@ use axum::body::Body;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use super::catalog::Worker;
+use super::worker::Worker;
 
 /// Items per chunk of the streamed file.
 pub const CHUNK_ITEMS: u64 = 1_000;

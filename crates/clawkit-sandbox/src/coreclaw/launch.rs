@@ -7,9 +7,10 @@ use coreclaw_api::enums::StatusCode as Code;
 use coreclaw_api::types;
 
 use super::billing::settle;
+use super::error::ApiError;
 use super::runs::{Run, usd};
+use super::state::CoreClaw;
 use super::validate::StartRequest;
-use super::{ApiError, CoreClaw};
 use crate::kit::clock::unix_now;
 use crate::kit::ids::hash_str;
 
@@ -32,7 +33,7 @@ pub(super) async fn launch(
 ) -> Result<Launched, ApiError> {
     let worker = cc
         .worker(&request.worker)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
+        .ok_or_else(ApiError::no_worker)?
         .clone();
     let slug = cc.ids.next();
     let run = Run::new(

@@ -10,17 +10,19 @@ use coreclaw_api::types;
 use serde_json::{Map, Value};
 
 use super::billing::settle;
-use super::catalog::Worker;
+use super::error::ApiError;
 use super::export::{Export, Format};
 use super::logs::log_entries;
+use super::state::CoreClaw;
 use super::validate::{self, StartRequest};
-use super::{ApiError, CoreClaw};
+use super::worker::Worker;
+use crate::kit::pages::span;
 
 /// A run's record now (settled first, so a run past its end is final).
 pub(super) fn record(cc: &Arc<CoreClaw>, slug: &str) -> Result<types::RunSummary, ApiError> {
     settle(cc, slug);
     let inner = cc.lock();
-    let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
+    let run = inner.run(slug)?;
     Ok(run.record(Instant::now()))
 }
 
@@ -49,10 +51,10 @@ pub(super) fn last_run(cc: &CoreClaw, worker: Option<&str>) -> Result<String, Ap
 /// What a run's results are made from: its Worker, item seed, input and items so far.
 fn source(cc: &CoreClaw, slug: &str) -> Result<(Worker, u64, Map<String, Value>, u64), ApiError> {
     let inner = cc.lock();
-    let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
+    let run = inner.run(slug)?;
     let worker = cc
         .worker(&run.worker)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?
+        .ok_or_else(ApiError::no_worker)?
         .clone();
     Ok((
         worker,
@@ -70,9 +72,7 @@ pub(super) fn results(
     take: u64,
 ) -> Result<types::RunResultListData, ApiError> {
     let (worker, hash, custom, produced) = source(cc, slug)?;
-    let start = skip.min(produced);
-    let end = start.saturating_add(take).min(produced);
-    let list = (start..end)
+    let list = span(produced, skip, take)
         .map(|i| types::RunResultRecord(worker.item(hash, i, &custom)))
         .collect();
     let headers = worker
@@ -134,7 +134,7 @@ pub(super) fn export(
 /// A run's log lines so far, the whole log's URL and the result count.
 pub(super) fn log(cc: &CoreClaw, slug: &str) -> Result<types::RunLogsData, ApiError> {
     let inner = cc.lock();
-    let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
+    let run = inner.run(slug)?;
     let now = Instant::now();
     Ok(types::RunLogsData {
         all_logs_url: format!("{}/_sandbox/logs/{slug}", cc.config.base_url),
@@ -186,7 +186,7 @@ pub(super) fn rerun_request(
     callback_url: Option<String>,
 ) -> Result<StartRequest, ApiError> {
     let inner = cc.lock();
-    let run = inner.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))?;
+    let run = inner.run(slug)?;
     Ok(StartRequest {
         worker: run.worker.clone(),
         is_async,
@@ -208,9 +208,7 @@ pub(super) fn task_request(
         let task = inner.task(task_slug)?;
         (task.worker.clone(), custom_of(&task.input))
     };
-    let worker = cc
-        .worker(&worker)
-        .ok_or_else(|| ApiError::new(Code::WorkerNotFound, "Script does not exist"))?;
+    let worker = cc.worker(&worker).ok_or_else(ApiError::no_worker)?;
     let mut problems = Vec::new();
     let custom = validate::validate_custom(
         worker,

@@ -7,8 +7,8 @@ use coreclaw_api::enums::RunStatus;
 use coreclaw_api::types;
 use serde_json::{Map, Value};
 
-use super::catalog::{FAIL_MARKER, Worker};
 use super::validate::System;
+use super::worker::{FAIL_MARKER, Worker};
 
 /// Share of the run time spent in status 1 (ready).
 const READY_SHARE: f64 = 0.1;

@@ -1,17 +1,34 @@
-//! CoreClaw's state: settings, the seeded catalog, runs, the account and export files.
+//! CoreClaw's state, shared by v1 and v2: the settings, the seeded catalog, runs, saved tasks,
+//! the account and export files.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use serde_json::json;
-
-use super::catalog::{self, TaskTemplate, Worker};
+use super::catalog;
+use super::error::ApiError;
 use super::export::Export;
 use super::runs::{Account, Run};
-use super::validate;
+use super::task::Task;
+use super::validate::System;
+use super::worker::Worker;
 use crate::kit::clock::unix_now;
-use crate::kit::ids::Ids;
+use crate::kit::delivery::{Acknowledgement, Counts, Courier, Policy};
+use crate::kit::ids::{Ids, hash_str};
+
+/// The CoreClaw api-key the sandbox accepts unless configured otherwise (v1's `api-key` header,
+/// v2's Bearer token).
+pub const API_KEY: &str = "sandbox-key";
+
+/// How the completion webhook is delivered: at most 4 attempts, 250 ms apart and doubling, 5 s
+/// each, until the receiver answers 200 (the guide: "返回 200 OK").
+const COMPLETION_WEBHOOK: Policy = Policy {
+    attempts: 4,
+    first_delay: Duration::from_millis(250),
+    timeout: Some(Duration::from_secs(5)),
+    acknowledgement: Acknowledgement::Ok,
+    disable_after: None,
+};
 
 /// Settings of the CoreClaw part.
 #[derive(Debug, Clone)]
@@ -22,7 +39,7 @@ pub struct Config {
     pub run_duration: Duration,
     /// Starting balance in micro-USD (default 100 USD).
     pub initial_balance_micros: i64,
-    /// The api-key accepted (default [`super::API_KEY`]).
+    /// The api-key accepted (default [`API_KEY`]).
     pub api_key: String,
     /// This vendor's public base URL (for download and log URLs; the sandbox's).
     pub base_url: String,
@@ -34,7 +51,7 @@ impl Default for Config {
             seed: 42,
             run_duration: Duration::from_secs(3),
             initial_balance_micros: 100_000_000,
-            api_key: super::API_KEY.to_string(),
+            api_key: API_KEY.to_string(),
             base_url: String::new(),
         }
     }
@@ -63,60 +80,32 @@ pub struct Inner {
 }
 
 impl Inner {
+    /// A run by slug, or 70001.
+    pub fn run(&self, slug: &str) -> Result<&Run, ApiError> {
+        self.runs.get(slug).ok_or_else(|| ApiError::no_run(slug))
+    }
+
     /// A saved task by slug, or 60001.
-    pub fn task(&self, slug: &str) -> Result<&Task, super::ApiError> {
+    pub fn task(&self, slug: &str) -> Result<&Task, ApiError> {
         self.tasks
             .iter()
             .find(|t| t.slug == slug)
-            .ok_or_else(|| no_task(slug))
+            .ok_or_else(|| ApiError::no_task(slug))
     }
 
     /// A saved task by slug, to change, or 60001.
-    pub fn task_mut(&mut self, slug: &str) -> Result<&mut Task, super::ApiError> {
+    pub fn task_mut(&mut self, slug: &str) -> Result<&mut Task, ApiError> {
         self.tasks
             .iter_mut()
             .find(|t| t.slug == slug)
-            .ok_or_else(|| no_task(slug))
+            .ok_or_else(|| ApiError::no_task(slug))
     }
-}
 
-fn no_task(slug: &str) -> super::ApiError {
-    super::ApiError::new(
-        coreclaw_api::enums::StatusCode::TaskNotFound,
-        format!("Task does not exist: {slug}"),
-    )
-}
-
-/// A saved Worker task: a Worker, its input and an optional schedule (the sandbox never fires the
-/// schedule; it keeps it).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Task {
-    /// Numeric id.
-    pub id: i64,
-    /// Task slug (`workerTaskId`, v1's `task_slug`).
-    pub slug: String,
-    /// The Worker's slug.
-    pub worker: String,
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub description: String,
-    /// Worker version.
-    pub version: String,
-    /// The saved input, as given.
-    pub input: serde_json::Value,
-    /// Schedule switch (0 or 1).
-    pub schedule_enabled: i64,
-    /// Schedule type (1 daily .. 4 once), if set.
-    pub schedule_type: Option<i64>,
-    /// HH:mm, if set.
-    pub schedule_time: Option<String>,
-    /// 1..7, if set.
-    pub schedule_weekday: Option<i64>,
-    /// 1..31, if set.
-    pub schedule_day: Option<i64>,
-    /// YYYY-MM-DD, if set.
-    pub schedule_once_date: Option<String>,
+    /// Whether `slug` names a run or a saved task (a start that gives one as its Worker is told
+    /// so).
+    pub fn is_run_or_task(&self, slug: &str) -> bool {
+        self.runs.contains_key(slug) || self.tasks.iter().any(|t| t.slug == slug)
+    }
 }
 
 /// The CoreClaw sandbox.
@@ -130,8 +119,10 @@ pub struct CoreClaw {
     pub ids: Ids,
     /// Runs, account, exports.
     pub inner: Mutex<Inner>,
-    /// Client for completion webhooks.
-    pub http: reqwest::Client,
+    /// Completion webhook deliveries so far.
+    pub webhooks: Counts,
+    /// The completion webhook's courier.
+    pub(super) courier: Courier,
 }
 
 impl CoreClaw {
@@ -152,103 +143,64 @@ impl CoreClaw {
                 tasks: Vec::new(),
             }),
             workers: catalog::workers(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap_or_default(),
+            webhooks: Counts::default(),
+            courier: Courier::new(COMPLETION_WEBHOOK),
             config,
         });
-        cc.seed_history();
+        cc.seed_history(catalog::runs());
         cc.seed_tasks(catalog::tasks());
         cc
     }
 
-    fn seed_tasks(&self, templates: Vec<TaskTemplate>) {
+    fn seed_tasks(&self, templates: Vec<catalog::TaskTemplate>) {
         let mut inner = self.lock();
         for (n, t) in templates.into_iter().enumerate() {
             let Some(worker) = self.worker(t.worker) else {
                 continue;
             };
             inner.tasks.push(Task {
-                id: 2001 + n as i64,
-                slug: t.slug.to_string(),
-                worker: t.worker.to_string(),
                 title: format!("{} (saved)", worker.title),
-                description: String::new(),
-                version: worker.version.to_string(),
-                input: t.custom,
-                schedule_enabled: 0,
-                schedule_type: None,
-                schedule_time: None,
-                schedule_weekday: None,
-                schedule_day: None,
-                schedule_once_date: None,
+                ..Task::new(
+                    2001 + n as i64,
+                    t.slug.to_string(),
+                    t.worker,
+                    worker.version,
+                    t.custom,
+                )
             });
         }
     }
 
-    /// Runs named in CoreClaw's own guide and spec examples, so that their examples work against
-    /// the sandbox: the guide's finished Amazon run (20 results, usage 0.06), the spec's finished
-    /// and failed News Scraper runs, and a long run to abort.
-    fn seed_history(&self) {
-        let day = Duration::from_secs(24 * 3600);
-        let urls: Vec<serde_json::Value> = (0..20)
-            .map(|i| json!({"url": format!("https://www.amazon.com/dp/B0CHHSF{i:03}")}))
-            .collect();
-        let seeded = [
-            (
-                "01KSFDS8XWTJME33C08XMCR6B9",
-                catalog::AMAZON_WORKER,
-                json!({"urls": urls}),
-                Duration::from_secs(6),
-                true,
-            ),
-            (
-                "01KS2A1M515HG7PZX9STTB0KPH",
-                "01KJXYJ7KCHXM0PDZHQD5293XE",
-                json!({"startURLs": [{"url": "https://example.com"}], "max_articles": 4}),
-                Duration::from_secs(6),
-                true,
-            ),
-            (
-                "01KKGH9VYJ6YRDZBJKPEX2JPXC",
-                "01KJXYJ7KCHXM0PDZHQD5293XE",
-                json!({"startURLs": [{"url": "https://example.com/sandbox:fail"}], "max_articles": 1}),
-                Duration::from_secs(27),
-                true,
-            ),
-            (
-                "01KJYA4S1QQ1PMDVVRP7XH72C51",
-                catalog::LOAD_WORKER,
-                json!({"count": 1000}),
-                day,
-                false,
-            ),
-        ];
-        let now = std::time::Instant::now();
+    /// The runs of the guide and the spec examples, finished (charged) or still running, started
+    /// as long ago as their templates say.
+    fn seed_history(&self, templates: Vec<catalog::RunTemplate>) {
+        let now = Instant::now();
         let now_unix = unix_now();
         let mut inner = self.lock();
-        for (slug, worker, custom, duration, finished) in seeded {
-            let Some(worker) = self.worker(worker) else {
+        for t in templates {
+            let Some(worker) = self.worker(t.worker) else {
                 continue;
             };
-            let system = validate::System::defaults(worker);
-            let custom = custom.as_object().cloned().unwrap_or_default();
-            let age = if finished { duration * 2 } else { duration / 5 };
+            let custom = t.custom.as_object().cloned().unwrap_or_default();
+            let age = if t.finished {
+                t.duration * 2
+            } else {
+                t.duration / 5
+            };
             let mut run = Run::new(
-                slug.to_string(),
-                crate::kit::ids::hash_str(self.config.seed, slug),
+                t.slug.to_string(),
+                hash_str(self.config.seed, t.slug),
                 worker,
                 custom,
-                system,
-                duration,
+                System::defaults(worker),
+                t.duration,
                 None,
                 now_unix - age.as_secs() as i64,
             );
             run.created = now.checked_sub(age).unwrap_or(now);
             run.charged = true;
-            inner.order.push(slug.to_string());
-            inner.runs.insert(slug.to_string(), run);
+            inner.order.push(t.slug.to_string());
+            inner.runs.insert(t.slug.to_string(), run);
         }
     }
 

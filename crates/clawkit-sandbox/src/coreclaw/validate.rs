@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use super::catalog::{PropType, Worker, type_of};
+use super::worker::{PropType, Property, Worker};
+use crate::kit::read::json_type;
 
 /// Memory sizes (MB) a run may ask for.
 pub const MEMORY_SIZES: [i64; 6] = [512, 1024, 2048, 4096, 8192, 16384];
@@ -62,22 +63,14 @@ pub enum Refusal {
     UnknownWorker(String),
 }
 
-/// Checks a callback URL: an absolute http(s) URL.
-pub fn check_callback(value: &Value, field: &str, problems: &mut Vec<String>) -> Option<String> {
+/// A callback URL: an absolute http(s) URL, or what is wrong with it.
+pub fn callback_url(value: &Value) -> Result<String, String> {
     match value.as_str() {
         Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-            Some(url.to_string())
+            Ok(url.to_string())
         }
-        Some(url) => {
-            problems.push(format!(
-                "{field}: expected an absolute http(s) URL, got `{url}`"
-            ));
-            None
-        }
-        None => {
-            problems.push(format!("{field}: expected string, got {}", type_of(value)));
-            None
-        }
+        Some(url) => Err(format!("expected an absolute http(s) URL, got `{url}`")),
+        None => Err(format!("expected string, got {}", json_type(value))),
     }
 }
 
@@ -87,7 +80,7 @@ fn number(system: &Map<String, Value>, key: &str, default: f64, problems: &mut V
         Some(v) => v.as_f64().unwrap_or_else(|| {
             problems.push(format!(
                 "input.parameters.system.{key}: expected number, got {}",
-                type_of(v)
+                json_type(v)
             ));
             default
         }),
@@ -221,7 +214,7 @@ pub fn validate_custom(
                     problems.push(format!(
                         "{field}: expected {}, got {}",
                         prop.kind.name(),
-                        type_of(value)
+                        json_type(value)
                     ));
                     continue;
                 }
@@ -233,12 +226,7 @@ pub fn validate_custom(
     out
 }
 
-fn check_bounds(
-    prop: &super::catalog::Property,
-    value: &Value,
-    field: &str,
-    problems: &mut Vec<String>,
-) {
+fn check_bounds(prop: &Property, value: &Value, field: &str, problems: &mut Vec<String>) {
     if let (Some(min), Some(v)) = (
         prop.extra.get("minimum").and_then(Value::as_f64),
         value.as_f64(),
@@ -281,22 +269,16 @@ fn check_bounds(
 /// run or a saved task (passing one as `scraper_slug` is a validation error, not 50001).
 pub fn validate_start(
     workers: &[Worker],
-    body: &Value,
+    body: &Map<String, Value>,
     is_run_or_task: impl Fn(&str) -> bool,
 ) -> Result<StartRequest, Refusal> {
     let mut problems = Vec::new();
-    let Some(body) = body.as_object() else {
-        return Err(Refusal::Invalid(vec![format!(
-            "request body: expected a JSON object, got {}",
-            type_of(body)
-        )]));
-    };
     let slug = match body.get("scraper_slug") {
         Some(Value::String(s)) => s.clone(),
         Some(v) if !v.is_string() => {
             return Err(Refusal::Invalid(vec![format!(
                 "scraper_slug: expected string, got {}",
-                type_of(v)
+                json_type(v)
             )]));
         }
         _ => {
@@ -331,13 +313,15 @@ pub fn validate_start(
         }
         Some(Value::Bool(b)) => *b,
         Some(v) => {
-            problems.push(format!("is_async: expected boolean, got {}", type_of(v)));
+            problems.push(format!("is_async: expected boolean, got {}", json_type(v)));
             true
         }
     };
-    let callback_url = body
-        .get("callback_url")
-        .and_then(|v| check_callback(v, "callback_url", &mut problems));
+    let callback_url = body.get("callback_url").and_then(|v| {
+        callback_url(v)
+            .map_err(|why| problems.push(format!("callback_url: {why}")))
+            .ok()
+    });
     let empty = Map::new();
     let parameters = match body.get("input").map(|i| (i, i.get("parameters"))) {
         None => {
@@ -353,7 +337,7 @@ pub fn validate_start(
         Some((_, Some(p))) if !p.is_object() => {
             problems.push(format!(
                 "input.parameters: expected object, got {}",
-                type_of(p)
+                json_type(p)
             ));
             None
         }
@@ -371,7 +355,7 @@ pub fn validate_start(
                 Some(v) => {
                     problems.push(format!(
                         "input.parameters.system: expected object, got {}",
-                        type_of(v)
+                        json_type(v)
                     ));
                     validate_system(worker, &empty, &mut Vec::new())
                 }
@@ -385,7 +369,7 @@ pub fn validate_start(
                 Some(v) => {
                     problems.push(format!(
                         "input.parameters.custom: expected object, got {}",
-                        type_of(v)
+                        json_type(v)
                     ));
                     Map::new()
                 }
@@ -425,7 +409,7 @@ mod tests {
     }
 
     fn problems(body: Value) -> Vec<String> {
-        match validate_start(&workers(), &body, |_| false) {
+        match validate_start(&workers(), body.as_object().unwrap(), |_| false) {
             Err(Refusal::Invalid(p)) => p,
             other => panic!("expected 4000, got {other:?}"),
         }
@@ -433,7 +417,7 @@ mod tests {
 
     #[test]
     fn the_guide_request_passes() {
-        let ok = validate_start(&workers(), &guide_body(), |_| false).unwrap();
+        let ok = validate_start(&workers(), guide_body().as_object().unwrap(), |_| false).unwrap();
         assert!(ok.is_async);
         assert_eq!(ok.system.memory, 512);
     }
@@ -465,11 +449,11 @@ mod tests {
         let mut body = guide_body();
         body["scraper_slug"] = json!("01NOPE");
         assert_eq!(
-            validate_start(&workers(), &body, |_| false).unwrap_err(),
+            validate_start(&workers(), body.as_object().unwrap(), |_| false).unwrap_err(),
             Refusal::UnknownWorker("01NOPE".into())
         );
         assert!(matches!(
-            validate_start(&workers(), &body, |_| true),
+            validate_start(&workers(), body.as_object().unwrap(), |_| true),
             Err(Refusal::Invalid(_))
         ));
     }

@@ -20,6 +20,17 @@ pub enum Acknowledgement {
     Success,
     /// 200 with a body that is not empty.
     OkWithBody,
+    /// 200, with any body (a 201 or 204 is no acknowledgement).
+    Ok,
+}
+
+/// What one attempt came to, for a vendor that keeps a record of its attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The receiver answered with this HTTP status (acknowledged or not).
+    Answered(u16),
+    /// There was no answer: the HTTP client's error.
+    Failed(String),
 }
 
 /// How a vendor delivers its events.
@@ -95,6 +106,20 @@ impl Courier {
         headers: impl Fn(u32) -> HeaderMap,
         live: impl Fn() -> bool,
     ) -> bool {
+        self.deliver_noting(counts, delivery, headers, live, |_, _| {})
+            .await
+    }
+
+    /// [`Courier::deliver`], telling `note` what each attempt came to (with its number, from 1)
+    /// as soon as it is known.
+    pub async fn deliver_noting(
+        &self,
+        counts: &Counts,
+        delivery: &Delivery,
+        headers: impl Fn(u32) -> HeaderMap,
+        live: impl Fn() -> bool,
+        note: impl Fn(u32, &Attempt),
+    ) -> bool {
         let mut wait = self.policy.first_delay;
         let attempts = self.policy.attempts.max(1);
         for attempt in 1..=attempts {
@@ -105,7 +130,9 @@ impl Courier {
             if attempt > 1 {
                 counts.webhook_retries.fetch_add(1, Ordering::Relaxed);
             }
-            if self.attempt(delivery, headers(attempt)).await {
+            let (acknowledged, outcome) = self.attempt(delivery, headers(attempt)).await;
+            note(attempt, &outcome);
+            if acknowledged {
                 counts.webhook_delivered.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(hook = %delivery.hook, event = %delivery.event_id, attempt, "webhook delivered");
                 return true;
@@ -119,8 +146,8 @@ impl Courier {
         false
     }
 
-    /// One attempt: whether the receiver acknowledged it.
-    async fn attempt(&self, delivery: &Delivery, headers: HeaderMap) -> bool {
+    /// One attempt: whether the receiver acknowledged it, and what it answered.
+    async fn attempt(&self, delivery: &Delivery, headers: HeaderMap) -> (bool, Attempt) {
         let mut request = self
             .http
             .post(&delivery.url)
@@ -131,19 +158,24 @@ impl Courier {
             request = request.timeout(timeout);
         }
         match request.send().await {
-            Ok(answer) => match self.policy.acknowledgement {
-                Acknowledgement::Success if answer.status().is_success() => true,
-                Acknowledgement::OkWithBody if answer.status() == reqwest::StatusCode::OK => {
-                    answer.bytes().await.is_ok_and(|b| !b.is_empty())
+            Ok(answer) => {
+                let status = answer.status();
+                let acknowledged = match self.policy.acknowledgement {
+                    Acknowledgement::Success => status.is_success(),
+                    Acknowledgement::Ok => status == reqwest::StatusCode::OK,
+                    Acknowledgement::OkWithBody if status == reqwest::StatusCode::OK => {
+                        answer.bytes().await.is_ok_and(|b| !b.is_empty())
+                    }
+                    Acknowledgement::OkWithBody => false,
+                };
+                if !acknowledged {
+                    tracing::debug!(hook = %delivery.hook, event = %delivery.event_id, %status, "webhook refused");
                 }
-                _ => {
-                    tracing::debug!(hook = %delivery.hook, event = %delivery.event_id, status = %answer.status(), "webhook refused");
-                    false
-                }
-            },
+                (acknowledged, Attempt::Answered(status.as_u16()))
+            }
             Err(e) => {
                 tracing::debug!(hook = %delivery.hook, event = %delivery.event_id, "webhook failed: {e}");
-                false
+                (false, Attempt::Failed(e.to_string()))
             }
         }
     }
@@ -258,6 +290,43 @@ mod tests {
                 .await
         );
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn only_a_200_acknowledges_and_each_attempt_is_noted() {
+        let (url, calls) = receiver(vec![(204, ""), (500, "no"), (200, "")]).await;
+        let courier = Courier::new(policy(Acknowledgement::Ok));
+        let counts = Counts::default();
+        let noted = std::sync::Mutex::new(Vec::new());
+        let note = |n: u32, a: &Attempt| noted.lock().unwrap().push((n, a.clone()));
+        assert!(
+            courier
+                .deliver_noting(&counts, &delivery(url), numbered, || true, note)
+                .await
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            noted.into_inner().unwrap(),
+            [
+                (1, Attempt::Answered(204)),
+                (2, Attempt::Answered(500)),
+                (3, Attempt::Answered(200))
+            ]
+        );
+        let noted = std::sync::Mutex::new(Vec::new());
+        let note = |_: u32, a: &Attempt| noted.lock().unwrap().push(a.clone());
+        let nobody = delivery("http://127.0.0.1:9/hook".into());
+        assert!(
+            !courier
+                .deliver_noting(&counts, &nobody, numbered, || true, note)
+                .await
+        );
+        let noted = noted.into_inner().unwrap();
+        assert_eq!(noted.len(), 3);
+        assert!(
+            matches!(&noted[0], Attempt::Failed(e) if !e.is_empty()),
+            "{noted:?}"
+        );
     }
 
     #[tokio::test]

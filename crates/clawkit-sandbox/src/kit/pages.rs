@@ -1,6 +1,6 @@
 //! Cutting a list into the page a request asks for: by page number ([`numbered`]), by offset
-//! ([`from_offset`]) or after an opaque cursor ([`Cursor`], [`after_cursor`]). The vendor wraps
-//! the cut in its own page body.
+//! ([`from_offset`], or [`span`] for a list made on demand) or after an opaque cursor
+//! ([`Cursor`], [`after_cursor`]). The vendor wraps the cut in its own page body.
 
 use serde_json::{Value, json};
 
@@ -34,6 +34,13 @@ pub fn from_offset<T>(items: Vec<T>, offset: u64, size: u64) -> Vec<T> {
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(usize::try_from(size).unwrap_or(usize::MAX))
         .collect()
+}
+
+/// The indices of at most `size` items from index `offset` of a list of `total` items, for a list
+/// whose items are made on demand (empty, at `total`, when `offset` is past the end).
+pub fn span(total: u64, offset: u64, size: u64) -> std::ops::Range<u64> {
+    let start = offset.min(total);
+    start..start.saturating_add(size).min(total)
 }
 
 /// A position in a list ordered by a time, then a unique key.
@@ -142,6 +149,13 @@ mod tests {
         );
         assert_eq!(numbered(Vec::<u8>::new(), 1, 10).pages, 0);
         assert_eq!(from_offset(vec![1, 2, 3], 1, 1), [2]);
+        assert_eq!(span(45, 40, 20), 40..45);
+        assert_eq!(span(45, 0, 20), 0..20);
+        assert_eq!(span(45, 99, 20), 45..45);
+        assert_eq!(
+            span(u64::MAX, u64::MAX - 1, u64::MAX),
+            u64::MAX - 1..u64::MAX
+        );
         assert!(from_offset(vec![1], u64::MAX, 5).is_empty());
     }
 

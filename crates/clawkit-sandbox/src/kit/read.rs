@@ -47,6 +47,12 @@ pub trait Wording: Sync {
     fn wrong_type(&self, expected: &str) -> String {
         format!("expected {expected}")
     }
+    /// The value `got` is not of the `expected` JSON type (for a vendor that names what was
+    /// sent; by default [`Wording::wrong_type`]).
+    fn wrong_type_of(&self, expected: &str, got: &Value) -> String {
+        let _ = got;
+        self.wrong_type(expected)
+    }
     /// The value `value` is not one of `allowed`.
     fn not_one_of(&self, value: &str, allowed: &[&str]) -> String {
         format!("{value:?} is not one of {}", allowed.join(", "))
@@ -120,6 +126,12 @@ impl Fields {
         self.problems.push(Problem::new(field, message, code));
     }
 
+    /// The problems recorded so far (to stop at the first field that failed, before reading the
+    /// next).
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
     /// Whether a problem was recorded for `field`.
     pub fn failed(&self, field: &str) -> bool {
         self.problems.iter().any(|p| p.field == field)
@@ -139,8 +151,8 @@ impl Fields {
         }
     }
 
-    fn wrong_type(&mut self, name: impl Into<String>, expected: &str) {
-        let message = self.wording.wrong_type(expected);
+    fn wrong_type(&mut self, name: impl Into<String>, expected: &str, got: &Value) {
+        let message = self.wording.wrong_type_of(expected, got);
         self.problem(name, message, "invalid_type");
     }
 
@@ -148,8 +160,8 @@ impl Fields {
     pub fn string(&mut self, name: &str, required: bool) -> Option<String> {
         match self.value(name, required)? {
             Value::String(s) => Some(s),
-            _ => {
-                self.wrong_type(name, "string");
+            other => {
+                self.wrong_type(name, "string", &other);
                 None
             }
         }
@@ -177,8 +189,8 @@ impl Fields {
     pub fn boolean(&mut self, name: &str) -> Option<bool> {
         match self.value(name, false)? {
             Value::Bool(b) => Some(b),
-            _ => {
-                self.wrong_type(name, "boolean");
+            other => {
+                self.wrong_type(name, "boolean", &other);
                 None
             }
         }
@@ -201,7 +213,7 @@ impl Fields {
                 None
             }
             None => {
-                self.wrong_type(name, "integer");
+                self.wrong_type(name, "integer", &value);
                 None
             }
         }
@@ -211,8 +223,8 @@ impl Fields {
     pub fn number(&mut self, name: &str) -> Option<Number> {
         match self.value(name, false)? {
             Value::Number(n) => Some(n),
-            _ => {
-                self.wrong_type(name, "number");
+            other => {
+                self.wrong_type(name, "number", &other);
                 None
             }
         }
@@ -222,8 +234,8 @@ impl Fields {
     pub fn object(&mut self, name: &str, required: bool) -> Option<Map<String, Value>> {
         match self.value(name, required)? {
             Value::Object(map) => Some(map),
-            _ => {
-                self.wrong_type(name, "object");
+            other => {
+                self.wrong_type(name, "object", &other);
                 None
             }
         }
@@ -231,18 +243,21 @@ impl Fields {
 
     /// An array of strings; each bad item is its own problem (`labels[2]`).
     pub fn strings(&mut self, name: &str, required: bool) -> Option<Vec<String>> {
-        let Value::Array(items) = self.value(name, required)? else {
-            self.wrong_type(name, "array");
-            return None;
+        let items = match self.value(name, required)? {
+            Value::Array(items) => items,
+            other => {
+                self.wrong_type(name, "array", &other);
+                return None;
+            }
         };
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for (i, item) in items.into_iter().enumerate() {
             match item {
                 Value::String(s) => out.push(s),
-                _ => {
+                other => {
                     ok = false;
-                    self.wrong_type(format!("{name}[{i}]"), "string");
+                    self.wrong_type(format!("{name}[{i}]"), "string", &other);
                 }
             }
         }
@@ -253,13 +268,13 @@ impl Fields {
     /// (`env.PORT`).
     pub fn string_map(&mut self, name: &str) -> Option<Map<String, Value>> {
         let map = self.object(name, false)?;
-        let bad: Vec<String> = map
+        let bad: Vec<(String, Value)> = map
             .iter()
             .filter(|(_, v)| !v.is_string())
-            .map(|(k, _)| k.clone())
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        for key in &bad {
-            self.wrong_type(format!("{name}.{key}"), "string");
+        for (key, value) in &bad {
+            self.wrong_type(format!("{name}.{key}"), "string", value);
         }
         bad.is_empty().then_some(map)
     }
@@ -350,6 +365,20 @@ const KNOWN_CODES: &[&str] = &[
     "min_value",
     "required",
 ];
+
+/// The JSON type of `value` as a schema names it: `null`, `boolean`, `integer` (a number with no
+/// fraction part), `number`, `string`, `array` or `object`; for messages naming what was sent.
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
 
 /// Percent-decodes `raw` (a `+` is a space when `plus_is_space`, as in query strings); an
 /// invalid escape stays as it is.
@@ -477,6 +506,7 @@ pub fn positive_integer(value: &str) -> Option<u64> {
 mod tests {
     use serde::Deserialize;
     use serde::de::{self, Deserializer};
+    use serde_json::json;
 
     use super::*;
 
@@ -526,6 +556,68 @@ mod tests {
             Fields::parse(b"{", &English),
             Err(BodyError::Malformed(_))
         ));
+    }
+
+    /// Words that name what was sent.
+    struct Naming;
+    impl Wording for Naming {
+        fn wrong_type_of(&self, expected: &str, got: &Value) -> String {
+            format!("expected {expected}, got {}", json_type(got))
+        }
+    }
+
+    #[test]
+    fn a_wording_can_name_what_was_sent_and_the_problems_show_as_they_come() {
+        let body = br#"{"slug": 7, "tags": ["a", null], "env": {"A": []}, "n": 1.5}"#;
+        let mut fields = Fields::parse(body, &Naming).unwrap();
+        assert_eq!(fields.string("slug", true), None);
+        assert_eq!(fields.problems().len(), 1);
+        assert_eq!(fields.problems()[0].message, "expected string, got integer");
+        assert_eq!(fields.strings("tags", false), None);
+        assert_eq!(fields.string_map("env"), None);
+        assert_eq!(fields.integer("n", 0), None);
+        let messages: Vec<String> = fields
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "slug: expected string, got integer",
+                "tags[1]: expected string, got null",
+                "env.A: expected string, got array",
+                "n: expected integer, got number",
+            ]
+        );
+        // The default words do not name it.
+        let mut fields = Fields::parse(br#"{"slug": 7}"#, &English).unwrap();
+        fields.string("slug", true);
+        assert_eq!(fields.problems()[0].message, "expected string");
+    }
+
+    #[test]
+    fn json_types_as_a_schema_names_them() {
+        let types: Vec<&str> = [
+            json!(null),
+            json!(true),
+            json!(3),
+            json!(u64::MAX),
+            json!(1.5),
+            json!("x"),
+            json!([]),
+            json!({}),
+        ]
+        .iter()
+        .map(json_type)
+        .collect();
+        assert_eq!(
+            types,
+            [
+                "null", "boolean", "integer", "integer", "number", "string", "array", "object"
+            ]
+        );
     }
 
     #[derive(Debug, Deserialize)]

@@ -1,12 +1,11 @@
-//! CoreClaw's envelope `{code, message, data}`: success, errors, and the fault bodies.
+//! The error of what v1 and v2 both do to the one state (see `ops.rs`): CoreClaw's code (the
+//! vendor's own table, v1's numbers) with the HTTP status v1 pairs with it. v1 writes it in its
+//! envelope `{code, message, data}`, v2 in its own with v2's codes.
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use coreclaw_api::enums::StatusCode as Code;
-use serde::Serialize;
-use serde_json::{Value, json};
 
-/// An error answer: the envelope `{code, message, data: null}` with its HTTP status.
+/// An error answer: CoreClaw's code, its HTTP status and the message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     /// HTTP status.
@@ -55,32 +54,14 @@ impl ApiError {
             format!("Run record does not exist: {slug}"),
         )
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = coreclaw_api::types::ApiError {
-            code: Some(self.code),
-            message: self.message,
-            data: None,
-        };
-        let mut value = serde_json::to_value(body).unwrap_or_else(|_| json!({}));
-        value["data"] = serde_json::Value::Null;
-        (self.status, axum::Json(value)).into_response()
+    /// 60001 for a task slug.
+    pub fn no_task(slug: &str) -> Self {
+        Self::new(Code::TaskNotFound, format!("Task does not exist: {slug}"))
     }
-}
 
-/// A success envelope around `data`.
-pub fn ok<T: Serialize>(data: T) -> Response {
-    axum::Json(json!({"code": 0, "message": "success", "data": data})).into_response()
-}
-
-/// The 4290 envelope of a rate limit (with HTTP 429, or in-band with HTTP 200).
-pub(super) fn rate_limited() -> Value {
-    json!({"code": 4290, "message": "Too many requests, please try again later", "data": null})
-}
-
-/// The 5000 envelope of an unavailable service (with HTTP 503).
-pub(super) fn unavailable() -> Value {
-    json!({"code": 5000, "message": "Network error, try again", "data": null})
+    /// 50001 for a Worker the state names but the catalog does not have.
+    pub fn no_worker() -> Self {
+        Self::new(Code::WorkerNotFound, "Script does not exist")
+    }
 }
