@@ -45,7 +45,7 @@ mod logistics;
 mod orders;
 mod returns;
 mod seed;
-mod signing;
+pub mod signing;
 mod state;
 mod tokens;
 mod webhooks;
@@ -63,7 +63,7 @@ use crate::vendor::ErrorFault;
 use crate::vendor::{Api, Common, Credential, Serve};
 
 pub use state::{Config, Fulfillment, Stats};
-pub use webhooks::MAX_ATTEMPTS;
+pub use webhooks::{DISABLE_AFTER, MAX_ATTEMPTS};
 
 use error::ApiError;
 
@@ -244,6 +244,3 @@ impl Api for Fulfillment {
         .collect()
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -7,6 +7,9 @@
 //! (`invalid_signature`); the timestamp is within ±300 s of the server clock
 //! (`timestamp_out_of_range`); the nonce was not seen from this client within 600 s
 //! (`nonce_reused`). Only a request that passes records its nonce.
+//!
+//! The scheme's functions are public, for clients' tests: [`canonical`] and [`hmac_hex`] sign a
+//! request, [`webhook_signature`] checks a delivery.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -41,13 +44,13 @@ pub(super) const TOLERANCE_MS: i64 = 300_000;
 const NONCE_TTL_MS: i64 = 600_000;
 
 /// Lowercase hex SHA-256 of `bytes`.
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// The canonical string: its first four lines as given (`[METHOD, REQUEST_TARGET, TIMESTAMP,
 /// NONCE]`), then `BODY_SHA256`, joined by LF.
-pub(super) fn canonical(lines: [&str; 4], body: &[u8]) -> String {
+pub fn canonical(lines: [&str; 4], body: &[u8]) -> String {
     let mut text = lines.join("\n");
     text.push('\n');
     text.push_str(&sha256_hex(body));
@@ -62,7 +65,7 @@ fn mac(secret: &str, message: &str) -> Option<Hmac<Sha256>> {
 }
 
 /// Lowercase hex HMAC-SHA256 of `message` keyed with `secret`.
-pub(super) fn hmac_hex(secret: &str, message: &str) -> String {
+pub fn hmac_hex(secret: &str, message: &str) -> String {
     mac(secret, message)
         .map(|m| hex::encode(m.finalize().into_bytes()))
         .unwrap_or_default()
@@ -78,12 +81,7 @@ fn matches(secret: &str, message: &str, signature_hex: &str) -> bool {
 
 /// The webhook signature: lowercase hex HMAC-SHA256 of `{timestamp}\n{request_id}\n{hex
 /// sha256(body)}`.
-pub(super) fn webhook_signature(
-    secret: &str,
-    timestamp: &str,
-    request_id: &str,
-    body: &[u8],
-) -> String {
+pub fn webhook_signature(secret: &str, timestamp: &str, request_id: &str, body: &[u8]) -> String {
     hmac_hex(
         secret,
         &format!("{timestamp}\n{request_id}\n{}", sha256_hex(body)),
