@@ -93,11 +93,11 @@ async fn webhooks_are_signed_and_retried_with_the_same_request_id() {
         .vendor::<clawkit_sandbox::fulfillment::Fulfillment>()
         .stats;
     eventually("a delivered event", || async {
-        (stats.webhook_delivered.load(Ordering::Relaxed) >= 1).then_some(())
+        (stats.webhooks.webhook_delivered.load(Ordering::Relaxed) >= 1).then_some(())
     })
     .await;
-    assert_eq!(stats.webhook_attempts.load(Ordering::Relaxed), 3);
-    assert_eq!(stats.webhook_retries.load(Ordering::Relaxed), 2);
+    assert_eq!(stats.webhooks.webhook_attempts.load(Ordering::Relaxed), 3);
+    assert_eq!(stats.webhooks.webhook_retries.load(Ordering::Relaxed), 2);
     let listed = api.get("/v2.1/webhooks").await;
     assert_eq!(
         listed.body["items"][0]["webhook_id"],
@@ -156,7 +156,7 @@ async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_a
         .vendor::<clawkit_sandbox::fulfillment::Fulfillment>()
         .stats;
     eventually("a failed event", || async {
-        (stats.webhook_failures.load(Ordering::Relaxed) >= 1).then_some(())
+        (stats.webhooks.webhook_failures.load(Ordering::Relaxed) >= 1).then_some(())
     })
     .await;
     assert_eq!(inbox.received().len(), 4);
@@ -166,7 +166,7 @@ async fn a_receiver_that_never_acknowledges_gets_four_attempts_and_is_disabled_a
     for n in 2..=DISABLE_AFTER {
         adjust().await;
         eventually(&format!("{n} failed events"), || async {
-            (stats.webhook_failures.load(Ordering::Relaxed) >= u64::from(n)).then_some(())
+            (stats.webhooks.webhook_failures.load(Ordering::Relaxed) >= u64::from(n)).then_some(())
         })
         .await;
         let status = if n < DISABLE_AFTER {

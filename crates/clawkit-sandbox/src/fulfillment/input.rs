@@ -6,56 +6,35 @@
 //! - Query strings are decoded here, byte for byte (a bare `+` is a space, so a time whose `+`
 //!   was not sent as `%2B` fails, naming the parameter).
 //! - Lists page with an opaque cursor: the last row's (update time, key), base64url JSON.
-
-use std::collections::HashMap;
+//!
+//! The reading is the kit's (`kit::read`, `kit::pages`); the vendor keeps its error bodies.
 
 use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::clock::{Stamp, TIME_ERROR};
+use super::clock::{Stamp, TIME_FORMAT};
 use super::error::ApiError;
-use crate::kit::read::positive_integer;
+use crate::kit::pages::{self, Cursor};
+use crate::kit::read::{self, English, JsonError, Problem, Repeats};
 
 /// The body as a `T`, or a 400 naming the first field that does not fit.
 pub(super) fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // A struct would also read from an array (positionally): only objects are bodies.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::invalid("body", "a JSON object is required"));
+    read::json(bytes).map_err(|e| match e {
+        // A struct would also read from an array (positionally): only objects are bodies.
+        JsonError::NotObject => ApiError::invalid("body", "a JSON object is required"),
+        JsonError::Malformed(why) => ApiError::invalid("body", format!("not valid JSON ({why})")),
+        JsonError::Field(problem) => refusal(problem),
+    })
+}
+
+/// The 400 of one problem: `invalid_time_format` for a time, else `invalid_request`.
+fn refusal(problem: Problem) -> ApiError {
+    if problem.code == TIME_FORMAT {
+        ApiError::time_format(&problem.field, problem.message)
+    } else {
+        ApiError::invalid(&problem.field, problem.message)
     }
-    let mut reader = serde_json::Deserializer::from_slice(bytes);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut reader);
-    let value = parsed.map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::invalid("body", format!("not valid JSON ({inner})"));
-        }
-        let text = inner.to_string();
-        let reason = text
-            .rfind(" at line ")
-            .map_or(text.as_str(), |cut| &text[..cut]);
-        let field = |name: Option<&str>| match (path.as_str(), name) {
-            (".", Some(name)) => name.to_string(),
-            (".", None) => "body".to_string(),
-            (parent, Some(name)) => format!("{parent}.{name}"),
-            (parent, None) => parent.to_string(),
-        };
-        if let Some(why) = reason.strip_prefix(TIME_ERROR) {
-            return ApiError::time_format(&field(None), why);
-        }
-        if let Some(name) = reason
-            .strip_prefix("missing field `")
-            .and_then(|r| r.strip_suffix('`'))
-        {
-            return ApiError::invalid(&field(Some(name)), "required");
-        }
-        ApiError::invalid(&field(None), reason)
-    })?;
-    reader
-        .end()
-        .map_err(|e| ApiError::invalid("body", format!("not valid JSON ({e})")))?;
-    Ok(value)
 }
 
 /// For `#[serde(default, deserialize_with = "present")]`: an optional field that, when given,
@@ -153,56 +132,21 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Percent-decodes `raw` (a `+` is a space when `plus_is_space`, as in query strings); an
-/// invalid escape stays as it is.
-pub(super) fn percent_decode(raw: &str, plus_is_space: bool) -> Vec<u8> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
-        match bytes[i] {
-            b'%' => match (hex(i + 1), hex(i + 2)) {
-                (Some(hi), Some(lo)) => {
-                    out.push((hi * 16 + lo) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' if plus_is_space => out.push(b' '),
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    out
-}
-
-/// A query string, decoded: each parameter once.
+/// A query string, decoded (a bare `+` is a space): each parameter once.
 #[derive(Debug, Default)]
-pub(super) struct Query {
-    params: HashMap<String, String>,
-}
+pub(super) struct Query(read::Query);
 
 impl Query {
     /// Decodes the raw query string; a parameter given twice or not UTF-8 is 400 naming it.
     pub(super) fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
-        let mut params = HashMap::new();
-        for part in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = part.split_once('=').unwrap_or((part, ""));
-            let name = String::from_utf8_lossy(&percent_decode(name, true)).into_owned();
-            let value = String::from_utf8(percent_decode(value, true))
-                .map_err(|_| ApiError::invalid(&name, "not UTF-8 once decoded"))?;
-            if params.insert(name.clone(), value).is_some() {
-                return Err(ApiError::invalid(&name, "given more than once"));
-            }
-        }
-        Ok(Query { params })
+        read::Query::parse(raw, Repeats::Refuse)
+            .map(Query)
+            .map_err(refusal)
     }
 
     /// The value of `name`, if given.
     pub(super) fn text(&self, name: &str) -> Option<&str> {
-        self.params.get(name).map(String::as_str)
+        self.0.text(name)
     }
 
     /// One of `allowed`, if given.
@@ -211,18 +155,7 @@ impl Query {
         name: &str,
         allowed: &[&'static str],
     ) -> Result<Option<&'static str>, ApiError> {
-        self.text(name)
-            .map(|value| {
-                allowed
-                    .iter()
-                    .copied()
-                    .find(|a| *a == value)
-                    .ok_or_else(|| {
-                        let expected = allowed.join(", ");
-                        ApiError::invalid(name, format!("{value:?} is not one of {expected}"))
-                    })
-            })
-            .transpose()
+        self.0.one_of(name, allowed, &English).map_err(refusal)
     }
 
     /// A date-time, if given: 400 `invalid_time_format` naming `name` otherwise.
@@ -234,15 +167,13 @@ impl Query {
 
     /// `limit`: 1-100, 50 when absent.
     pub(super) fn limit(&self) -> Result<usize, ApiError> {
-        match self.text("limit") {
+        match self.0.positive("limit", 100) {
             None => Ok(50),
-            Some(v) => match positive_integer(v) {
-                Some(n) if n <= 100 => Ok(n as usize),
-                _ => Err(ApiError::invalid(
-                    "limit",
-                    format!("{v:?} is not an integer from 1 to 100"),
-                )),
-            },
+            Some(Ok(n)) => Ok(n as usize),
+            Some(Err(v)) => Err(ApiError::invalid(
+                "limit",
+                format!("{v:?} is not an integer from 1 to 100"),
+            )),
         }
     }
 
@@ -250,7 +181,7 @@ impl Query {
     pub(super) fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
         self.text("cursor")
             .map(|v| {
-                Cursor::decode(v).ok_or_else(|| {
+                decode_cursor(v).ok_or_else(|| {
                     ApiError::invalid("cursor", "not a next_cursor of this API; start over")
                 })
             })
@@ -270,85 +201,29 @@ pub(super) fn in_window(updated_ms: i64, (from, to): (Option<i64>, Option<i64>))
     from.is_none_or(|f| updated_ms >= f) && to.is_none_or(|t| updated_ms < t)
 }
 
-/// A position in a list ordered by update time then key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Cursor {
-    /// Update time, Unix ms.
-    pub(super) at: i64,
-    /// The row's unique key.
-    pub(super) key: String,
-}
-
-const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-impl Cursor {
-    /// The opaque text: base64url (no padding) of `{"u": ms, "k": key}`.
-    pub(super) fn encode(&self) -> String {
-        let bytes = json!({"u": self.at, "k": self.key})
-            .to_string()
-            .into_bytes();
-        let mut out = String::with_capacity(bytes.len() * 4 / 3 + 3);
-        for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-            for i in 0..=chunk.len() {
-                out.push(BASE64URL[(n >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        out
-    }
-
-    /// The cursor `text` encodes, if it is one. The spec's example shape, `{"u": "<RFC 3339>",
-    /// "i": <number>}`, reads too.
-    pub(super) fn decode(text: &str) -> Option<Cursor> {
-        let mut bits = 0u32;
-        let mut held = 0;
-        let mut bytes = Vec::with_capacity(text.len());
-        for c in text.bytes() {
-            let v = BASE64URL.iter().position(|b| *b == c)? as u32;
-            bits = bits << 6 | v;
-            held += 6;
-            if held >= 8 {
-                held -= 8;
-                bytes.push((bits >> held & 0xff) as u8);
-            }
-        }
-        let value: Value = serde_json::from_slice(&bytes).ok()?;
-        let at = match value.get("u")? {
-            Value::String(t) => Stamp::parse(t).ok()?.ms(),
-            other => other.as_i64()?,
-        };
-        let key = match (value.get("k"), value.get("i")) {
-            (Some(Value::String(k)), _) => k.clone(),
-            (None, Some(Value::Number(i))) => i.to_string(),
-            _ => return None,
-        };
-        Some(Cursor { at, key })
-    }
+/// The cursor `text` encodes, if it is one of ours (the kit's `{"u": ms, "k": key}`). The spec's
+/// example shape, `{"u": "<RFC 3339>", "i": <number>}`, reads too.
+fn decode_cursor(text: &str) -> Option<Cursor> {
+    let value = Cursor::decode_json(text)?;
+    let at = match value.get("u")? {
+        Value::String(t) => Stamp::parse(t).ok()?.ms(),
+        other => other.as_i64()?,
+    };
+    let key = match (value.get("k"), value.get("i")) {
+        (Some(Value::String(k)), _) => k.clone(),
+        (None, Some(Value::Number(i))) => i.to_string(),
+        _ => return None,
+    };
+    Some(Cursor { at, key })
 }
 
 /// One page of `rows` (any order): sorted by (update time, key), those after `after`, at most
 /// `limit`; the spec's `{items, next_cursor, has_more}`.
-pub(super) fn page(mut rows: Vec<(Cursor, Value)>, after: Option<&Cursor>, limit: usize) -> Value {
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut rest = rows
-        .into_iter()
-        .filter(|(at, _)| after.is_none_or(|a| at > a))
-        .peekable();
-    let mut items = Vec::with_capacity(limit);
-    let mut last = None;
-    while items.len() < limit {
-        let Some((at, item)) = rest.next() else {
-            break;
-        };
-        items.push(item);
-        last = Some(at);
-    }
-    let has_more = rest.peek().is_some();
-    let next = last.filter(|_| has_more).map(|c| c.encode());
-    json!({"items": items, "next_cursor": next, "has_more": has_more})
+pub(super) fn page(rows: Vec<(Cursor, Value)>, after: Option<&Cursor>, limit: usize) -> Value {
+    let cut = pages::after_cursor(rows, after, limit);
+    let has_more = cut.next.is_some();
+    let next = cut.next.map(|c| c.encode());
+    json!({"items": cut.items, "next_cursor": next, "has_more": has_more})
 }
 
 #[cfg(test)]
@@ -458,13 +333,13 @@ mod tests {
                 at: 1_718_411_400_123,
                 key: key.into(),
             };
-            assert_eq!(Cursor::decode(&c.encode()), Some(c));
+            assert_eq!(decode_cursor(&c.encode()), Some(c));
         }
-        assert_eq!(Cursor::decode("not a cursor!"), None);
-        assert_eq!(Cursor::decode("eyJ1IjoxfQ"), None);
+        assert_eq!(decode_cursor("not a cursor!"), None);
+        assert_eq!(decode_cursor("eyJ1IjoxfQ"), None);
         // The spec's example cursor, {"u":"2024-06-16T02:05:00Z","i":123}.
         assert_eq!(
-            Cursor::decode("eyJ1IjoiMjAyNC0wNi0xNlQwMjowNTowMFoiLCJpIjoxMjN9"),
+            decode_cursor("eyJ1IjoiMjAyNC0wNi0xNlQwMjowNTowMFoiLCJpIjoxMjN9"),
             Some(Cursor {
                 at: 1_718_503_500_000,
                 key: "123".into()
@@ -484,7 +359,7 @@ mod tests {
         let first = page(rows(5), None, 2);
         assert_eq!(first["items"], json!([0, 1]));
         assert_eq!(first["has_more"], true);
-        let after = Cursor::decode(first["next_cursor"].as_str().unwrap()).unwrap();
+        let after = decode_cursor(first["next_cursor"].as_str().unwrap()).unwrap();
         let second = page(rows(5), Some(&after), 3);
         assert_eq!(second["items"], json!([2, 3, 4]));
         assert_eq!(second["next_cursor"], Value::Null);
@@ -493,6 +368,7 @@ mod tests {
 
     #[test]
     fn percent_decoding_keeps_bad_escapes() {
+        use crate::kit::read::percent_decode;
         assert_eq!(percent_decode("%231001%26A", false), b"#1001&A");
         assert_eq!(percent_decode("a+b%2Fc%zz", false), b"a+b/c%zz");
         assert_eq!(percent_decode("a+b", true), b"a b");

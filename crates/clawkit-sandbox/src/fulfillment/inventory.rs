@@ -20,10 +20,11 @@ use serde_json::{Value, json};
 use super::Fulfillment;
 use super::clock::{Stamp, rfc3339};
 use super::error::{ApiError, answer, without_nulls};
-use super::input::{Cursor, Int, Qty, Query, in_window, json_body, non_empty, page, present};
+use super::input::{Int, Qty, Query, in_window, json_body, non_empty, page, present};
 use super::orders::allocate_waiting;
 use super::state::Inner;
 use super::webhooks::EventType;
+use crate::kit::pages::Cursor;
 
 /// The longest (and default) reservation: 24 hours.
 const MAX_HOLD_MS: i64 = 24 * 3600 * 1000;
@@ -517,13 +518,13 @@ pub(super) async fn reserve(
         Ok(reservation)
     })?;
     // Lapse on time, so that `inventory.changed` goes out without waiting for a request.
-    let wait = f.clock.until(reservation.expires);
+    let (expires, body) = (reservation.expires, reservation.json());
     let later = f.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(wait).await;
+        later.clock.sleep_until(expires).await;
         later.with(|_, _| ());
     });
-    Ok(answer(StatusCode::CREATED, reservation.json()))
+    Ok(answer(StatusCode::CREATED, body))
 }
 
 /// `POST /v2.1/inventory/reservations/{reservation_id}/release`: 200 `Reservation` (status

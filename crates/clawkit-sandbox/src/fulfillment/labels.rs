@@ -24,6 +24,7 @@ use super::orders::order_no;
 use super::signing::hmac_hex;
 use super::state::Inner;
 use crate::kit::ids::mix;
+use crate::kit::tokens::same;
 
 /// How long a label link works.
 const LINK_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -261,7 +262,7 @@ pub(super) async fn download(
             format!("Label link {why}"),
         )
     };
-    if !same_token(token, &f.link_token(&file, expires)) {
+    if !same(token, &f.link_token(&file, expires)) {
         return Err(forbidden("signature invalid"));
     }
     if expires * 1000 < f.clock.now_ms() {
@@ -287,11 +288,6 @@ pub(super) async fn download(
         bytes,
     )
         .into_response())
-}
-
-/// Whether two tokens are equal, in time independent of where they differ.
-fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 /// Text fit for a PDF string in Helvetica: printable ASCII, `\`, `(` and `)` escaped.

@@ -24,10 +24,11 @@ use serde_json::{Value, json};
 use super::Fulfillment;
 use super::clock::{Stamp, date_code, rfc3339};
 use super::error::{ApiError, answer, without_nulls};
-use super::input::{Cursor, Qty, Query, in_window, json_body, non_empty, page, present};
+use super::input::{Qty, Query, in_window, json_body, non_empty, page, present};
 use super::inventory::{Move, per_sku};
 use super::state::Inner;
 use super::webhooks::EventType;
+use crate::kit::pages::Cursor;
 
 /// `SalesChannel`.
 pub(super) const CHANNELS: [&str; 7] = [

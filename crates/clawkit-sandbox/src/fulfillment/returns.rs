@@ -17,13 +17,14 @@ use serde_json::{Value, json};
 use super::Fulfillment;
 use super::clock::{date_code, rfc3339};
 use super::error::{ApiError, answer, without_nulls};
-use super::input::{Cursor, Query, in_window, json_body, non_empty, page, present};
+use super::input::{Query, in_window, json_body, non_empty, page, present};
 use super::inventory::{Move, SkuQty, lines_json, pairs, per_sku};
 use super::labels::tracking_number;
 use super::logistics::{Node, Trip};
 use super::orders::allocate_waiting;
 use super::state::Inner;
 use super::webhooks::EventType;
+use crate::kit::pages::Cursor;
 
 /// `ReturnStatus`.
 const STATUSES: [&str; 6] = [

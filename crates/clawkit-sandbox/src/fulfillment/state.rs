@@ -12,18 +12,21 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::clock::Clock;
+use super::clock;
 use super::inventory::{Reservation, Stock, expire_reservations};
 use super::labels::Label;
-use super::limits::QueryWindow;
+use super::limits::query_window;
 use super::logistics::Parcel;
 use super::orders::Order;
 use super::returns::Return;
 use super::seed;
 use super::signing::Nonces;
 use super::tokens::Tokens;
-use super::webhooks::{EventType, Subscription};
-use crate::kit::ids::{Ids, random_u64};
+use super::webhooks::{DISABLE_AFTER, EventType, MAX_ATTEMPTS, Subscription};
+use crate::kit::clock::Clock;
+use crate::kit::delivery::{Acknowledgement, Counts, Courier, Policy};
+use crate::kit::ids::{Ids, random_hex, random_u64};
+use crate::kit::limits::Windows;
 
 /// Settings of the fulfillment part.
 #[derive(Debug, Clone)]
@@ -79,14 +82,10 @@ pub struct Stats {
     pub refused_token: AtomicU64,
     /// Order queries answered 429.
     pub rate_limited: AtomicU64,
-    /// Webhook delivery attempts, retries included.
-    pub webhook_attempts: AtomicU64,
-    /// Webhook attempts after the first of their event.
-    pub webhook_retries: AtomicU64,
-    /// Webhook deliveries acknowledged with 200 and a body.
-    pub webhook_delivered: AtomicU64,
-    /// Webhook deliveries given up after the last attempt.
-    pub webhook_failures: AtomicU64,
+    /// Webhook deliveries: attempts (retries included), retries (attempts after the first of
+    /// their event), events delivered (acknowledged with 200 and a body) and failures (events
+    /// given up after the last attempt).
+    pub webhooks: Counts,
 }
 
 impl Stats {
@@ -111,10 +110,10 @@ impl Stats {
             ("token", &self.refused_token),
         ]);
         all["webhooks"] = group(&[
-            ("attempts", &self.webhook_attempts),
-            ("retries", &self.webhook_retries),
-            ("delivered", &self.webhook_delivered),
-            ("failures", &self.webhook_failures),
+            ("attempts", &self.webhooks.webhook_attempts),
+            ("retries", &self.webhooks.webhook_retries),
+            ("delivered", &self.webhooks.webhook_delivered),
+            ("failures", &self.webhooks.webhook_failures),
         ]);
         all
     }
@@ -192,7 +191,7 @@ pub struct Fulfillment {
     /// Nonces of the last 600 s.
     pub(super) nonces: Mutex<Nonces>,
     /// The order-query rate limit.
-    pub(super) window: QueryWindow,
+    pub(super) window: Windows,
     /// Ids of reservations, labels, adjustments and webhooks (the same sequence per seed).
     pub(super) ids: Ids,
     /// Ids of events (different on every run, so receivers never mistake one for another).
@@ -201,30 +200,40 @@ pub struct Fulfillment {
     pub(super) link_key: String,
     /// Counters.
     pub stats: Stats,
-    /// Client of webhook deliveries (no redirects: a 301/302 is a failed delivery).
-    pub(super) http: reqwest::Client,
+    /// Webhook deliveries: the first and 3 retries, the backoff doubling, 200 with a body within
+    /// the timeout, through a client that follows no redirects (a 301/302 is a failed attempt).
+    pub(super) courier: Courier,
 }
 
 impl Fulfillment {
     /// A fresh sandbox with the seeded resources.
     pub fn new(config: Config) -> Arc<Self> {
-        let clock = Clock::new(config.clock_offset_secs);
+        let clock = clock::server(config.clock_offset_secs);
         let mut inner = Inner::default();
         seed::resources(&mut inner, &config, clock.now_ms());
         inner.outbox.clear();
         Arc::new(Self {
-            window: QueryWindow::new(config.order_qps),
+            window: query_window(),
             clock,
             inner: Mutex::new(inner),
             nonces: Mutex::new(Nonces::default()),
             ids: Ids::new(config.seed),
             event_ids: Ids::new(random_u64()),
-            link_key: format!("{:016x}{:016x}", random_u64(), random_u64()),
+            link_key: random_hex(2),
             stats: Stats::default(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default(),
+            courier: Courier::with_client(
+                Policy {
+                    attempts: MAX_ATTEMPTS,
+                    first_delay: config.webhook_backoff,
+                    timeout: Some(config.webhook_timeout),
+                    acknowledgement: Acknowledgement::OkWithBody,
+                    disable_after: Some(DISABLE_AFTER),
+                },
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap_or_default(),
+            ),
             config,
         })
     }

@@ -7,13 +7,12 @@
 //! after it expired, then it is just unknown), an unknown one `invalid_token`; credentials in a
 //! token body that are not the app's are 401 `invalid_client`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
@@ -23,18 +22,31 @@ use super::error::{ApiError, answer};
 use super::input::json_body;
 use super::signing::CLIENT_ID_HEADER;
 use super::{CLIENT_ID, CLIENT_SECRET, Fulfillment};
-use crate::kit::ids::random_u64;
+use crate::kit::ids::random_hex;
+use crate::kit::tokens::{
+    AccessRefusal, AccessTokens, BearerProblem, RefreshRefusal, RefreshTokens, bearer, same,
+};
 
 /// Lifetime of a refresh token: 30 days.
 const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
 /// How long an expired access token is still recognised as expired rather than unknown.
 const EXPIRED_MEMORY_MS: i64 = 24 * 3600 * 1000;
 
-/// The tokens issued: access and refresh, each with its expiry (Unix ms).
-#[derive(Debug, Default)]
+/// The tokens issued: access tokens (an expired one told apart for a day) and refresh tokens
+/// (each works once). What they grant is the one sandbox app: nothing to record.
+#[derive(Debug)]
 pub(super) struct Tokens {
-    access: HashMap<String, i64>,
-    refresh: HashMap<String, i64>,
+    access: AccessTokens<()>,
+    refresh: RefreshTokens<()>,
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Self {
+            access: AccessTokens::new(EXPIRED_MEMORY_MS),
+            refresh: RefreshTokens::new(),
+        }
+    }
 }
 
 /// `TokenRequest`.
@@ -69,14 +81,9 @@ enum RefreshGrant {
     RefreshToken,
 }
 
-/// Whether `a` equals `b`, in time independent of where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
-}
-
 /// `prefix` and 32 random hex characters.
 fn token(prefix: &str) -> String {
-    format!("{prefix}{:016x}{:016x}", random_u64(), random_u64())
+    format!("{prefix}{}", random_hex(2))
 }
 
 impl Fulfillment {
@@ -102,14 +109,13 @@ impl Fulfillment {
     fn issue(&self, tokens: &mut Tokens, now: i64) -> serde_json::Value {
         let ttl_ms = i64::try_from(self.config.token_ttl.as_millis()).unwrap_or(i64::MAX);
         let expires = now.saturating_add(ttl_ms);
-        tokens.access.retain(|_, at| *at + EXPIRED_MEMORY_MS > now);
-        tokens.refresh.retain(|_, at| *at > now);
+        tokens.refresh.forget_expired(now);
         let access = token("oat_");
         let refresh = token("ort_");
-        tokens.access.insert(access.clone(), expires);
+        tokens.access.issue(access.clone(), (), now, expires);
         tokens
             .refresh
-            .insert(refresh.clone(), now + REFRESH_TTL_SECS * 1000);
+            .issue(refresh.clone(), (), now + REFRESH_TTL_SECS * 1000);
         json!({
             "access_token": access,
             "token_type": "Bearer",
@@ -122,30 +128,24 @@ impl Fulfillment {
 
     /// Checks `Authorization: Bearer <access_token>`.
     pub(super) fn check_bearer(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
-            return Err(self.refuse_token(
+        let presented = bearer(headers).map_err(|problem| match problem {
+            BearerProblem::Missing => self.refuse_token(
                 "invalid_token",
                 "The Authorization: Bearer <access_token> header is missing",
-            ));
-        };
-        let presented = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim().to_string());
-        let Some(presented) = presented else {
-            return Err(self.refuse_token("invalid_token", "Not a bearer token"));
-        };
+            ),
+            BearerProblem::NotBearer => self.refuse_token("invalid_token", "Not a bearer token"),
+        })?;
         let now = self.clock.now_ms();
-        let expires = self.lock().tokens.access.get(&presented).copied();
-        match expires {
-            None => Err(self.refuse_token("invalid_token", "Unknown access token")),
-            Some(at) if at <= now => Err(self.refuse_token(
+        let checked = self.lock().tokens.access.check(presented, now).map(|_| ());
+        match checked {
+            Ok(()) => Ok(()),
+            Err(AccessRefusal::Unknown) => {
+                Err(self.refuse_token("invalid_token", "Unknown access token"))
+            }
+            Err(AccessRefusal::Expired { at_ms }) => Err(self.refuse_token(
                 "token_expired",
-                format!("The access token expired at {}", rfc3339(at)),
+                format!("The access token expired at {}", rfc3339(at_ms)),
             )),
-            Some(_) => Ok(()),
         }
     }
 }
@@ -174,23 +174,23 @@ pub(super) async fn refresh(
 ) -> Result<Response, ApiError> {
     let request: RefreshTokenRequest = json_body(&body)?;
     f.same_client(&headers, &request.client_id)?;
-    let token = f.with(
-        |inner, now| match inner.tokens.refresh.remove(&request.refresh_token) {
-            None => Err("invalid_token"),
-            Some(at) if at <= now => Err("token_expired"),
-            Some(_) => Ok(f.issue(&mut inner.tokens, now)),
-        },
-    );
+    let token = f.with(|inner, now| {
+        inner
+            .tokens
+            .refresh
+            .redeem(&request.refresh_token, now)
+            .map(|()| f.issue(&mut inner.tokens, now))
+    });
     match token {
         Ok(token) => {
             f.stats.refreshes.fetch_add(1, Ordering::Relaxed);
             Ok(answer(StatusCode::OK, token))
         }
-        Err("token_expired") => Err(f.refuse_token(
+        Err(RefreshRefusal::Expired) => Err(f.refuse_token(
             "token_expired",
             "The refresh token expired; request a new token with client_secret",
         )),
-        Err(_) => Err(f.refuse_token(
+        Err(RefreshRefusal::Unknown | RefreshRefusal::Reused) => Err(f.refuse_token(
             "invalid_token",
             "Unknown or already used refresh token (it works once)",
         )),
@@ -202,7 +202,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn constant_time_equality() {
+    fn token_spelling_and_constant_time_equality() {
         assert!(same("abc", "abc"));
         assert!(!same("abc", "abd"));
         assert!(!same("abc", "ab"));

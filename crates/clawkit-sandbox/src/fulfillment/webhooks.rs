@@ -13,12 +13,11 @@
 //! never called.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,7 +28,7 @@ use super::input::{json_body, non_empty};
 use super::signing::webhook_signature;
 use super::state::Outgoing;
 use super::{CLIENT_SECRET, Fulfillment};
-use crate::kit::delivery::{http_host, loopback_host, reserved_host};
+use crate::kit::delivery::{Delivery, Failures, http_host, loopback_host, reachable};
 
 /// Attempts per event and subscription: the first and 3 retries.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -75,7 +74,7 @@ pub(super) struct Subscription {
     active: bool,
     created: i64,
     /// Events in a row that failed every attempt.
-    failed_in_a_row: u32,
+    failures: Failures,
 }
 
 impl Subscription {
@@ -164,7 +163,7 @@ pub(super) async fn create(
             events: unique,
             active: true,
             created: now,
-            failed_in_a_row: 0,
+            failures: Failures::default(),
         };
         let body = subscription.json();
         inner.webhooks.push(subscription);
@@ -227,108 +226,63 @@ impl Fulfillment {
             });
             let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
             for w in subscribed {
-                if http_host(&w.url).is_none_or(|h| reserved_host(&h)) {
+                if !reachable(&w.url) {
                     tracing::debug!(hook = %w.id, url = %w.url, "webhook: unreachable URL, not delivered");
                     continue;
                 }
                 let delivery = Delivery {
                     hook: w.id.clone(),
-                    url: w.url.clone(),
-                    event,
                     event_id: id.clone(),
+                    url: w.url.clone(),
                     body: body.clone(),
                 };
-                tokio::spawn(delivery.run(self.clone()));
+                tokio::spawn(self.clone().deliver(delivery, event));
             }
         }
     }
-}
 
-/// One event on its way to one subscription.
-struct Delivery {
-    hook: String,
-    url: String,
-    event: EventType,
-    event_id: String,
-    body: Bytes,
-}
-
-impl Delivery {
-    /// Whether the subscription still wants it.
-    fn live(&self, f: &Fulfillment) -> bool {
-        f.lock()
-            .webhooks
-            .iter()
-            .any(|w| w.id == self.hook && w.active)
-    }
-
-    /// One attempt: whether the receiver answered 200 with a body in time.
-    async fn attempt(&self, f: &Fulfillment) -> bool {
-        let timestamp = rfc3339(f.clock.now_ms());
-        let signature = webhook_signature(CLIENT_SECRET, &timestamp, &self.event_id, &self.body);
-        let sent = f
-            .http
-            .post(&self.url)
-            .timeout(f.config.webhook_timeout)
-            .header("content-type", "application/json")
-            .header("X-OpenClaw-Request-ID", &self.event_id)
-            .header("X-OpenClaw-Event", self.event.as_str())
-            .header("X-OpenClaw-Timestamp", &timestamp)
-            .header("X-OpenClaw-Signature", signature)
-            .body(self.body.clone())
-            .send()
+    /// Delivers `delivery` by the courier's policy, each attempt signed afresh with this
+    /// attempt's time, while the subscription is active; then counts the event's outcome on it
+    /// (it is disabled at [`DISABLE_AFTER`] events in a row that failed every attempt).
+    async fn deliver(self: Arc<Self>, delivery: Delivery, event: EventType) {
+        let headers = |_attempt: u32| {
+            let timestamp = rfc3339(self.clock.now_ms());
+            let signature = webhook_signature(
+                CLIENT_SECRET,
+                &timestamp,
+                &delivery.event_id,
+                &delivery.body,
+            );
+            let mut headers = HeaderMap::new();
+            for (name, value) in [
+                ("x-openclaw-request-id", delivery.event_id.as_str()),
+                ("x-openclaw-event", event.as_str()),
+                ("x-openclaw-timestamp", &timestamp),
+                ("x-openclaw-signature", &signature),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    headers.insert(name, value);
+                }
+            }
+            headers
+        };
+        let live = || {
+            self.lock()
+                .webhooks
+                .iter()
+                .any(|w| w.id == delivery.hook && w.active)
+        };
+        let courier = &self.courier;
+        let delivered = courier
+            .deliver(&self.stats.webhooks, &delivery, headers, live)
             .await;
-        match sent {
-            Ok(answer) if answer.status() == reqwest::StatusCode::OK => {
-                answer.bytes().await.is_ok_and(|b| !b.is_empty())
-            }
-            Ok(answer) => {
-                tracing::debug!(hook = %self.hook, event = %self.event_id, status = %answer.status(), "webhook refused");
-                false
-            }
-            Err(e) => {
-                tracing::debug!(hook = %self.hook, event = %self.event_id, "webhook failed: {e}");
-                false
-            }
-        }
-    }
-
-    /// Attempts until acknowledged, the subscription is gone, or [`MAX_ATTEMPTS`] failed (the
-    /// subscription's failures in a row then grow, and it is disabled at [`DISABLE_AFTER`]).
-    async fn run(self, f: Arc<Fulfillment>) {
-        let mut wait = f.config.webhook_backoff;
-        for attempt in 1..=MAX_ATTEMPTS {
-            if !self.live(&f) {
-                return;
-            }
-            f.stats.webhook_attempts.fetch_add(1, Ordering::Relaxed);
-            if attempt > 1 {
-                f.stats.webhook_retries.fetch_add(1, Ordering::Relaxed);
-            }
-            if self.attempt(&f).await {
-                f.stats.webhook_delivered.fetch_add(1, Ordering::Relaxed);
-                self.settle(&f, true);
-                return;
-            }
-            if attempt < MAX_ATTEMPTS {
-                tokio::time::sleep(wait).await;
-                wait = wait.saturating_mul(2);
-            }
-        }
-        f.stats.webhook_failures.fetch_add(1, Ordering::Relaxed);
-        self.settle(&f, false);
-    }
-
-    /// Counts the event's outcome on its subscription: a delivery resets the failures in a row,
-    /// a failure adds one and disables the subscription at [`DISABLE_AFTER`].
-    fn settle(&self, f: &Fulfillment, delivered: bool) {
-        if let Some(w) = f.lock().webhooks.iter_mut().find(|w| w.id == self.hook) {
-            if delivered {
-                w.failed_in_a_row = 0;
-            } else {
-                w.failed_in_a_row += 1;
-                w.active = w.failed_in_a_row < DISABLE_AFTER;
-            }
+        if let Some(w) = self
+            .lock()
+            .webhooks
+            .iter_mut()
+            .find(|w| w.id == delivery.hook)
+        {
+            w.active &= w.failures.settle(delivered, courier.policy());
         }
     }
 }
