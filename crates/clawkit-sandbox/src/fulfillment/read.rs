@@ -9,9 +9,15 @@
 //!
 //! The reading is the kit's (`kit::read`, `kit::pages`); the vendor keeps its error bodies.
 
+use std::num::NonZeroU64;
+use std::str::FromStr;
+
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
+use openclaw_fulfillment_api::types;
 use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::clock::{Stamp, TIME_FORMAT};
 use super::error::ApiError;
@@ -19,7 +25,7 @@ use crate::kit::pages::{self, Cursor};
 use crate::kit::read::{self, English, JsonError, Problem, Repeats};
 
 /// The body as a `T`, or a 400 naming the first field that does not fit.
-pub(super) fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(in crate::fulfillment) fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     read::json(bytes).map_err(|e| match e {
         // A struct would also read from an array (positionally): only objects are bodies.
         JsonError::NotObject => ApiError::invalid("body", "a JSON object is required"),
@@ -39,7 +45,7 @@ fn refusal(problem: Problem) -> ApiError {
 
 /// For `#[serde(default, deserialize_with = "present")]`: an optional field that, when given,
 /// must be of its type (an explicit `null` is refused, as the spec's types are not nullable).
-pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+pub(in crate::fulfillment) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -48,7 +54,7 @@ where
 }
 
 /// For `#[serde(deserialize_with = "non_empty")]`: an array with at least one item.
-pub(super) fn non_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+pub(in crate::fulfillment) fn non_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -63,7 +69,7 @@ where
 /// A JSON integer, saturated to `i64` (the spec's integers have no upper bound).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub(super) struct Int(pub(super) i64);
+pub(in crate::fulfillment) struct Int(pub(in crate::fulfillment) i64);
 
 impl<'de> Deserialize<'de> for Int {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -91,7 +97,22 @@ impl<'de> Deserialize<'de> for Int {
 /// A quantity: an integer of at least 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub(super) struct Qty(pub(super) i64);
+pub(in crate::fulfillment) struct Qty(pub(in crate::fulfillment) i64);
+
+impl Qty {
+    /// The quantity as the generated types hold it.
+    pub(in crate::fulfillment) fn count(self) -> NonZeroU64 {
+        count(self.0)
+    }
+}
+
+/// A quantity of at least 1 as the generated types hold it (1 for anything less).
+pub(in crate::fulfillment) fn count(n: i64) -> NonZeroU64 {
+    u64::try_from(n)
+        .ok()
+        .and_then(NonZeroU64::new)
+        .unwrap_or(NonZeroU64::MIN)
+}
 
 impl<'de> Deserialize<'de> for Qty {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -106,7 +127,7 @@ impl<'de> Deserialize<'de> for Qty {
 /// A JSON number (the parcel's dimensions).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(transparent)]
-pub(super) struct Num(pub(super) f64);
+pub(in crate::fulfillment) struct Num(pub(in crate::fulfillment) f64);
 
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -134,39 +155,43 @@ fn kind(value: &Value) -> &'static str {
 
 /// A query string, decoded (a bare `+` is a space): each parameter once.
 #[derive(Debug, Default)]
-pub(super) struct Query(read::Query);
+pub(in crate::fulfillment) struct Query(read::Query);
 
 impl Query {
     /// Decodes the raw query string; a parameter given twice or not UTF-8 is 400 naming it.
-    pub(super) fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
+    pub(in crate::fulfillment) fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
         read::Query::parse(raw, Repeats::Refuse)
             .map(Query)
             .map_err(refusal)
     }
 
     /// The value of `name`, if given.
-    pub(super) fn text(&self, name: &str) -> Option<&str> {
+    pub(in crate::fulfillment) fn text(&self, name: &str) -> Option<&str> {
         self.0.text(name)
     }
 
-    /// One of `allowed`, if given.
-    pub(super) fn choice(
+    /// One of `allowed` (the wire names of `E`), if given.
+    pub(in crate::fulfillment) fn choice<E: FromStr>(
         &self,
         name: &str,
         allowed: &[&'static str],
-    ) -> Result<Option<&'static str>, ApiError> {
-        self.0.one_of(name, allowed, &English).map_err(refusal)
+    ) -> Result<Option<E>, ApiError> {
+        let Some(value) = self.0.one_of(name, allowed, &English).map_err(refusal)? else {
+            return Ok(None);
+        };
+        let named = value.parse().map_err(|_| ApiError::invalid(name, value));
+        named.map(Some)
     }
 
     /// A date-time, if given: 400 `invalid_time_format` naming `name` otherwise.
-    pub(super) fn time(&self, name: &str) -> Result<Option<Stamp>, ApiError> {
+    pub(in crate::fulfillment) fn time(&self, name: &str) -> Result<Option<Stamp>, ApiError> {
         self.text(name)
             .map(|v| Stamp::parse(v).map_err(|why| ApiError::time_format(name, why)))
             .transpose()
     }
 
     /// `limit`: 1-100, 50 when absent.
-    pub(super) fn limit(&self) -> Result<usize, ApiError> {
+    pub(in crate::fulfillment) fn limit(&self) -> Result<usize, ApiError> {
         match self.0.positive("limit", 100) {
             None => Ok(50),
             Some(Ok(n)) => Ok(n as usize),
@@ -178,7 +203,7 @@ impl Query {
     }
 
     /// `cursor`, if given: a `next_cursor` of this server, else 400 naming it.
-    pub(super) fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
+    pub(in crate::fulfillment) fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
         self.text("cursor")
             .map(|v| {
                 decode_cursor(v).ok_or_else(|| {
@@ -187,18 +212,102 @@ impl Query {
             })
             .transpose()
     }
+}
 
-    /// The update window: `updated_from` (inclusive) and `updated_to` (exclusive), Unix ms.
-    pub(super) fn window(&self) -> Result<(Option<i64>, Option<i64>), ApiError> {
-        let from = self.time("updated_from")?.map(|s| s.ms());
-        let to = self.time("updated_to")?.map(|s| s.ms());
-        Ok((from, to))
+/// What every list reads after its own filters: the update window (`updated_from` inclusive,
+/// `updated_to` exclusive, Unix ms), the cursor and the page size.
+#[derive(Debug)]
+pub(in crate::fulfillment) struct Listing {
+    from: Option<i64>,
+    to: Option<i64>,
+    after: Option<Cursor>,
+    limit: usize,
+}
+
+impl Listing {
+    /// The listing `query` asks for, or the 400 of its first problem (in that order).
+    pub(in crate::fulfillment) fn read(query: &Query) -> Result<Listing, ApiError> {
+        let from = query.time("updated_from")?.map(|s| s.ms());
+        let to = query.time("updated_to")?.map(|s| s.ms());
+        let after = query.cursor()?;
+        let limit = query.limit()?;
+        Ok(Listing {
+            from,
+            to,
+            after,
+            limit,
+        })
+    }
+
+    /// Whether `updated_ms` falls in the update window.
+    fn updated(&self, updated_ms: i64) -> bool {
+        self.from.is_none_or(|f| updated_ms >= f) && self.to.is_none_or(|t| updated_ms < t)
+    }
+
+    /// The page of `rows` (in any order; each its update time, Unix ms, its unique key and its
+    /// item): those updated in the window, sorted by (update time, key), after the cursor, at
+    /// most the limit.
+    pub(in crate::fulfillment) fn page<T>(
+        &self,
+        rows: impl IntoIterator<Item = (i64, String, T)>,
+    ) -> Page<T> {
+        let rows = rows
+            .into_iter()
+            .filter(|(at, _, _)| self.updated(*at))
+            .map(|(at, key, item)| (Cursor { at, key }, item))
+            .collect();
+        let cut = pages::after_cursor(rows, self.after.as_ref(), self.limit);
+        Page {
+            has_more: cut.next.is_some(),
+            next_cursor: cut.next.map(|c| c.encode()),
+            items: cut.items,
+        }
     }
 }
 
-/// Whether `updated_ms` falls in the update window.
-pub(super) fn in_window(updated_ms: i64, (from, to): (Option<i64>, Option<i64>)) -> bool {
-    from.is_none_or(|f| updated_ms >= f) && to.is_none_or(|t| updated_ms < t)
+/// One page of a list: the parts of the spec's `{items, next_cursor, has_more}`.
+#[derive(Debug, Clone, PartialEq)]
+pub(in crate::fulfillment) struct Page<T> {
+    /// The page's rows.
+    pub(in crate::fulfillment) items: Vec<T>,
+    /// Where the next page starts; `None` on the last page.
+    pub(in crate::fulfillment) next_cursor: Option<String>,
+    /// Whether another page follows.
+    pub(in crate::fulfillment) has_more: bool,
+}
+
+/// The spec's page bodies, each made from a [`Page`] of its items.
+macro_rules! page_bodies {
+    ($($body:ident of $item:ident),* $(,)?) => {$(
+        impl From<Page<types::$item>> for types::$body {
+            fn from(page: Page<types::$item>) -> Self {
+                types::$body {
+                    has_more: page.has_more,
+                    items: page.items,
+                    next_cursor: page.next_cursor,
+                }
+            }
+        }
+    )*};
+}
+
+page_bodies!(OrderPage of Order, InventoryPage of InventoryLevel, ReturnPage of Return);
+
+/// The decoded path segment of a resource named `what`, or 404 when it cannot be decoded.
+pub(in crate::fulfillment) fn segment(
+    path: Result<Path<String>, PathRejection>,
+    what: &str,
+) -> Result<String, ApiError> {
+    path.map(|Path(id)| id)
+        .map_err(|_| ApiError::not_found(what, "(undecodable)"))
+}
+
+/// The order number of a path, or 404 `order_not_found` when the segment cannot be decoded.
+pub(in crate::fulfillment) fn order_no(
+    path: Result<Path<String>, PathRejection>,
+) -> Result<String, ApiError> {
+    path.map(|Path(no)| no)
+        .map_err(|_| ApiError::order_not_found("(undecodable)"))
 }
 
 /// The cursor `text` encodes, if it is one of ours (the kit's `{"u": ms, "k": key}`). The spec's
@@ -215,15 +324,6 @@ fn decode_cursor(text: &str) -> Option<Cursor> {
         _ => return None,
     };
     Some(Cursor { at, key })
-}
-
-/// One page of `rows` (any order): sorted by (update time, key), those after `after`, at most
-/// `limit`; the spec's `{items, next_cursor, has_more}`.
-pub(super) fn page(rows: Vec<(Cursor, Value)>, after: Option<&Cursor>, limit: usize) -> Value {
-    let cut = pages::after_cursor(rows, after, limit);
-    let has_more = cut.next.is_some();
-    let next = cut.next.map(|c| c.encode());
-    json!({"items": cut.items, "next_cursor": next, "has_more": has_more})
 }
 
 #[cfg(test)]
@@ -345,25 +445,25 @@ mod tests {
                 key: "123".into()
             })
         );
-        let rows = |n: i64| -> Vec<(Cursor, Value)> {
-            (0..n)
-                .map(|i| {
-                    let c = Cursor {
-                        at: i / 2,
-                        key: format!("k{i}"),
-                    };
-                    (c, json!(i))
-                })
-                .collect()
-        };
-        let first = page(rows(5), None, 2);
-        assert_eq!(first["items"], json!([0, 1]));
-        assert_eq!(first["has_more"], true);
-        let after = decode_cursor(first["next_cursor"].as_str().unwrap()).unwrap();
-        let second = page(rows(5), Some(&after), 3);
-        assert_eq!(second["items"], json!([2, 3, 4]));
-        assert_eq!(second["next_cursor"], Value::Null);
-        assert_eq!(second["has_more"], false);
+        let rows = |n: i64| (0..n).map(|i| (i / 2, format!("k{i}"), i));
+        let listing = |raw: &str| Listing::read(&Query::parse(Some(raw)).unwrap()).unwrap();
+        let first = listing("limit=2").page(rows(5));
+        assert_eq!(first.items, [0, 1]);
+        assert!(first.has_more);
+        let after = first.next_cursor.unwrap();
+        let second = listing(&format!("limit=3&cursor={after}")).page(rows(5));
+        assert_eq!(second.items, [2, 3, 4]);
+        assert_eq!(second.next_cursor, None);
+        assert!(!second.has_more);
+        // The update window: from inclusive, to exclusive.
+        let window = listing("updated_from=1970-01-01T00:00:01Z&updated_to=1970-01-01T00:00:02Z");
+        assert!(!window.updated(999) && window.updated(1000) && !window.updated(2000));
+        let rows = [
+            (999, "a".to_string(), 1),
+            (1000, "b".into(), 2),
+            (2000, "c".into(), 3),
+        ];
+        assert_eq!(window.page(rows).items, [2]);
     }
 
     #[test]
