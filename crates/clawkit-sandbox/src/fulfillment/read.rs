@@ -5,7 +5,9 @@
 //!   `invalid_request`. Optional fields are absent or of their type (`null` is not a string).
 //! - Query strings are decoded here, byte for byte (a bare `+` is a space, so a time whose `+`
 //!   was not sent as `%2B` fails, naming the parameter).
-//! - Lists page with an opaque cursor: the last row's (update time, key), base64url JSON.
+//! - Lists read their update window, cursor and page size once ([`Listing`]) and page with an
+//!   opaque cursor: the last row's (update time, key), base64url JSON, in the spec's page bodies.
+//! - A path segment that cannot be decoded is a 404 of what it names.
 //!
 //! The reading is the kit's (`kit::read`, `kit::pages`); the vendor keeps its error bodies.
 
@@ -15,8 +17,8 @@ use std::str::FromStr;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
 use openclaw_fulfillment_api::types;
+use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::clock::{Stamp, TIME_FORMAT};
@@ -67,8 +69,7 @@ where
 }
 
 /// A JSON integer, saturated to `i64` (the spec's integers have no upper bound).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(in crate::fulfillment) struct Int(pub(in crate::fulfillment) i64);
 
 impl<'de> Deserialize<'de> for Int {
@@ -95,8 +96,7 @@ impl<'de> Deserialize<'de> for Int {
 }
 
 /// A quantity: an integer of at least 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(in crate::fulfillment) struct Qty(pub(in crate::fulfillment) i64);
 
 impl Qty {
@@ -125,8 +125,7 @@ impl<'de> Deserialize<'de> for Qty {
 }
 
 /// A JSON number (the parcel's dimensions).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(in crate::fulfillment) struct Num(pub(in crate::fulfillment) f64);
 
 impl<'de> Deserialize<'de> for Num {

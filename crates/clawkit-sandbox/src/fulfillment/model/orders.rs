@@ -2,13 +2,13 @@
 //! vendor's messages into the generated `Address` and `OrderLine`) and as the pool holds them,
 //! with their `Order` body.
 
-use chrono::{DateTime, FixedOffset};
 use openclaw_fulfillment_api::types::{self, CancelReason, OrderStatus, SalesChannel};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use crate::fulfillment::clock::{Stamp, time};
 use crate::fulfillment::read::{Qty, non_empty, present};
+use crate::kit::clock::date_time;
 
 /// `SalesChannel`, as the wire names it.
 pub(in crate::fulfillment) const CHANNELS: [&str; 7] = [
@@ -257,8 +257,7 @@ impl Order {
 
 /// When an order was placed, as a client would send it: `ms` in the offset `offset_secs`.
 pub(in crate::fulfillment) fn ordered_at(ms: i64, offset_secs: i32) -> Stamp {
-    let at: DateTime<FixedOffset> = crate::kit::clock::date_time(ms, offset_secs);
-    Stamp(at)
+    Stamp(date_time(ms, offset_secs))
 }
 
 #[cfg(test)]
