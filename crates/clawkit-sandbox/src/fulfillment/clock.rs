@@ -12,55 +12,55 @@ use crate::kit::clock::{self, Clock};
 use crate::kit::read::coded;
 
 /// The offset of every time the server emits: China Standard Time.
-pub(in crate::fulfillment) const CST: i32 = 8 * 3600;
+pub(crate) const CST: i32 = 8 * 3600;
 
 /// The code of a time field that is not an ISO 8601 date-time with an offset: the request reader
 /// answers 400 `invalid_time_format` (instead of `invalid_request`) naming the field.
-pub(in crate::fulfillment) const TIME_FORMAT: &str = "invalid_time_format";
+pub(crate) const TIME_FORMAT: &str = "invalid_time_format";
 
 /// The server clock: real time, `offset_secs` ahead (behind when negative).
-pub(in crate::fulfillment) fn server(offset_secs: i64) -> Clock {
+pub(crate) fn server(offset_secs: i64) -> Clock {
     Clock::real().offset(offset_secs)
 }
 
 /// `ms` as RFC 3339 in `+08:00`, whole seconds: `2024-06-15T08:30:00+08:00`.
-pub(in crate::fulfillment) fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     clock::in_offset(ms, CST)
 }
 
 /// `ms` in `+08:00`, whole seconds, typed: what [`rfc3339`] writes, for the generated bodies.
-pub(in crate::fulfillment) fn time(ms: i64) -> DateTime<FixedOffset> {
+pub(crate) fn time(ms: i64) -> DateTime<FixedOffset> {
     clock::date_time(ms, CST)
 }
 
 /// Unix milliseconds of a wall-clock time in `+08:00` (for the seeded data).
-pub(in crate::fulfillment) fn cst(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> i64 {
+pub(crate) fn cst(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> i64 {
     clock::at(CST, (year, month, day), (hour, minute, 0))
 }
 
 /// The `YYYYMMDD` of `ms` in `+08:00`, for order and RMA numbers.
-pub(in crate::fulfillment) fn date_code(ms: i64) -> String {
+pub(crate) fn date_code(ms: i64) -> String {
     clock::code(ms, CST, "%Y%m%d")
 }
 
 /// A time as a client sent it: the instant, with its own offset kept for echoing it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::fulfillment) struct Stamp(pub(in crate::fulfillment) DateTime<FixedOffset>);
+pub(crate) struct Stamp(pub(crate) DateTime<FixedOffset>);
 
 impl Stamp {
     /// Reads an RFC 3339 date-time with an offset (`T` or `t`, optional fraction, `Z`/`z` or
     /// `±hh:mm`); the error says what is wrong, naming the value.
-    pub(in crate::fulfillment) fn parse(value: &str) -> Result<Stamp, String> {
+    pub(crate) fn parse(value: &str) -> Result<Stamp, String> {
         clock::parse_strict(value).map(Stamp)
     }
 
     /// Unix milliseconds.
-    pub(in crate::fulfillment) fn ms(&self) -> i64 {
+    pub(crate) fn ms(&self) -> i64 {
         self.0.timestamp_millis()
     }
 
     /// The time in its own offset, as RFC 3339 (fractions kept, `Z` for UTC).
-    pub(in crate::fulfillment) fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
 }

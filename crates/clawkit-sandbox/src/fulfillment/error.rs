@@ -9,32 +9,28 @@ use serde::Serialize;
 use crate::kit::ids::random_u64;
 
 /// `req_` and 16 hex characters, random.
-pub(in crate::fulfillment) fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     format!("req_{:016x}", random_u64())
 }
 
 /// A failing call, answered as an `Error` body.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct ApiError {
+pub(crate) struct ApiError {
     /// HTTP status.
-    pub(in crate::fulfillment) status: StatusCode,
+    pub(crate) status: StatusCode,
     /// The spec's machine-readable code, e.g. `invalid_time_format`.
-    pub(in crate::fulfillment) code: &'static str,
+    pub(crate) code: &'static str,
     /// Human-readable message.
-    pub(in crate::fulfillment) message: String,
+    pub(crate) message: String,
     /// Field-level problems: (JSON path of the field, reason).
-    pub(in crate::fulfillment) details: Vec<(String, String)>,
+    pub(crate) details: Vec<(String, String)>,
     /// Seconds for `Retry-After` (429 only).
-    pub(in crate::fulfillment) retry_after: Option<u64>,
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error without details.
-    pub(in crate::fulfillment) fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -45,17 +41,13 @@ impl ApiError {
     }
 
     /// Adds a field-level problem.
-    pub(in crate::fulfillment) fn detail(
-        mut self,
-        field: impl Into<String>,
-        reason: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn detail(mut self, field: impl Into<String>, reason: impl Into<String>) -> Self {
         self.details.push((field.into(), reason.into()));
         self
     }
 
     /// 400 `invalid_request` naming `field`.
-    pub(in crate::fulfillment) fn invalid(field: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Self {
         let reason = reason.into();
         Self::new(
             StatusCode::BAD_REQUEST,
@@ -66,7 +58,7 @@ impl ApiError {
     }
 
     /// 400 `invalid_time_format` naming `field`.
-    pub(in crate::fulfillment) fn time_format(field: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn time_format(field: &str, reason: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "invalid_time_format",
@@ -77,20 +69,17 @@ impl ApiError {
 
     /// 401 with one of `invalid_signature`, `timestamp_out_of_range`, `nonce_reused`,
     /// `invalid_token`, `token_expired`, `invalid_client`.
-    pub(in crate::fulfillment) fn unauthorized(
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
     /// 403 `permission_denied`.
-    pub(in crate::fulfillment) fn forbidden(message: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "permission_denied", message)
     }
 
     /// 404 `order_not_found`.
-    pub(in crate::fulfillment) fn order_not_found(order_no: &str) -> Self {
+    pub(crate) fn order_not_found(order_no: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "order_not_found",
@@ -99,7 +88,7 @@ impl ApiError {
     }
 
     /// 404 `not_found` for another resource.
-    pub(in crate::fulfillment) fn not_found(what: &str, id: &str) -> Self {
+    pub(crate) fn not_found(what: &str, id: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -108,22 +97,19 @@ impl ApiError {
     }
 
     /// 409 with `code` (`order_exists`, `invalid_order_state`, `insufficient_ats`, `conflict`).
-    pub(in crate::fulfillment) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
     /// 429 `rate_limited` with `Retry-After`.
-    pub(in crate::fulfillment) fn rate_limited(
-        message: impl Into<String>,
-        retry_after: u64,
-    ) -> Self {
+    pub(crate) fn rate_limited(message: impl Into<String>, retry_after: u64) -> Self {
         let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
         error.retry_after = Some(retry_after);
         error
     }
 
     /// 500 `internal_error`.
-    pub(in crate::fulfillment) fn internal() -> Self {
+    pub(crate) fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
@@ -132,7 +118,7 @@ impl ApiError {
     }
 
     /// The `Error` body, with a fresh request id.
-    pub(in crate::fulfillment) fn body(&self) -> types::Error {
+    pub(crate) fn body(&self) -> types::Error {
         let details = self
             .details
             .iter()
@@ -162,7 +148,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A JSON answer with `status`.
-pub(in crate::fulfillment) fn answer<T: Serialize>(status: StatusCode, body: &T) -> Response {
+pub(crate) fn answer<T: Serialize>(status: StatusCode, body: &T) -> Response {
     (status, axum::Json(body)).into_response()
 }
 

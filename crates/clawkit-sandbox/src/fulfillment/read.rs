@@ -27,7 +27,7 @@ use crate::kit::pages::{self, Cursor};
 use crate::kit::read::{self, English, JsonError, Problem, Repeats};
 
 /// The body as a `T`, or a 400 naming the first field that does not fit.
-pub(in crate::fulfillment) fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     read::json(bytes).map_err(|e| match e {
         // A struct would also read from an array (positionally): only objects are bodies.
         JsonError::NotObject => ApiError::invalid("body", "a JSON object is required"),
@@ -47,7 +47,7 @@ fn refusal(problem: Problem) -> ApiError {
 
 /// For `#[serde(default, deserialize_with = "present")]`: an optional field that, when given,
 /// must be of its type (an explicit `null` is refused, as the spec's types are not nullable).
-pub(in crate::fulfillment) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -56,7 +56,7 @@ where
 }
 
 /// For `#[serde(deserialize_with = "non_empty")]`: an array with at least one item.
-pub(in crate::fulfillment) fn non_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+pub(crate) fn non_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -70,7 +70,7 @@ where
 
 /// A JSON integer, saturated to `i64` (the spec's integers have no upper bound).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::fulfillment) struct Int(pub(in crate::fulfillment) i64);
+pub(crate) struct Int(pub(crate) i64);
 
 impl<'de> Deserialize<'de> for Int {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -97,17 +97,17 @@ impl<'de> Deserialize<'de> for Int {
 
 /// A quantity: an integer of at least 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::fulfillment) struct Qty(pub(in crate::fulfillment) i64);
+pub(crate) struct Qty(pub(crate) i64);
 
 impl Qty {
     /// The quantity as the generated types hold it.
-    pub(in crate::fulfillment) fn count(self) -> NonZeroU64 {
+    pub(crate) fn count(self) -> NonZeroU64 {
         count(self.0)
     }
 }
 
 /// A quantity of at least 1 as the generated types hold it (1 for anything less).
-pub(in crate::fulfillment) fn count(n: i64) -> NonZeroU64 {
+pub(crate) fn count(n: i64) -> NonZeroU64 {
     u64::try_from(n)
         .ok()
         .and_then(NonZeroU64::new)
@@ -126,7 +126,7 @@ impl<'de> Deserialize<'de> for Qty {
 
 /// A JSON number (the parcel's dimensions).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(in crate::fulfillment) struct Num(pub(in crate::fulfillment) f64);
+pub(crate) struct Num(pub(crate) f64);
 
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -154,23 +154,23 @@ fn kind(value: &Value) -> &'static str {
 
 /// A query string, decoded (a bare `+` is a space): each parameter once.
 #[derive(Debug, Default)]
-pub(in crate::fulfillment) struct Query(read::Query);
+pub(crate) struct Query(read::Query);
 
 impl Query {
     /// Decodes the raw query string; a parameter given twice or not UTF-8 is 400 naming it.
-    pub(in crate::fulfillment) fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
         read::Query::parse(raw, Repeats::Refuse)
             .map(Query)
             .map_err(refusal)
     }
 
     /// The value of `name`, if given.
-    pub(in crate::fulfillment) fn text(&self, name: &str) -> Option<&str> {
+    pub(crate) fn text(&self, name: &str) -> Option<&str> {
         self.0.text(name)
     }
 
     /// One of `allowed` (the wire names of `E`), if given.
-    pub(in crate::fulfillment) fn choice<E: FromStr>(
+    pub(crate) fn choice<E: FromStr>(
         &self,
         name: &str,
         allowed: &[&'static str],
@@ -183,14 +183,14 @@ impl Query {
     }
 
     /// A date-time, if given: 400 `invalid_time_format` naming `name` otherwise.
-    pub(in crate::fulfillment) fn time(&self, name: &str) -> Result<Option<Stamp>, ApiError> {
+    pub(crate) fn time(&self, name: &str) -> Result<Option<Stamp>, ApiError> {
         self.text(name)
             .map(|v| Stamp::parse(v).map_err(|why| ApiError::time_format(name, why)))
             .transpose()
     }
 
     /// `limit`: 1-100, 50 when absent.
-    pub(in crate::fulfillment) fn limit(&self) -> Result<usize, ApiError> {
+    pub(crate) fn limit(&self) -> Result<usize, ApiError> {
         match self.0.positive("limit", 100) {
             None => Ok(50),
             Some(Ok(n)) => Ok(n as usize),
@@ -202,7 +202,7 @@ impl Query {
     }
 
     /// `cursor`, if given: a `next_cursor` of this server, else 400 naming it.
-    pub(in crate::fulfillment) fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
+    pub(crate) fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
         self.text("cursor")
             .map(|v| {
                 decode_cursor(v).ok_or_else(|| {
@@ -216,7 +216,7 @@ impl Query {
 /// What every list reads after its own filters: the update window (`updated_from` inclusive,
 /// `updated_to` exclusive, Unix ms), the cursor and the page size.
 #[derive(Debug)]
-pub(in crate::fulfillment) struct Listing {
+pub(crate) struct Listing {
     from: Option<i64>,
     to: Option<i64>,
     after: Option<Cursor>,
@@ -225,7 +225,7 @@ pub(in crate::fulfillment) struct Listing {
 
 impl Listing {
     /// The listing `query` asks for, or the 400 of its first problem (in that order).
-    pub(in crate::fulfillment) fn read(query: &Query) -> Result<Listing, ApiError> {
+    pub(crate) fn read(query: &Query) -> Result<Listing, ApiError> {
         let from = query.time("updated_from")?.map(|s| s.ms());
         let to = query.time("updated_to")?.map(|s| s.ms());
         let after = query.cursor()?;
@@ -246,10 +246,7 @@ impl Listing {
     /// The page of `rows` (in any order; each its update time, Unix ms, its unique key and its
     /// item): those updated in the window, sorted by (update time, key), after the cursor, at
     /// most the limit.
-    pub(in crate::fulfillment) fn page<T>(
-        &self,
-        rows: impl IntoIterator<Item = (i64, String, T)>,
-    ) -> Page<T> {
+    pub(crate) fn page<T>(&self, rows: impl IntoIterator<Item = (i64, String, T)>) -> Page<T> {
         let rows = rows
             .into_iter()
             .filter(|(at, _, _)| self.updated(*at))
@@ -266,13 +263,13 @@ impl Listing {
 
 /// One page of a list: the parts of the spec's `{items, next_cursor, has_more}`.
 #[derive(Debug, Clone, PartialEq)]
-pub(in crate::fulfillment) struct Page<T> {
+pub(crate) struct Page<T> {
     /// The page's rows.
-    pub(in crate::fulfillment) items: Vec<T>,
+    pub(crate) items: Vec<T>,
     /// Where the next page starts; `None` on the last page.
-    pub(in crate::fulfillment) next_cursor: Option<String>,
+    pub(crate) next_cursor: Option<String>,
     /// Whether another page follows.
-    pub(in crate::fulfillment) has_more: bool,
+    pub(crate) has_more: bool,
 }
 
 /// The spec's page bodies, each made from a [`Page`] of its items.
@@ -293,7 +290,7 @@ macro_rules! page_bodies {
 page_bodies!(OrderPage of Order, InventoryPage of InventoryLevel, ReturnPage of Return);
 
 /// The decoded path segment of a resource named `what`, or 404 when it cannot be decoded.
-pub(in crate::fulfillment) fn segment(
+pub(crate) fn segment(
     path: Result<Path<String>, PathRejection>,
     what: &str,
 ) -> Result<String, ApiError> {
@@ -302,9 +299,7 @@ pub(in crate::fulfillment) fn segment(
 }
 
 /// The order number of a path, or 404 `order_not_found` when the segment cannot be decoded.
-pub(in crate::fulfillment) fn order_no(
-    path: Result<Path<String>, PathRejection>,
-) -> Result<String, ApiError> {
+pub(crate) fn order_no(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(no)| no)
         .map_err(|_| ApiError::order_not_found("(undecodable)"))
 }

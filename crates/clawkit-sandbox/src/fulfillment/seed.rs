@@ -444,7 +444,7 @@ fn generated(seed: u64, count: u64) -> Vec<Seeded> {
 }
 
 /// Fills `inner` with the seeded resources at server time `now`.
-pub(in crate::fulfillment) fn resources(inner: &mut Inner, config: &Config, now: i64) {
+pub(crate) fn resources(inner: &mut Inner, config: &Config, now: i64) {
     inner.warehouses = vec![
         Warehouse {
             code: "CN-SZ-01",

@@ -18,16 +18,16 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// The app's client id header.
-pub(in crate::fulfillment) const CLIENT_ID_HEADER: &str = "x-openclaw-client-id";
+pub(crate) const CLIENT_ID_HEADER: &str = "x-openclaw-client-id";
 /// The signing time header.
-pub(in crate::fulfillment) const TIMESTAMP_HEADER: &str = "x-openclaw-timestamp";
+pub(crate) const TIMESTAMP_HEADER: &str = "x-openclaw-timestamp";
 /// The nonce header.
-pub(in crate::fulfillment) const NONCE_HEADER: &str = "x-openclaw-nonce";
+pub(crate) const NONCE_HEADER: &str = "x-openclaw-nonce";
 /// The signature header.
-pub(in crate::fulfillment) const SIGNATURE_HEADER: &str = "x-openclaw-signature";
+pub(crate) const SIGNATURE_HEADER: &str = "x-openclaw-signature";
 
 /// The tolerance between the signing time and the server clock, either way.
-pub(in crate::fulfillment) const TOLERANCE_MS: i64 = 300_000;
+pub(crate) const TOLERANCE_MS: i64 = 300_000;
 /// How long a nonce stays used.
 const NONCE_TTL_MS: i64 = 600_000;
 
@@ -60,7 +60,7 @@ pub fn hmac_hex(secret: &str, message: &str) -> String {
 }
 
 /// Whether `signature_hex` is the HMAC of `message`, compared in constant time.
-pub(in crate::fulfillment) fn matches(secret: &str, message: &str, signature_hex: &str) -> bool {
+pub(crate) fn matches(secret: &str, message: &str, signature_hex: &str) -> bool {
     let Ok(signature) = hex::decode(signature_hex) else {
         return false;
     };
@@ -77,7 +77,7 @@ pub fn webhook_signature(secret: &str, timestamp: &str, request_id: &str, body: 
 }
 
 /// Whether `nonce` is 16-64 characters of `A-Z a-z 0-9 - _`.
-pub(in crate::fulfillment) fn nonce_shape(nonce: &str) -> bool {
+pub(crate) fn nonce_shape(nonce: &str) -> bool {
     (16..=64).contains(&nonce.len())
         && nonce
             .bytes()
@@ -86,14 +86,14 @@ pub(in crate::fulfillment) fn nonce_shape(nonce: &str) -> bool {
 
 /// Nonces seen in the last 600 s, per client, oldest first (memory bounded by the window).
 #[derive(Debug, Default)]
-pub(in crate::fulfillment) struct Nonces {
+pub(crate) struct Nonces {
     seen: HashMap<(String, String), i64>,
     order: VecDeque<(i64, (String, String))>,
 }
 
 impl Nonces {
     /// Records `nonce` of `client` at `now`; false if it was already used within the window.
-    pub(in crate::fulfillment) fn fresh(&mut self, client: &str, nonce: &str, now: i64) -> bool {
+    pub(crate) fn fresh(&mut self, client: &str, nonce: &str, now: i64) -> bool {
         while let Some((at, _)) = self.order.front() {
             if now - at < NONCE_TTL_MS {
                 break;
@@ -119,7 +119,7 @@ impl Nonces {
 
     /// Nonces currently remembered.
     #[cfg(test)]
-    pub(in crate::fulfillment) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.seen.len()
     }
 }

@@ -30,7 +30,7 @@ use crate::kit::ids::{Ids, random_hex, random_u64};
 use crate::kit::limits::Windows;
 
 /// The vendor's name: its path prefix is `/` and this.
-pub(in crate::fulfillment) const NAME: &str = "openclaw-fulfillment";
+pub(crate) const NAME: &str = "openclaw-fulfillment";
 
 /// The sandbox app's `client_id`.
 pub const CLIENT_ID: &str = "sandbox-client";
@@ -130,56 +130,56 @@ impl Stats {
 
 /// Every resource.
 #[derive(Debug, Default)]
-pub(in crate::fulfillment) struct Inner {
+pub(crate) struct Inner {
     /// Warehouses.
-    pub(in crate::fulfillment) warehouses: Vec<Warehouse>,
+    pub(crate) warehouses: Vec<Warehouse>,
     /// Stock rows by (SKU, warehouse code).
-    pub(in crate::fulfillment) stock: BTreeMap<(String, String), Stock>,
+    pub(crate) stock: BTreeMap<(String, String), Stock>,
     /// Orders by order number.
-    pub(in crate::fulfillment) orders: HashMap<String, Order>,
+    pub(crate) orders: HashMap<String, Order>,
     /// Reservations by id.
-    pub(in crate::fulfillment) reservations: HashMap<String, Reservation>,
+    pub(crate) reservations: HashMap<String, Reservation>,
     /// Labels by id.
-    pub(in crate::fulfillment) labels: HashMap<String, Label>,
+    pub(crate) labels: HashMap<String, Label>,
     /// Parcels by tracking number (outbound and return parcels).
-    pub(in crate::fulfillment) parcels: HashMap<String, Parcel>,
+    pub(crate) parcels: HashMap<String, Parcel>,
     /// Returns by RMA number.
-    pub(in crate::fulfillment) returns: HashMap<String, Return>,
+    pub(crate) returns: HashMap<String, Return>,
     /// Webhook subscriptions, oldest first.
-    pub(in crate::fulfillment) webhooks: Vec<Subscription>,
+    pub(crate) webhooks: Vec<Subscription>,
     /// Access and refresh tokens.
-    pub(in crate::fulfillment) tokens: Tokens,
+    pub(crate) tokens: Tokens,
     /// Events queued by the change under way, each with when it happened (Unix ms).
-    pub(in crate::fulfillment) outbox: Vec<(Event, i64)>,
+    pub(crate) outbox: Vec<(Event, i64)>,
     /// Serial of order, RMA and tracking numbers.
-    pub(in crate::fulfillment) serial: u64,
+    pub(crate) serial: u64,
 }
 
 impl Inner {
     /// Queues `event`, which happened at `at`.
-    pub(in crate::fulfillment) fn emit(&mut self, event: Event, at: i64) {
+    pub(crate) fn emit(&mut self, event: Event, at: i64) {
         self.outbox.push((event, at));
     }
 
     /// The next serial number.
-    pub(in crate::fulfillment) fn next_serial(&mut self) -> u64 {
+    pub(crate) fn next_serial(&mut self) -> u64 {
         self.serial += 1;
         self.serial
     }
 
     /// The warehouse `code`, if it exists.
-    pub(in crate::fulfillment) fn warehouse(&self, code: &str) -> Option<&Warehouse> {
+    pub(crate) fn warehouse(&self, code: &str) -> Option<&Warehouse> {
         self.warehouses.iter().find(|w| w.code == code)
     }
 
     /// Where the warehouse `code` is, (country, city): Shenzhen for an unknown one.
-    pub(in crate::fulfillment) fn place_of(&self, code: &str) -> (&'static str, &'static str) {
+    pub(crate) fn place_of(&self, code: &str) -> (&'static str, &'static str) {
         self.warehouse(code)
             .map_or(("CN", "Shenzhen"), |w| (w.country, w.city))
     }
 
     /// Whether any warehouse stocks `sku`.
-    pub(in crate::fulfillment) fn knows_sku(&self, sku: &str) -> bool {
+    pub(crate) fn knows_sku(&self, sku: &str) -> bool {
         self.stock.keys().any(|(s, _)| s == sku)
     }
 }
@@ -188,35 +188,32 @@ impl Inner {
 #[derive(Debug)]
 pub struct Fulfillment {
     /// Settings.
-    pub(in crate::fulfillment) config: Config,
+    pub(crate) config: Config,
     /// The server clock.
-    pub(in crate::fulfillment) clock: Clock,
+    pub(crate) clock: Clock,
     /// Resources.
     inner: Mutex<Inner>,
     /// Nonces of the last 600 s.
-    pub(in crate::fulfillment) nonces: Mutex<Nonces>,
+    pub(crate) nonces: Mutex<Nonces>,
     /// The order-query rate limit: each app's queries of the last second.
-    pub(in crate::fulfillment) window: Windows,
+    pub(crate) window: Windows,
     /// Ids of reservations, labels, adjustments and webhooks (the same sequence per seed).
-    pub(in crate::fulfillment) ids: Ids,
+    pub(crate) ids: Ids,
     /// Ids of events (different on every run, so receivers never mistake one for another).
-    pub(in crate::fulfillment) event_ids: Ids,
+    pub(crate) event_ids: Ids,
     /// Key of the signed label links (drawn at start).
-    pub(in crate::fulfillment) link_key: String,
+    pub(crate) link_key: String,
     /// Counters.
     pub stats: Stats,
     /// Webhook deliveries: the first and 3 retries, the backoff doubling, 200 with a body within
     /// the timeout, through a client that follows no redirects (a 301/302 is a failed attempt).
-    pub(in crate::fulfillment) courier: Courier,
+    pub(crate) courier: Courier,
 }
 
 impl Fulfillment {
     /// A fresh sandbox whose resources `seed` fills (given the settings and the server's now);
     /// the events seeding queues are dropped.
-    pub(in crate::fulfillment) fn new(
-        config: Config,
-        seed: impl FnOnce(&mut Inner, &Config, i64),
-    ) -> Arc<Self> {
+    pub(crate) fn new(config: Config, seed: impl FnOnce(&mut Inner, &Config, i64)) -> Arc<Self> {
         let clock = clock::server(config.clock_offset_secs);
         let mut inner = Inner::default();
         seed(&mut inner, &config, clock.now_ms());
@@ -247,23 +244,23 @@ impl Fulfillment {
     }
 
     /// The resources, locked (a panic in another holder does not lock them away).
-    pub(in crate::fulfillment) fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A short id with `prefix`, e.g. `rsv_01K8Z3QW7E4A`.
-    pub(in crate::fulfillment) fn short_id(&self, prefix: &str) -> String {
+    pub(crate) fn short_id(&self, prefix: &str) -> String {
         let id = self.ids.next();
         format!("{prefix}{}", id.get(..12).unwrap_or(&id))
     }
 
     /// Access-token lifetime, ms.
-    pub(in crate::fulfillment) fn token_ttl_ms(&self) -> i64 {
+    pub(crate) fn token_ttl_ms(&self) -> i64 {
         i64::try_from(self.config.token_ttl.as_millis()).unwrap_or(i64::MAX)
     }
 
     /// `response` with the server clock's `Date`.
-    pub(in crate::fulfillment) fn dated(&self, mut response: Response) -> Response {
+    pub(crate) fn dated(&self, mut response: Response) -> Response {
         if let Ok(date) = HeaderValue::from_str(&self.clock.http_date()) {
             response.headers_mut().insert(header::DATE, date);
         }

@@ -13,7 +13,7 @@ use crate::fulfillment::signing::hmac_hex;
 use crate::kit::ids::mix;
 
 /// How long a label link works.
-pub(in crate::fulfillment) const LINK_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+pub(crate) const LINK_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// `Parcel` of a label request.
 #[derive(Debug, Deserialize)]
@@ -47,14 +47,11 @@ struct CustomsItem {
 
 /// `CreateLabelRequest`.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct CreateLabelRequest {
-    /// The carrier's code.
-    pub(in crate::fulfillment) carrier: String,
-    /// The carrier's service.
-    pub(in crate::fulfillment) service_code: String,
-    /// PDF unless given.
+pub(crate) struct CreateLabelRequest {
+    pub(crate) carrier: String,
+    pub(crate) service_code: String,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) label_format: Option<LabelFormat>,
+    pub(crate) label_format: Option<LabelFormat>,
     #[allow(dead_code)]
     parcel: ParcelSize,
     #[serde(default, deserialize_with = "present")]
@@ -62,30 +59,43 @@ pub(in crate::fulfillment) struct CreateLabelRequest {
     customs_items: Option<Vec<CustomsItem>>,
 }
 
-/// A created label.
+/// A created label: its id (`lbl_…`), the order it ships, the carrier's code, its tracking
+/// number and its file format.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct Label {
-    /// `lbl_…`.
-    pub(in crate::fulfillment) id: String,
-    /// The order it ships.
-    pub(in crate::fulfillment) order_no: String,
-    /// The carrier's code.
-    pub(in crate::fulfillment) carrier: String,
-    /// Its tracking number.
-    pub(in crate::fulfillment) tracking: String,
-    /// PDF or ZPL.
-    pub(in crate::fulfillment) format: LabelFormat,
+pub(crate) struct Label {
+    id: String,
+    order_no: String,
+    carrier: String,
+    tracking: String,
+    format: LabelFormat,
 }
 
 impl Label {
+    /// The label `id` of order `order_no`, by `carrier` with `tracking`, as a `format` file.
+    pub(crate) fn new(
+        id: String,
+        order_no: String,
+        carrier: String,
+        tracking: String,
+        format: LabelFormat,
+    ) -> Self {
+        Label {
+            id,
+            order_no,
+            carrier,
+            tracking,
+            format,
+        }
+    }
+
     /// The file name of its download: `{label_id}.{pdf|zpl}`.
-    pub(in crate::fulfillment) fn file(&self) -> String {
+    pub(crate) fn file(&self) -> String {
         format!("{}.{}", self.id, self.format)
     }
 
     /// The `ShippingLabel` body of it, created at `now` for `service_code`, downloaded from `url`
     /// until `expires` (Unix ms).
-    pub(in crate::fulfillment) fn wire(
+    pub(crate) fn wire(
         &self,
         service_code: &str,
         url: String,
@@ -106,7 +116,7 @@ impl Label {
     }
 
     /// The file's content type and bytes.
-    pub(in crate::fulfillment) fn content(&self) -> (&'static str, Vec<u8>) {
+    pub(crate) fn content(&self) -> (&'static str, Vec<u8>) {
         match self.format {
             LabelFormat::Zpl => ("text/plain; charset=utf-8", zpl(self).into_bytes()),
             LabelFormat::Pdf => ("application/pdf", pdf(self)),
@@ -115,7 +125,7 @@ impl Label {
 }
 
 /// A tracking number of `carrier`: its code's letters (`4PX`), 13 digits, `CN`.
-pub(in crate::fulfillment) fn tracking_number(carrier: &str, seed: u64, serial: u64) -> String {
+pub(crate) fn tracking_number(carrier: &str, seed: u64, serial: u64) -> String {
     let mut prefix: String = carrier
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -130,7 +140,7 @@ pub(in crate::fulfillment) fn tracking_number(carrier: &str, seed: u64, serial: 
 }
 
 /// The token of a label link to `file` until `expires` (Unix s), keyed with `key`.
-pub(in crate::fulfillment) fn link_token(key: &str, file: &str, expires: i64) -> String {
+pub(crate) fn link_token(key: &str, file: &str, expires: i64) -> String {
     let mut token = hmac_hex(key, &format!("{file}\n{expires}"));
     token.truncate(32);
     token

@@ -11,7 +11,7 @@ use crate::fulfillment::read::{Qty, non_empty, present};
 use crate::kit::clock::date_time;
 
 /// `SalesChannel`, as the wire names it.
-pub(in crate::fulfillment) const CHANNELS: [&str; 7] = [
+pub(crate) const CHANNELS: [&str; 7] = [
     "amazon",
     "shopee",
     "temu",
@@ -22,7 +22,7 @@ pub(in crate::fulfillment) const CHANNELS: [&str; 7] = [
 ];
 
 /// `OrderStatus`, as the wire names it.
-pub(in crate::fulfillment) const STATUSES: [&str; 7] = [
+pub(crate) const STATUSES: [&str; 7] = [
     "created",
     "allocated",
     "label_created",
@@ -118,80 +118,63 @@ fn order_lines<'de, D: Deserializer<'de>>(
 
 /// `CreateOrderRequest`.
 #[derive(Debug, Clone, Deserialize)]
-pub(in crate::fulfillment) struct CreateOrderRequest {
-    /// The seller's order number.
-    pub(in crate::fulfillment) order_no: String,
-    /// Where it was sold.
+pub(crate) struct CreateOrderRequest {
+    pub(crate) order_no: String,
     #[serde(deserialize_with = "channel")]
-    pub(in crate::fulfillment) channel: SalesChannel,
-    /// The store on the channel.
-    pub(in crate::fulfillment) store_id: String,
-    /// The marketplace (country site).
+    pub(crate) channel: SalesChannel,
+    pub(crate) store_id: String,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) marketplace: Option<String>,
-    /// When it was ordered, in the sender's offset.
-    pub(in crate::fulfillment) ordered_at: Stamp,
-    /// ISO 4217.
-    pub(in crate::fulfillment) currency: String,
-    /// A decimal string.
+    pub(crate) marketplace: Option<String>,
+    pub(crate) ordered_at: Stamp,
+    pub(crate) currency: String,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) total_amount: Option<String>,
-    /// Where it goes.
+    pub(crate) total_amount: Option<String>,
     #[serde(with = "AddressReader")]
-    pub(in crate::fulfillment) recipient: types::Address,
-    /// What it holds.
+    pub(crate) recipient: types::Address,
     #[serde(deserialize_with = "order_lines")]
-    pub(in crate::fulfillment) lines: Vec<types::OrderLine>,
-    /// The warehouse it must ship from.
+    pub(crate) lines: Vec<types::OrderLine>,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) warehouse_code: Option<String>,
-    /// The seller's note (read, not kept).
+    pub(crate) warehouse_code: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[allow(dead_code)]
-    pub(in crate::fulfillment) remark: Option<String>,
+    pub(crate) remark: Option<String>,
 }
 
 /// `CancelOrderRequest`.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct CancelOrderRequest {
-    /// Why.
-    pub(in crate::fulfillment) reason: CancelReason,
-    /// The seller's note (read, not kept).
+pub(crate) struct CancelOrderRequest {
+    pub(crate) reason: CancelReason,
     #[serde(default, deserialize_with = "present")]
     #[allow(dead_code)]
-    pub(in crate::fulfillment) note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// An order in the pool.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct Order {
+pub(crate) struct Order {
     /// OpenClaw's id, `OC` + date + serial.
-    pub(in crate::fulfillment) id: String,
+    pub(crate) id: String,
     /// As pushed by the channel.
-    pub(in crate::fulfillment) request: CreateOrderRequest,
+    pub(crate) request: CreateOrderRequest,
     /// Where it is in its life.
-    pub(in crate::fulfillment) status: OrderStatus,
-    /// Where it is allocated.
-    pub(in crate::fulfillment) warehouse: Option<String>,
-    /// Carrier of its label.
-    pub(in crate::fulfillment) carrier: Option<String>,
-    /// Tracking number of its label.
-    pub(in crate::fulfillment) tracking: Option<String>,
+    pub(crate) status: types::OrderStatus,
+    /// Where it is allocated, and the carrier and tracking number of its label.
+    pub(crate) warehouse: Option<String>,
+    pub(crate) carrier: Option<String>,
+    pub(crate) tracking: Option<String>,
     /// Why it was cancelled.
-    pub(in crate::fulfillment) cancel_reason: Option<CancelReason>,
-    /// Unix ms the carrier took it.
-    pub(in crate::fulfillment) shipped: Option<i64>,
-    /// Unix ms it was signed for.
-    pub(in crate::fulfillment) delivered: Option<i64>,
-    /// Unix ms.
-    pub(in crate::fulfillment) created: i64,
-    /// Unix ms.
-    pub(in crate::fulfillment) updated: i64,
+    pub(crate) cancel_reason: Option<types::CancelReason>,
+    /// Unix ms: when the carrier took it and when it was signed for, once they happened; when it
+    /// was created and last changed.
+    pub(crate) shipped: Option<i64>,
+    pub(crate) delivered: Option<i64>,
+    pub(crate) created: i64,
+    pub(crate) updated: i64,
 }
 
 impl Order {
     /// A new order `id` of `request`, `created` at `now`, not routed yet.
-    pub(in crate::fulfillment) fn new(id: String, request: CreateOrderRequest, now: i64) -> Self {
+    pub(crate) fn new(id: String, request: CreateOrderRequest, now: i64) -> Self {
         Order {
             id,
             request,
@@ -208,7 +191,7 @@ impl Order {
     }
 
     /// (SKU, quantity) of its lines.
-    pub(in crate::fulfillment) fn holds(&self) -> Vec<(String, i64)> {
+    pub(crate) fn holds(&self) -> Vec<(String, i64)> {
         self.request
             .lines
             .iter()
@@ -220,7 +203,7 @@ impl Order {
     }
 
     /// Whether it is past being cancelled: shipped, delivered, in exception or cancelled.
-    pub(in crate::fulfillment) fn shipped_or_closed(&self) -> bool {
+    pub(crate) fn shipped_or_closed(&self) -> bool {
         !matches!(
             self.status,
             OrderStatus::Created | OrderStatus::Allocated | OrderStatus::LabelCreated
@@ -228,7 +211,7 @@ impl Order {
     }
 
     /// The `Order` body.
-    pub(in crate::fulfillment) fn wire(&self) -> types::Order {
+    pub(crate) fn wire(&self) -> types::Order {
         let r = &self.request;
         let at = |ms: Option<i64>| ms.map(time);
         types::Order {
@@ -256,7 +239,7 @@ impl Order {
 }
 
 /// When an order was placed, as a client would send it: `ms` in the offset `offset_secs`.
-pub(in crate::fulfillment) fn ordered_at(ms: i64, offset_secs: i32) -> Stamp {
+pub(crate) fn ordered_at(ms: i64, offset_secs: i32) -> Stamp {
     Stamp(date_time(ms, offset_secs))
 }
 

@@ -65,7 +65,7 @@ fn failure(reason: Failure) -> (&'static str, &'static str) {
 
 /// One step of a parcel's route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::fulfillment) enum Step {
+pub(crate) enum Step {
     PickedUp,
     Departed,
     CustomsArrived,
@@ -80,12 +80,7 @@ pub(in crate::fulfillment) enum Step {
 
 /// The route of a parcel of order `order_no` to `country`/`postal_code` from a warehouse in
 /// `origin`.
-pub(in crate::fulfillment) fn route(
-    order_no: &str,
-    country: &str,
-    postal_code: &str,
-    origin: &str,
-) -> Vec<Step> {
+pub(crate) fn route(order_no: &str, country: &str, postal_code: &str, origin: &str) -> Vec<Step> {
     let marker = order_no.to_ascii_uppercase().replace('_', "-");
     let mut steps = vec![Step::PickedUp, Step::Departed];
     if !country.eq_ignore_ascii_case(origin) {
@@ -116,12 +111,7 @@ pub(in crate::fulfillment) fn route(
 impl Step {
     /// The node the step records at `at`, `here` being where the parcel left from and `there`
     /// where it goes (each (country, city)).
-    pub(in crate::fulfillment) fn node(
-        self,
-        at: i64,
-        here: (&str, &str),
-        there: (&str, &str),
-    ) -> Node {
+    pub(crate) fn node(self, at: i64, here: (&str, &str), there: (&str, &str)) -> Node {
         let customs = |status, event, code, text| Node {
             customs: Some(status),
             ..Node::new(at, event, code, text, there)
@@ -193,7 +183,7 @@ impl Step {
     }
 
     /// What the step makes of the parcel's order, if anything.
-    pub(in crate::fulfillment) fn order_status(self) -> Option<OrderStatus> {
+    pub(crate) fn order_status(self) -> Option<OrderStatus> {
         match self {
             Step::PickedUp => Some(OrderStatus::Shipped),
             Step::Delivered => Some(OrderStatus::Delivered),
@@ -207,7 +197,7 @@ impl Step {
 
 /// One tracking node.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct Node {
+pub(crate) struct Node {
     at: i64,
     status: Status,
     code: &'static str,
@@ -220,7 +210,7 @@ pub(in crate::fulfillment) struct Node {
 
 impl Node {
     /// A node without customs or failure data.
-    pub(in crate::fulfillment) fn new(
+    pub(crate) fn new(
         at: i64,
         status: Status,
         code: &'static str,
@@ -240,7 +230,7 @@ impl Node {
     }
 
     /// When it happened, Unix ms.
-    pub(in crate::fulfillment) fn at(&self) -> i64 {
+    pub(crate) fn at(&self) -> i64 {
         self.at
     }
 
@@ -260,28 +250,28 @@ impl Node {
 }
 
 /// Where a parcel starts and ends: the first node and what it travels.
-pub(in crate::fulfillment) struct Trip<'a> {
+pub(crate) struct Trip<'a> {
     /// Tracking number.
-    pub(in crate::fulfillment) tracking: &'a str,
+    pub(crate) tracking: &'a str,
     /// Carrier code.
-    pub(in crate::fulfillment) carrier: &'a str,
+    pub(crate) carrier: &'a str,
     /// The order it belongs to.
-    pub(in crate::fulfillment) order_no: &'a str,
+    pub(crate) order_no: &'a str,
     /// (country, city) it leaves from.
-    pub(in crate::fulfillment) origin: (&'a str, &'a str),
+    pub(crate) origin: (&'a str, &'a str),
     /// (country, city) it goes to.
-    pub(in crate::fulfillment) destination: (&'a str, &'a str),
+    pub(crate) destination: (&'a str, &'a str),
     /// Its steps after the first node.
-    pub(in crate::fulfillment) route: Vec<Step>,
+    pub(crate) route: Vec<Step>,
 }
 
 /// A parcel: an order's outbound parcel, or a return parcel.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct Parcel {
+pub(crate) struct Parcel {
     tracking: String,
     carrier: String,
     /// The order it belongs to.
-    pub(in crate::fulfillment) order_no: Option<String>,
+    pub(crate) order_no: Option<String>,
     status: Status,
     /// (status, country, at, note).
     customs: Option<(CustomsStatus, String, i64, Option<&'static str>)>,
@@ -290,16 +280,16 @@ pub(in crate::fulfillment) struct Parcel {
     events: Vec<Node>,
     updated: i64,
     /// The steps still to come (empty for a return parcel, which its return moves on).
-    pub(in crate::fulfillment) route: Vec<Step>,
+    pub(crate) route: Vec<Step>,
     /// Where it left from: (country, city).
-    pub(in crate::fulfillment) origin: (String, String),
+    pub(crate) origin: (String, String),
     /// Where it goes: (country, city).
-    pub(in crate::fulfillment) destination: (String, String),
+    pub(crate) destination: (String, String),
 }
 
 impl Parcel {
     /// A parcel on `trip` that has no node yet.
-    pub(in crate::fulfillment) fn new(trip: Trip<'_>) -> Self {
+    pub(crate) fn new(trip: Trip<'_>) -> Self {
         let place = |(country, city): (&str, &str)| (country.to_string(), city.to_string());
         Parcel {
             tracking: trip.tracking.to_string(),
@@ -318,7 +308,7 @@ impl Parcel {
 
     /// Adds `node`: the parcel's status, customs and failure follow it. The `Tracking` of a
     /// `logistics.updated` event: the parcel with only this node.
-    pub(in crate::fulfillment) fn record(&mut self, node: Node) -> types::Tracking {
+    pub(crate) fn record(&mut self, node: Node) -> types::Tracking {
         self.status = node.status;
         self.updated = node.at;
         if let Some(status) = node.customs {
@@ -335,7 +325,7 @@ impl Parcel {
     }
 
     /// The `Tracking` body, with its nodes from the `from`th.
-    pub(in crate::fulfillment) fn wire(&self, from: usize) -> types::Tracking {
+    pub(crate) fn wire(&self, from: usize) -> types::Tracking {
         let customs =
             self.customs
                 .as_ref()

@@ -3,7 +3,7 @@
 //! tracking) → `received` (the goods go back on hand unless the reason is `damaged` or
 //! `defective`, which are quarantined) → `refunded` (the returned lines at their unit price).
 
-use openclaw_fulfillment_api::types::{self, ReturnReason, ReturnStatus};
+use openclaw_fulfillment_api::types::{self, ReturnReason};
 use serde::Deserialize;
 
 use super::stock::{SkuQty, lines};
@@ -11,7 +11,7 @@ use crate::fulfillment::clock::time;
 use crate::fulfillment::read::{non_empty, present};
 
 /// `ReturnStatus`, as the wire names it.
-pub(in crate::fulfillment) const STATUSES: [&str; 6] = [
+pub(crate) const STATUSES: [&str; 6] = [
     "requested",
     "approved",
     "in_transit",
@@ -22,70 +22,52 @@ pub(in crate::fulfillment) const STATUSES: [&str; 6] = [
 
 /// `CreateReturnRequest`.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct CreateReturnRequest {
-    /// The order returned from.
-    pub(in crate::fulfillment) order_no: String,
-    /// Why.
-    pub(in crate::fulfillment) reason: ReturnReason,
-    /// The buyer's words.
+pub(crate) struct CreateReturnRequest {
+    pub(crate) order_no: String,
+    pub(crate) reason: ReturnReason,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) reason_note: Option<String>,
-    /// What comes back.
+    pub(crate) reason_note: Option<String>,
     #[serde(deserialize_with = "non_empty")]
-    pub(in crate::fulfillment) lines: Vec<SkuQty>,
-    /// Where it goes back to.
+    pub(crate) lines: Vec<SkuQty>,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) warehouse_code: Option<String>,
-    /// The carrier of the return parcel, if the buyer chose one.
+    pub(crate) warehouse_code: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) return_carrier: Option<String>,
-    /// Its tracking number, if known.
+    pub(crate) return_carrier: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) return_tracking_number: Option<String>,
+    pub(crate) return_tracking_number: Option<String>,
 }
 
-/// A return.
+/// A return: its RMA number (`RMA` + date + serial) and the order it comes from; its state, its
+/// reason and the buyer's words; the warehouse it goes back to, the carrier and tracking number
+/// of its parcel and when the warehouse received it; its lines (SKU, quantity); the refund (a
+/// decimal string) in the order's currency; when it was created and last changed (Unix ms).
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct Return {
-    /// `RMA` + date + serial.
-    pub(in crate::fulfillment) rma: String,
-    /// The order returned from.
-    pub(in crate::fulfillment) order_no: String,
-    /// Where it is in its life.
-    pub(in crate::fulfillment) status: ReturnStatus,
-    /// Why.
-    pub(in crate::fulfillment) reason: ReturnReason,
-    /// The buyer's words.
-    pub(in crate::fulfillment) reason_note: Option<String>,
-    /// (SKU, quantity).
-    pub(in crate::fulfillment) lines: Vec<(String, i64)>,
-    /// Where it goes back to.
-    pub(in crate::fulfillment) warehouse: String,
-    /// The carrier of the return parcel.
-    pub(in crate::fulfillment) carrier: Option<String>,
-    /// Its tracking number.
-    pub(in crate::fulfillment) tracking: Option<String>,
-    /// The refund, a decimal string.
-    pub(in crate::fulfillment) refund: Option<String>,
-    /// The order's currency.
-    pub(in crate::fulfillment) currency: String,
-    /// Unix ms the warehouse received it.
-    pub(in crate::fulfillment) received: Option<i64>,
-    /// Unix ms.
-    pub(in crate::fulfillment) created: i64,
-    /// Unix ms.
-    pub(in crate::fulfillment) updated: i64,
+pub(crate) struct Return {
+    pub(crate) rma: String,
+    pub(crate) order_no: String,
+    pub(crate) status: types::ReturnStatus,
+    pub(crate) reason: types::ReturnReason,
+    pub(crate) reason_note: Option<String>,
+    pub(crate) warehouse: String,
+    pub(crate) carrier: Option<String>,
+    pub(crate) tracking: Option<String>,
+    pub(crate) received: Option<i64>,
+    pub(crate) lines: Vec<(String, i64)>,
+    pub(crate) refund: Option<String>,
+    pub(crate) currency: String,
+    pub(crate) created: i64,
+    pub(crate) updated: i64,
 }
 
 impl Return {
     /// Whether its goods go back on hand when received (damaged or defective ones are
     /// quarantined).
-    pub(in crate::fulfillment) fn restocks(&self) -> bool {
+    pub(crate) fn restocks(&self) -> bool {
         !matches!(self.reason, ReturnReason::Damaged | ReturnReason::Defective)
     }
 
     /// The `Return` body.
-    pub(in crate::fulfillment) fn wire(&self) -> types::Return {
+    pub(crate) fn wire(&self) -> types::Return {
         types::Return {
             created_at: time(self.created),
             currency: self.currency.clone(),
@@ -109,7 +91,7 @@ impl Return {
 }
 
 /// A decimal string in hundredths (`"12.99"` is 1299), if it is one.
-pub(in crate::fulfillment) fn hundredths(amount: &str) -> Option<i64> {
+pub(crate) fn hundredths(amount: &str) -> Option<i64> {
     let (whole, fraction) = amount.trim().split_once('.').unwrap_or((amount.trim(), ""));
     let whole: i64 = if whole.is_empty() {
         0
@@ -127,7 +109,7 @@ pub(in crate::fulfillment) fn hundredths(amount: &str) -> Option<i64> {
 }
 
 /// `hundredths` as a decimal string with two places (`1299` is `"12.99"`).
-pub(in crate::fulfillment) fn amount(hundredths: i64) -> String {
+pub(crate) fn amount(hundredths: i64) -> String {
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 

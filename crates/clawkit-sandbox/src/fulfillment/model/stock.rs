@@ -11,24 +11,24 @@ use crate::fulfillment::error::ApiError;
 use crate::fulfillment::read::{Int, Qty, count, non_empty, present};
 
 /// The longest (and default) reservation: 24 hours.
-pub(in crate::fulfillment) const MAX_HOLD_MS: i64 = 24 * 3600 * 1000;
+pub(crate) const MAX_HOLD_MS: i64 = 24 * 3600 * 1000;
 
 /// A warehouse.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct Warehouse {
+pub(crate) struct Warehouse {
     /// `CN-SZ-01`.
-    pub(in crate::fulfillment) code: &'static str,
+    pub(crate) code: &'static str,
     /// ISO 3166-1 alpha-2.
-    pub(in crate::fulfillment) country: &'static str,
+    pub(crate) country: &'static str,
     /// City, for tracking nodes.
-    pub(in crate::fulfillment) city: &'static str,
+    pub(crate) city: &'static str,
 }
 
 /// One SKU-warehouse row: `on_hand` is physical stock, `reserved` is held for orders and
 /// reservations, `safety` is never offered for sale, `in_transit` is inbound and not sellable
 /// yet, `updated` is the last change (Unix ms). It changes only by a [`Move`].
 #[derive(Debug, Clone, Default)]
-pub(in crate::fulfillment) struct Stock {
+pub(crate) struct Stock {
     on_hand: i64,
     reserved: i64,
     safety: i64,
@@ -38,7 +38,7 @@ pub(in crate::fulfillment) struct Stock {
 
 /// A change of one stock row, and the `InventoryChangeReason` it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::fulfillment) enum Move {
+pub(crate) enum Move {
     /// Hold this many more (`reservation`), or fewer when negative (`release`).
     Hold(i64),
     /// This many leave the warehouse, held before (`shipment`).
@@ -55,7 +55,7 @@ pub(in crate::fulfillment) enum Move {
 
 impl Move {
     /// The `InventoryChangeReason`.
-    pub(in crate::fulfillment) fn reason(self) -> InventoryChangeReason {
+    pub(crate) fn reason(self) -> InventoryChangeReason {
         match self {
             Move::Hold(n) if n < 0 => InventoryChangeReason::Release,
             Move::Hold(_) => InventoryChangeReason::Reservation,
@@ -73,7 +73,7 @@ fn units(n: i64) -> u64 {
 
 impl Stock {
     /// Available to sell.
-    pub(in crate::fulfillment) fn ats(&self) -> i64 {
+    pub(crate) fn ats(&self) -> i64 {
         self.on_hand
             .saturating_sub(self.reserved)
             .saturating_sub(self.safety)
@@ -81,17 +81,17 @@ impl Stock {
     }
 
     /// Physical stock.
-    pub(in crate::fulfillment) fn on_hand(&self) -> i64 {
+    pub(crate) fn on_hand(&self) -> i64 {
         self.on_hand
     }
 
     /// When it last changed, Unix ms.
-    pub(in crate::fulfillment) fn updated(&self) -> i64 {
+    pub(crate) fn updated(&self) -> i64 {
         self.updated
     }
 
     /// Applies `change` at `now` (no quantity goes below 0); the ATS before it.
-    pub(in crate::fulfillment) fn apply(&mut self, change: Move, now: i64) -> i64 {
+    pub(crate) fn apply(&mut self, change: Move, now: i64) -> i64 {
         let previous = self.ats();
         match change {
             Move::Hold(n) => self.reserved = self.reserved.saturating_add(n).max(0),
@@ -111,11 +111,7 @@ impl Stock {
     }
 
     /// The `InventoryLevel` of this row.
-    pub(in crate::fulfillment) fn level(
-        &self,
-        sku: &str,
-        warehouse: &str,
-    ) -> types::InventoryLevel {
+    pub(crate) fn level(&self, sku: &str, warehouse: &str) -> types::InventoryLevel {
         types::InventoryLevel {
             ats: units(self.ats()),
             in_transit: units(self.in_transit),
@@ -131,10 +127,7 @@ impl Stock {
 
 /// The `SkuInventory` of `sku` over the rows of its warehouses (at least one): each total the
 /// sum of the rows'.
-pub(in crate::fulfillment) fn sku_inventory(
-    sku: &str,
-    rows: &[(&str, &Stock)],
-) -> types::SkuInventory {
+pub(crate) fn sku_inventory(sku: &str, rows: &[(&str, &Stock)]) -> types::SkuInventory {
     let sum = |field: fn(&Stock) -> i64| rows.iter().map(|(_, r)| field(r).max(0)).sum::<i64>();
     let updated = rows.iter().map(|(_, r)| r.updated).max().unwrap_or(0);
     types::SkuInventory {
@@ -150,7 +143,7 @@ pub(in crate::fulfillment) fn sku_inventory(
 }
 
 /// Quantities per SKU, each SKU once (first line's position kept): `(line index, sku, qty)`.
-pub(in crate::fulfillment) fn per_sku(lines: &[(String, i64)]) -> Vec<(usize, String, i64)> {
+pub(crate) fn per_sku(lines: &[(String, i64)]) -> Vec<(usize, String, i64)> {
     let mut out: Vec<(usize, String, i64)> = Vec::new();
     for (i, (sku, qty)) in lines.iter().enumerate() {
         match out.iter_mut().find(|(_, s, _)| s == sku) {
@@ -164,20 +157,26 @@ pub(in crate::fulfillment) fn per_sku(lines: &[(String, i64)]) -> Vec<(usize, St
 /// Why stock could not be held: the first short line (its index and SKU), the quantity asked
 /// and the ATS there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(in crate::fulfillment) struct Short {
-    /// The index of the line.
-    pub(in crate::fulfillment) line: usize,
-    /// Its SKU.
-    pub(in crate::fulfillment) sku: String,
-    /// What the lines of that SKU ask for.
-    pub(in crate::fulfillment) wanted: i64,
-    /// What the row has available to sell.
-    pub(in crate::fulfillment) ats: i64,
+pub(crate) struct Short {
+    line: usize,
+    sku: String,
+    wanted: i64,
+    ats: i64,
 }
 
 impl Short {
+    /// Line `line` of `sku` asking for `wanted` where `ats` is available to sell, if it is short.
+    pub(crate) fn of(line: usize, sku: String, wanted: i64, ats: i64) -> Option<Short> {
+        (wanted > ats).then_some(Short {
+            line,
+            sku,
+            wanted,
+            ats,
+        })
+    }
+
     /// 409 `insufficient_ats` naming the line.
-    pub(in crate::fulfillment) fn error(&self, warehouse: &str) -> ApiError {
+    pub(crate) fn error(&self, warehouse: &str) -> ApiError {
         ApiError::conflict(
             "insufficient_ats",
             format!(
@@ -194,29 +193,29 @@ impl Short {
 
 /// A stock reservation.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct Reservation {
+pub(crate) struct Reservation {
     /// `rsv_…`.
-    pub(in crate::fulfillment) id: String,
+    pub(crate) id: String,
     /// Where the stock is held.
-    pub(in crate::fulfillment) warehouse: String,
+    pub(crate) warehouse: String,
     /// The order it is for.
-    pub(in crate::fulfillment) order_no: Option<String>,
+    pub(crate) order_no: Option<String>,
     /// Active, consumed by its order, released or expired.
-    pub(in crate::fulfillment) status: types::ReservationStatus,
+    pub(crate) status: types::ReservationStatus,
     /// (SKU, quantity).
-    pub(in crate::fulfillment) lines: Vec<(String, i64)>,
+    pub(crate) lines: Vec<(String, i64)>,
     /// Unix ms.
-    pub(in crate::fulfillment) expires: i64,
+    pub(crate) expires: i64,
     /// Unix ms.
-    pub(in crate::fulfillment) created: i64,
+    pub(crate) created: i64,
     /// Unix ms.
-    pub(in crate::fulfillment) updated: i64,
+    pub(crate) updated: i64,
 }
 
 impl Reservation {
     /// The `Reservation` body. Its `order_no` is nullable: a reservation for no order says
     /// `null` (the generated type would leave the field out).
-    pub(in crate::fulfillment) fn body(&self) -> serde_json::Value {
+    pub(crate) fn body(&self) -> serde_json::Value {
         let wire = types::Reservation {
             created_at: time(self.created),
             expires_at: time(self.expires),
@@ -240,7 +239,7 @@ impl Reservation {
 
 /// `(sku, quantity)` pairs as the spec's lines (`ReservationLine`, `ReturnLine`), each made by
 /// `line`.
-pub(in crate::fulfillment) fn lines<T>(
+pub(crate) fn lines<T>(
     pairs: &[(String, i64)],
     line: impl Fn(String, std::num::NonZeroU64) -> T,
 ) -> Vec<T> {
@@ -252,15 +251,13 @@ pub(in crate::fulfillment) fn lines<T>(
 
 /// `ReservationLine` (and `ReturnLine`) of a request.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct SkuQty {
-    /// SKU.
-    pub(in crate::fulfillment) sku: String,
-    /// At least 1.
-    pub(in crate::fulfillment) quantity: Qty,
+pub(crate) struct SkuQty {
+    pub(crate) sku: String,
+    pub(crate) quantity: Qty,
 }
 
 /// `(sku, quantity)` pairs of request lines.
-pub(in crate::fulfillment) fn pairs(lines: &[SkuQty]) -> Vec<(String, i64)> {
+pub(crate) fn pairs(lines: &[SkuQty]) -> Vec<(String, i64)> {
     lines
         .iter()
         .map(|l| (l.sku.clone(), l.quantity.0))
@@ -269,42 +266,37 @@ pub(in crate::fulfillment) fn pairs(lines: &[SkuQty]) -> Vec<(String, i64)> {
 
 /// `ReservationRequest`.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct ReservationRequest {
-    /// Where to hold the stock.
-    pub(in crate::fulfillment) warehouse_code: String,
-    /// The order it is for.
+pub(crate) struct ReservationRequest {
+    pub(crate) warehouse_code: String,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) order_no: Option<String>,
-    /// What to hold.
+    pub(crate) order_no: Option<String>,
     #[serde(deserialize_with = "non_empty")]
-    pub(in crate::fulfillment) lines: Vec<SkuQty>,
-    /// When it lapses (24 hours at most).
+    pub(crate) lines: Vec<SkuQty>,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) expires_at: Option<Stamp>,
+    pub(crate) expires_at: Option<Stamp>,
 }
 
 /// `InventoryAdjustmentRequest`.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct AdjustmentRequest {
-    /// The SKU.
-    pub(in crate::fulfillment) sku: String,
-    /// The warehouse.
-    pub(in crate::fulfillment) warehouse_code: String,
-    /// What the quantity means.
-    pub(in crate::fulfillment) adjustment_type: AdjustmentType,
-    /// A delta, or the new value.
-    pub(in crate::fulfillment) quantity: Int,
-    /// Why.
-    pub(in crate::fulfillment) reason: String,
-    /// The seller's document number.
+pub(crate) struct AdjustmentRequest {
+    sku: String,
+    warehouse_code: String,
+    adjustment_type: AdjustmentType,
+    quantity: Int,
+    reason: String,
     #[serde(default, deserialize_with = "present")]
-    pub(in crate::fulfillment) reference_no: Option<String>,
+    reference_no: Option<String>,
 }
 
 impl AdjustmentRequest {
+    /// The row it adjusts: (SKU, warehouse).
+    pub(crate) fn row(&self) -> (&str, &str) {
+        (&self.sku, &self.warehouse_code)
+    }
+
     /// The move that applies it to a row with `on_hand`, or the 400 naming `quantity` when it
     /// would leave `on_hand` or `safety_stock` below 0.
-    pub(in crate::fulfillment) fn change(&self, on_hand: i64) -> Result<Move, ApiError> {
+    pub(crate) fn change(&self, on_hand: i64) -> Result<Move, ApiError> {
         let Int(quantity) = self.quantity;
         let (after, what) = match self.adjustment_type {
             AdjustmentType::OnHandDelta => (on_hand.saturating_add(quantity), "on_hand"),
@@ -324,7 +316,7 @@ impl AdjustmentRequest {
     }
 
     /// The `InventoryAdjustment` body of it, recorded as `id` at `now`, with the row after it.
-    pub(in crate::fulfillment) fn wire(
+    pub(crate) fn wire(
         &self,
         id: String,
         now: i64,

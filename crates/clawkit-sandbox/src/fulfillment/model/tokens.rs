@@ -15,44 +15,44 @@ use crate::kit::ids::random_hex;
 use crate::kit::tokens::{AccessTokens, RefreshTokens};
 
 /// Lifetime of a refresh token: 30 days.
-pub(in crate::fulfillment) const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
+pub(crate) const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
 /// How long an expired access token is still recognised as expired rather than unknown.
-pub(in crate::fulfillment) const EXPIRED_MEMORY_MS: i64 = 24 * 3600 * 1000;
+pub(crate) const EXPIRED_MEMORY_MS: i64 = 24 * 3600 * 1000;
 
 /// `TokenRequest`.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct TokenRequest {
+pub(crate) struct TokenRequest {
     #[allow(dead_code)]
     grant_type: TokenRequestGrantType,
     /// The app's client id.
-    pub(in crate::fulfillment) client_id: String,
+    pub(crate) client_id: String,
     /// The app's client secret.
-    pub(in crate::fulfillment) client_secret: String,
+    pub(crate) client_secret: String,
 }
 
 /// `RefreshTokenRequest`.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct RefreshTokenRequest {
+pub(crate) struct RefreshTokenRequest {
     #[allow(dead_code)]
     grant_type: RefreshTokenRequestGrantType,
     /// The app's client id.
-    pub(in crate::fulfillment) client_id: String,
+    pub(crate) client_id: String,
     /// The refresh token of the last grant.
-    pub(in crate::fulfillment) refresh_token: String,
+    pub(crate) refresh_token: String,
 }
 
 /// `prefix` and 32 random hex characters.
-pub(in crate::fulfillment) fn token(prefix: &str) -> String {
+pub(crate) fn token(prefix: &str) -> String {
     format!("{prefix}{}", random_hex(2))
 }
 
 /// The tokens issued. What they grant is the one sandbox app: nothing to record.
 #[derive(Debug)]
-pub(in crate::fulfillment) struct Tokens {
+pub(crate) struct Tokens {
     /// Access tokens, until they expire.
-    pub(in crate::fulfillment) access: AccessTokens<()>,
+    pub(crate) access: AccessTokens<()>,
     /// Refresh tokens, each once.
-    pub(in crate::fulfillment) refresh: RefreshTokens<()>,
+    pub(crate) refresh: RefreshTokens<()>,
 }
 
 impl Default for Tokens {
@@ -67,7 +67,7 @@ impl Default for Tokens {
 impl Tokens {
     /// A new access token living `ttl_ms` from `now` and a new refresh token, as `AccessToken`
     /// (the refresh tokens that expired are forgotten).
-    pub(in crate::fulfillment) fn issue(&mut self, now: i64, ttl_ms: i64) -> types::AccessToken {
+    pub(crate) fn issue(&mut self, now: i64, ttl_ms: i64) -> types::AccessToken {
         let expires = now.saturating_add(ttl_ms);
         self.refresh.forget_expired(now);
         let access = token("oat_");

@@ -24,24 +24,24 @@ pub const DISABLE_AFTER: u32 = 5;
 
 /// A webhook subscription.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) struct Subscription {
+pub(crate) struct Subscription {
     /// `wh_…`.
-    pub(in crate::fulfillment) id: String,
+    pub(crate) id: String,
     /// The receiver.
-    pub(in crate::fulfillment) url: String,
+    pub(crate) url: String,
     /// What it receives, each once.
-    pub(in crate::fulfillment) events: Vec<WebhookEventType>,
+    pub(crate) events: Vec<WebhookEventType>,
     /// Whether it still receives them.
-    pub(in crate::fulfillment) active: bool,
+    pub(crate) active: bool,
     /// Unix ms.
-    pub(in crate::fulfillment) created: i64,
+    pub(crate) created: i64,
     /// Events in a row that failed every attempt.
-    pub(in crate::fulfillment) failures: Failures,
+    pub(crate) failures: Failures,
 }
 
 impl Subscription {
     /// The `Webhook` body.
-    pub(in crate::fulfillment) fn wire(&self) -> types::Webhook {
+    pub(crate) fn wire(&self) -> types::Webhook {
         types::Webhook {
             created_at: time(self.created),
             events: self.events.clone(),
@@ -58,17 +58,17 @@ impl Subscription {
 
 /// `CreateWebhookRequest`.
 #[derive(Debug, Deserialize)]
-pub(in crate::fulfillment) struct CreateWebhookRequest {
+pub(crate) struct CreateWebhookRequest {
     /// The receiver.
-    pub(in crate::fulfillment) url: String,
+    pub(crate) url: String,
     /// What it receives (at least one).
     #[serde(deserialize_with = "non_empty")]
-    pub(in crate::fulfillment) events: Vec<WebhookEventType>,
+    pub(crate) events: Vec<WebhookEventType>,
 }
 
 impl CreateWebhookRequest {
     /// Its events, each once, in the order first given.
-    pub(in crate::fulfillment) fn unique_events(&self) -> Vec<WebhookEventType> {
+    pub(crate) fn unique_events(&self) -> Vec<WebhookEventType> {
         let mut unique: Vec<WebhookEventType> = Vec::new();
         for e in self.events.iter().copied() {
             if !unique.contains(&e) {
@@ -93,7 +93,7 @@ fn uri_characters(url: &str) -> bool {
 }
 
 /// Why `url` cannot receive webhooks, if it cannot.
-pub(in crate::fulfillment) fn refuse_url(url: &str) -> Option<&'static str> {
+pub(crate) fn refuse_url(url: &str) -> Option<&'static str> {
     if !uri_characters(url) {
         return Some("is not a URI (RFC 3986): percent-encode other characters");
     }
@@ -109,7 +109,7 @@ pub(in crate::fulfillment) fn refuse_url(url: &str) -> Option<&'static str> {
 
 /// An event waiting for delivery, with the `data` of its body.
 #[derive(Debug, Clone)]
-pub(in crate::fulfillment) enum Event {
+pub(crate) enum Event {
     /// `order.created`: the new order (boxed: an order is the largest body).
     OrderCreated(Box<types::Order>),
     /// `logistics.updated`: the parcel with its new node.
@@ -122,7 +122,7 @@ pub(in crate::fulfillment) enum Event {
 
 impl Event {
     /// Its type.
-    pub(in crate::fulfillment) fn kind(&self) -> WebhookEventType {
+    pub(crate) fn kind(&self) -> WebhookEventType {
         match self {
             Event::OrderCreated(_) => WebhookEventType::OrderCreated,
             Event::LogisticsUpdated(_) => WebhookEventType::LogisticsUpdated,
@@ -132,7 +132,7 @@ impl Event {
     }
 
     /// The callback body of the event `event_id` that happened at `at` (Unix ms).
-    pub(in crate::fulfillment) fn body(self, event_id: String, at: i64) -> Vec<u8> {
+    pub(crate) fn body(self, event_id: String, at: i64) -> Vec<u8> {
         let occurred_at = time(at);
         let body = match self {
             Event::OrderCreated(data) => serde_json::to_vec(&types::OrderCreatedEvent {

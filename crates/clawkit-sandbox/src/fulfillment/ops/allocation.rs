@@ -64,7 +64,7 @@ impl Inner {
 
     /// Routes the `created` order `order_no` and reserves its stock; whether it is now
     /// allocated.
-    pub(in crate::fulfillment) fn allocate(&mut self, order_no: &str, now: i64) -> bool {
+    pub(crate) fn allocate(&mut self, order_no: &str, now: i64) -> bool {
         let Some(order) = self.orders.get(order_no) else {
             return false;
         };
@@ -101,7 +101,7 @@ impl Inner {
     }
 
     /// Allocates the orders still `created`, oldest first, as far as stock allows.
-    pub(in crate::fulfillment) fn allocate_waiting(&mut self, now: i64) {
+    pub(crate) fn allocate_waiting(&mut self, now: i64) {
         let mut waiting: Vec<(i64, String, String)> = self
             .orders
             .values()
@@ -115,11 +115,7 @@ impl Inner {
     }
 
     /// Puts a new order in the pool and routes it (no event); its `Order` body.
-    pub(in crate::fulfillment) fn insert_order(
-        &mut self,
-        request: CreateOrderRequest,
-        now: i64,
-    ) -> types::Order {
+    pub(crate) fn insert_order(&mut self, request: CreateOrderRequest, now: i64) -> types::Order {
         let id = format!("OC{}{:06}", date_code(now), self.next_serial());
         let no = request.order_no.clone();
         self.orders.insert(no.clone(), Order::new(id, request, now));
@@ -129,7 +125,7 @@ impl Inner {
     }
 
     /// Lets every active reservation past its `expires_at` lapse, giving its stock back.
-    pub(in crate::fulfillment) fn expire_reservations(&mut self, now: i64) {
+    pub(crate) fn expire_reservations(&mut self, now: i64) {
         let due: Vec<String> = self
             .reservations
             .values()
@@ -153,7 +149,7 @@ impl Inner {
     /// Cancels the order `no` if it is not shipped yet: its stock is given back (and waiting
     /// orders allocated), its parcel, if labelled, never picked up. Its `Order` body, or the
     /// status it is in.
-    pub(in crate::fulfillment) fn cancel_order(
+    pub(crate) fn cancel_order(
         &mut self,
         no: &str,
         reason: types::CancelReason,

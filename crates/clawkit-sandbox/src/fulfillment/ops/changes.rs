@@ -10,10 +10,7 @@ use crate::fulfillment::state::{Fulfillment, Inner};
 
 impl Fulfillment {
     /// Runs one change of the state at the server's now, then delivers the events it queued.
-    pub(in crate::fulfillment) fn with<R>(
-        self: &Arc<Self>,
-        change: impl FnOnce(&mut Inner, i64) -> R,
-    ) -> R {
+    pub(crate) fn with<R>(self: &Arc<Self>, change: impl FnOnce(&mut Inner, i64) -> R) -> R {
         let now = self.clock.now_ms();
         let (result, events) = {
             let mut inner = self.lock();
@@ -26,12 +23,12 @@ impl Fulfillment {
     }
 
     /// Moves the parcel `tracking` on every logistics step until its route ends.
-    pub(in crate::fulfillment) fn follow_parcel(self: &Arc<Self>, tracking: String) {
+    pub(crate) fn follow_parcel(self: &Arc<Self>, tracking: String) {
         self.every_step(move |inner, now, _| inner.advance(&tracking, now));
     }
 
     /// Moves the return `rma` on every logistics step until it is refunded.
-    pub(in crate::fulfillment) fn follow_return(self: &Arc<Self>, rma: String) {
+    pub(crate) fn follow_return(self: &Arc<Self>, rma: String) {
         self.every_step(move |inner, now, seed| inner.advance_return(&rma, now, seed));
     }
 
@@ -52,7 +49,7 @@ impl Fulfillment {
 
     /// Looks at the state when the server clock shows `at_ms`, so that what lapses then (a
     /// reservation and its `inventory.changed`) happens without waiting for a request.
-    pub(in crate::fulfillment) fn wake_at(self: &Arc<Self>, at_ms: i64) {
+    pub(crate) fn wake_at(self: &Arc<Self>, at_ms: i64) {
         let f = self.clone();
         tokio::spawn(async move {
             f.clock.sleep_until(at_ms).await;

@@ -21,7 +21,7 @@ use crate::kit::delivery::{Delivery, reachable};
 
 impl Fulfillment {
     /// Sends each event to every active subscription of its type, each delivery its own task.
-    pub(in crate::fulfillment) fn dispatch(self: &Arc<Self>, events: Vec<(Event, i64)>) {
+    pub(crate) fn dispatch(self: &Arc<Self>, events: Vec<(Event, i64)>) {
         if events.is_empty() {
             return;
         }

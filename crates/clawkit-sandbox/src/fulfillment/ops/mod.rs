@@ -2,9 +2,9 @@
 //! entities (stock holds, allocation, parcels, returns), webhook delivery of the events they
 //! queue, and `Fulfillment::with`, the one way a change is made (`changes`).
 
-pub(in crate::fulfillment) mod allocation;
-pub(in crate::fulfillment) mod changes;
-pub(in crate::fulfillment) mod delivery;
-pub(in crate::fulfillment) mod returns;
-pub(in crate::fulfillment) mod shipping;
-pub(in crate::fulfillment) mod stock;
+pub(crate) mod allocation;
+pub(crate) mod changes;
+pub(crate) mod delivery;
+pub(crate) mod returns;
+pub(crate) mod shipping;
+pub(crate) mod stock;

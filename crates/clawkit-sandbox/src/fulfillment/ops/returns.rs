@@ -18,7 +18,7 @@ impl Inner {
     /// Opens the return `request` asks for at `now`: 404 for an unknown order or warehouse; 409
     /// `invalid_order_state` unless the order is shipped or delivered, `conflict` for quantities
     /// above what was shipped and not yet returned.
-    pub(in crate::fulfillment) fn open_return(
+    pub(crate) fn open_return(
         &mut self,
         request: &CreateReturnRequest,
         now: i64,
@@ -103,12 +103,7 @@ impl Inner {
 
     /// Moves return `rma` one state on at `now` (`seed` draws tracking numbers); false once it
     /// is final.
-    pub(in crate::fulfillment) fn advance_return(
-        &mut self,
-        rma: &str,
-        now: i64,
-        seed: u64,
-    ) -> bool {
+    pub(crate) fn advance_return(&mut self, rma: &str, now: i64, seed: u64) -> bool {
         let Some(r) = self.returns.get(rma).cloned() else {
             return false;
         };

@@ -14,7 +14,7 @@ impl Inner {
     /// Labels the `allocated` order `no`: its parcel starts (`info_received` at its warehouse)
     /// and the order becomes `label_created` with `carrier` and `tracking`; 409
     /// `invalid_order_state` for an order in another status.
-    pub(in crate::fulfillment) fn label_order(
+    pub(crate) fn label_order(
         &mut self,
         no: &str,
         carrier: &str,
@@ -67,14 +67,14 @@ impl Inner {
     }
 
     /// Starts following a parcel whose first node is `first`; queues `logistics.updated`.
-    pub(in crate::fulfillment) fn open_parcel(&mut self, trip: Trip<'_>, first: Node) {
+    pub(crate) fn open_parcel(&mut self, trip: Trip<'_>, first: Node) {
         let tracking = trip.tracking.to_string();
         self.parcels.insert(tracking.clone(), Parcel::new(trip));
         self.record(&tracking, first);
     }
 
     /// Adds `node` to the parcel `tracking`; queues `logistics.updated` with it.
-    pub(in crate::fulfillment) fn record(&mut self, tracking: &str, node: Node) {
+    pub(crate) fn record(&mut self, tracking: &str, node: Node) {
         let Some(parcel) = self.parcels.get_mut(tracking) else {
             return;
         };
@@ -85,7 +85,7 @@ impl Inner {
 
     /// Moves the parcel `tracking` one step on at `at`, with what that does to its order; false
     /// once it has no step left (or its order was cancelled before pick-up).
-    pub(in crate::fulfillment) fn advance(&mut self, tracking: &str, at: i64) -> bool {
+    pub(crate) fn advance(&mut self, tracking: &str, at: i64) -> bool {
         let Some(parcel) = self.parcels.get_mut(tracking) else {
             return false;
         };
@@ -135,7 +135,7 @@ impl Inner {
     }
 
     /// The `Tracking` of parcel `tracking`, with all its nodes.
-    pub(in crate::fulfillment) fn tracking(&self, tracking: &str) -> Option<types::Tracking> {
+    pub(crate) fn tracking(&self, tracking: &str) -> Option<types::Tracking> {
         self.parcels.get(tracking).map(|p| p.wire(0))
     }
 }

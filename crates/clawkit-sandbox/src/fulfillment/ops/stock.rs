@@ -11,7 +11,7 @@ use crate::fulfillment::state::Inner;
 impl Inner {
     /// Changes the row (`sku`, `warehouse`) by `change`, creating it if needed, and queues
     /// `inventory.changed`; the row after the change.
-    pub(in crate::fulfillment) fn change_stock(
+    pub(crate) fn change_stock(
         &mut self,
         sku: &str,
         warehouse: &str,
@@ -34,25 +34,16 @@ impl Inner {
     }
 
     /// Where `lines` would not fit the ATS of `warehouse`, if anywhere.
-    pub(in crate::fulfillment) fn shortage(
-        &self,
-        warehouse: &str,
-        lines: &[(String, i64)],
-    ) -> Option<Short> {
+    pub(crate) fn shortage(&self, warehouse: &str, lines: &[(String, i64)]) -> Option<Short> {
         per_sku(lines).into_iter().find_map(|(line, sku, wanted)| {
             let key = (sku.clone(), warehouse.to_string());
             let ats = self.stock.get(&key).map_or(0, Stock::ats);
-            (wanted > ats).then_some(Short {
-                line,
-                sku,
-                wanted,
-                ats,
-            })
+            Short::of(line, sku, wanted, ats)
         })
     }
 
     /// Holds `lines` in `warehouse`: every line or none.
-    pub(in crate::fulfillment) fn hold(
+    pub(crate) fn hold(
         &mut self,
         warehouse: &str,
         lines: &[(String, i64)],
@@ -68,12 +59,7 @@ impl Inner {
     }
 
     /// Gives held `lines` back to `warehouse` (reason `release`).
-    pub(in crate::fulfillment) fn unhold(
-        &mut self,
-        warehouse: &str,
-        lines: &[(String, i64)],
-        now: i64,
-    ) {
+    pub(crate) fn unhold(&mut self, warehouse: &str, lines: &[(String, i64)], now: i64) {
         for (_, sku, qty) in per_sku(lines) {
             self.change_stock(&sku, warehouse, now, Move::Hold(-qty));
         }

@@ -16,7 +16,7 @@ use crate::fulfillment::state::Fulfillment;
 use crate::kit::tokens::same;
 
 /// `GET /files/labels/{label_id}.{pdf|zpl}?expires=&token=`: the label file.
-pub(in crate::fulfillment) async fn download(
+pub(crate) async fn download(
     State(f): State<Arc<Fulfillment>>,
     path: Result<Path<String>, PathRejection>,
     uri: Uri,
@@ -35,9 +35,9 @@ pub(in crate::fulfillment) async fn download(
     if expires.saturating_mul(1000) < f.clock.now_ms() {
         return Err(forbidden("expired; create the label again for a new link"));
     }
-    let (id, ext) = file.rsplit_once('.').unwrap_or((&file, ""));
+    let id = file.rsplit_once('.').map_or(file.as_str(), |(id, _)| id);
     let label = f.with(|inner, _| inner.labels.get(id).cloned());
-    let Some(label) = label.filter(|l| l.format.to_string() == ext) else {
+    let Some(label) = label.filter(|l| l.file() == file) else {
         return Err(ApiError::not_found("label", &file));
     };
     let (content_type, bytes) = label.content();

@@ -19,7 +19,7 @@ use crate::fulfillment::read::{Listing, Query, json_body, segment};
 use crate::fulfillment::state::Fulfillment;
 
 /// `GET /v2.1/inventory`: one page of rows, oldest update first.
-pub(in crate::fulfillment) async fn list(
+pub(crate) async fn list(
     State(f): State<Arc<Fulfillment>>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
@@ -39,7 +39,7 @@ pub(in crate::fulfillment) async fn list(
 }
 
 /// `GET /v2.1/inventory/skus/{sku}`: totals over the (selected) warehouses and their rows.
-pub(in crate::fulfillment) async fn get(
+pub(crate) async fn get(
     State(f): State<Arc<Fulfillment>>,
     sku: Result<Path<String>, PathRejection>,
     uri: Uri,
@@ -70,18 +70,18 @@ pub(in crate::fulfillment) async fn get(
 /// `POST /v2.1/inventory/adjustments`: 201 `InventoryAdjustment`. A SKU new to a known warehouse
 /// gets a row (a first stocktake); an unknown warehouse is 404; a change that would leave
 /// `on_hand` or `safety_stock` below 0 is 400 naming `quantity`.
-pub(in crate::fulfillment) async fn adjust(
+pub(crate) async fn adjust(
     State(f): State<Arc<Fulfillment>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request: AdjustmentRequest = json_body(&body)?;
     let id = f.short_id("adj_");
     f.with(|inner, now| {
-        let (sku, warehouse) = (&request.sku, &request.warehouse_code);
+        let (sku, warehouse) = request.row();
         if inner.warehouse(warehouse).is_none() {
             return Err(ApiError::not_found("warehouse", warehouse));
         }
-        let key = (sku.clone(), warehouse.clone());
+        let key = (sku.to_string(), warehouse.to_string());
         let on_hand = inner.stock.get(&key).map_or(0, Stock::on_hand);
         let change = request.change(on_hand)?;
         let level = inner.change_stock(sku, warehouse, now, change);
@@ -94,7 +94,7 @@ pub(in crate::fulfillment) async fn adjust(
 /// `POST /v2.1/inventory/reservations`: 201 `Reservation`, every line held or none (409
 /// `insufficient_ats`); 404 for an unknown warehouse or SKU; 400 naming `expires_at` when it is
 /// not in the future.
-pub(in crate::fulfillment) async fn reserve(
+pub(crate) async fn reserve(
     State(f): State<Arc<Fulfillment>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -142,7 +142,7 @@ pub(in crate::fulfillment) async fn reserve(
 
 /// `POST /v2.1/inventory/reservations/{reservation_id}/release`: 200 `Reservation` (status
 /// `released`, stock given back); 409 unless it is active.
-pub(in crate::fulfillment) async fn release(
+pub(crate) async fn release(
     State(f): State<Arc<Fulfillment>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {

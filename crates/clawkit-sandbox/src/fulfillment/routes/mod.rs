@@ -1,11 +1,11 @@
 //! The route handlers, one file per area of the spec (its tags), over the state and its
 //! operations; the signature check and the token calls are routes too.
 
-pub(in crate::fulfillment) mod files;
-pub(in crate::fulfillment) mod inventory;
-pub(in crate::fulfillment) mod orders;
-pub(in crate::fulfillment) mod returns;
-pub(in crate::fulfillment) mod shipping;
-pub(in crate::fulfillment) mod signature;
-pub(in crate::fulfillment) mod tokens;
-pub(in crate::fulfillment) mod webhooks;
+pub(crate) mod files;
+pub(crate) mod inventory;
+pub(crate) mod orders;
+pub(crate) mod returns;
+pub(crate) mod shipping;
+pub(crate) mod signature;
+pub(crate) mod tokens;
+pub(crate) mod webhooks;

@@ -51,7 +51,7 @@ impl Fulfillment {
 
 /// `POST /v2.1/orders`: 201 `Order`; 409 `order_exists` for a known `order_no`; queues
 /// `order.created`.
-pub(in crate::fulfillment) async fn create(
+pub(crate) async fn create(
     State(f): State<Arc<Fulfillment>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -71,7 +71,7 @@ pub(in crate::fulfillment) async fn create(
 }
 
 /// `GET /v2.1/orders`: one page, oldest update first.
-pub(in crate::fulfillment) async fn list(
+pub(crate) async fn list(
     State(f): State<Arc<Fulfillment>>,
     headers: HeaderMap,
     uri: Uri,
@@ -96,7 +96,7 @@ pub(in crate::fulfillment) async fn list(
 }
 
 /// `GET /v2.1/orders/{order_no}`.
-pub(in crate::fulfillment) async fn get(
+pub(crate) async fn get(
     State(f): State<Arc<Fulfillment>>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
@@ -111,7 +111,7 @@ pub(in crate::fulfillment) async fn get(
 
 /// `POST /v2.1/orders/{order_no}/cancel`: 200 `Order` (status `cancelled`, its stock given
 /// back, its parcel, if labelled, never picked up); 409 `invalid_order_state` once shipped.
-pub(in crate::fulfillment) async fn cancel(
+pub(crate) async fn cancel(
     State(f): State<Arc<Fulfillment>>,
     path: Result<Path<String>, PathRejection>,
     body: Bytes,

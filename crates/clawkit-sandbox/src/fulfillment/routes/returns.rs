@@ -18,7 +18,7 @@ use crate::fulfillment::state::Fulfillment;
 /// `POST /v2.1/returns`: 201 `Return` (`requested`); 404 for an unknown order or warehouse; 409
 /// `invalid_order_state` unless the order is shipped or delivered, `conflict` for quantities
 /// above what was shipped and not yet returned.
-pub(in crate::fulfillment) async fn create(
+pub(crate) async fn create(
     State(f): State<Arc<Fulfillment>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -29,7 +29,7 @@ pub(in crate::fulfillment) async fn create(
 }
 
 /// `GET /v2.1/returns`: one page, oldest update first.
-pub(in crate::fulfillment) async fn list(
+pub(crate) async fn list(
     State(f): State<Arc<Fulfillment>>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
@@ -51,7 +51,7 @@ pub(in crate::fulfillment) async fn list(
 }
 
 /// `GET /v2.1/returns/{rma_no}`.
-pub(in crate::fulfillment) async fn get(
+pub(crate) async fn get(
     State(f): State<Arc<Fulfillment>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {

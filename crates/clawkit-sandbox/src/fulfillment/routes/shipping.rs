@@ -21,7 +21,7 @@ use crate::fulfillment::state::{Fulfillment, NAME};
 
 /// `POST /v2.1/orders/{order_no}/labels`: 201 `ShippingLabel`; 409 `invalid_order_state` unless
 /// the order is `allocated`.
-pub(in crate::fulfillment) async fn create(
+pub(crate) async fn create(
     State(f): State<Arc<Fulfillment>>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -37,17 +37,13 @@ pub(in crate::fulfillment) async fn create(
     let (label, now) = f.with(|inner, now| {
         let tracking = tracking_number(&request.carrier, f.config.seed, inner.next_serial());
         inner.label_order(&no, &request.carrier, &tracking, now)?;
-        let label = Label {
-            id: id.clone(),
-            order_no: no.clone(),
-            carrier: request.carrier.clone(),
-            tracking,
-            format,
-        };
+        let carrier = request.carrier.clone();
+        let label = Label::new(id.clone(), no.clone(), carrier, tracking.clone(), format);
         inner.labels.insert(id.clone(), label.clone());
-        Ok((label, now))
+        Ok(((label, tracking), now))
     })?;
-    f.follow_parcel(label.tracking.clone());
+    let (label, tracking) = label;
+    f.follow_parcel(tracking);
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -69,7 +65,7 @@ pub(in crate::fulfillment) async fn create(
 }
 
 /// `GET /v2.1/orders/{order_no}/tracking`: 404 before a label exists.
-pub(in crate::fulfillment) async fn by_order(
+pub(crate) async fn by_order(
     State(f): State<Arc<Fulfillment>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
@@ -88,7 +84,7 @@ pub(in crate::fulfillment) async fn by_order(
 }
 
 /// `GET /v2.1/tracking/{tracking_number}`.
-pub(in crate::fulfillment) async fn by_number(
+pub(crate) async fn by_number(
     State(f): State<Arc<Fulfillment>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {

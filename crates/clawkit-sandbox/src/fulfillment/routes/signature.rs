@@ -118,7 +118,7 @@ impl Fulfillment {
 
 /// The middleware of every signed route: reads the body, checks the signature, and hands the
 /// request on with the same body.
-pub(in crate::fulfillment) async fn verify(
+pub(crate) async fn verify(
     State(fulfillment): State<Arc<Fulfillment>>,
     request: Request,
     next: Next,

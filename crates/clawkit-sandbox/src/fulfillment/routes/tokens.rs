@@ -40,7 +40,7 @@ impl Fulfillment {
     }
 
     /// Checks `Authorization: Bearer <access_token>`.
-    pub(in crate::fulfillment) fn check_bearer(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+    pub(crate) fn check_bearer(&self, headers: &HeaderMap) -> Result<(), ApiError> {
         let presented = bearer(headers).map_err(|problem| match problem {
             BearerProblem::Missing => self.refuse_token(
                 "invalid_token",
@@ -64,7 +64,7 @@ impl Fulfillment {
 }
 
 /// `POST /v2.1/auth/token`: 200 `AccessToken`.
-pub(in crate::fulfillment) async fn create(
+pub(crate) async fn create(
     State(f): State<Arc<Fulfillment>>,
     headers: HeaderMap,
     body: Bytes,
@@ -81,7 +81,7 @@ pub(in crate::fulfillment) async fn create(
 }
 
 /// `POST /v2.1/auth/token/refresh`: 200 `AccessToken`; the refresh token is spent.
-pub(in crate::fulfillment) async fn refresh(
+pub(crate) async fn refresh(
     State(f): State<Arc<Fulfillment>>,
     headers: HeaderMap,
     body: Bytes,

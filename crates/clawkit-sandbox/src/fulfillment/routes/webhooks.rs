@@ -19,7 +19,7 @@ use crate::kit::delivery::Failures;
 
 /// `POST /v2.1/webhooks`: 201 `Webhook`; 400 naming `url`; 409 when the URL already has one of
 /// the events (a disabled subscription of the URL is replaced).
-pub(in crate::fulfillment) async fn create(
+pub(crate) async fn create(
     State(f): State<Arc<Fulfillment>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -57,13 +57,13 @@ pub(in crate::fulfillment) async fn create(
 }
 
 /// `GET /v2.1/webhooks`: `{"items": [...]}`, oldest first.
-pub(in crate::fulfillment) async fn list(State(f): State<Arc<Fulfillment>>) -> Response {
+pub(crate) async fn list(State(f): State<Arc<Fulfillment>>) -> Response {
     let items = f.with(|inner, _| inner.webhooks.iter().map(Subscription::wire).collect());
     answer(StatusCode::OK, &types::WebhookList { items })
 }
 
 /// `DELETE /v2.1/webhooks/{webhook_id}`: 204; its deliveries under way stop.
-pub(in crate::fulfillment) async fn delete(
+pub(crate) async fn delete(
     State(f): State<Arc<Fulfillment>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
