@@ -267,6 +267,10 @@ impl<'ast> Visit<'ast> for Paths {
         }
     }
 
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {
+        // `pub(in crate::x)` says who may see an item, not what the file uses.
+    }
+
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         // Paths from the crate or the module, and those through a child module (kept only

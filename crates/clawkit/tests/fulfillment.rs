@@ -562,6 +562,7 @@ async fn the_sandbox_retries_a_failing_receiver_with_the_same_request_id() {
     assert!(
         sb.vendor::<clawkit_sandbox::fulfillment::Fulfillment>()
             .stats
+            .webhooks
             .webhook_retries
             .load(Ordering::Relaxed)
             >= 2

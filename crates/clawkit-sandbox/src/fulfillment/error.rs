@@ -1,35 +1,36 @@
-//! The spec's one `Error` body (`code`, `message`, `request_id`, optional `details`) and the codes
-//! the spec lists in its description.
+//! The spec's one `Error` body (`code`, `message`, `request_id`, optional `details`), built from
+//! the generated type, and the codes the spec lists in its description.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use openclaw_fulfillment_api::types;
+use serde::Serialize;
 
 use crate::kit::ids::random_u64;
 
 /// `req_` and 16 hex characters, random.
-pub(super) fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     format!("req_{:016x}", random_u64())
 }
 
 /// A failing call, answered as an `Error` body.
 #[derive(Debug, Clone)]
-pub(super) struct ApiError {
+pub(crate) struct ApiError {
     /// HTTP status.
-    pub(super) status: StatusCode,
+    pub(crate) status: StatusCode,
     /// The spec's machine-readable code, e.g. `invalid_time_format`.
-    pub(super) code: &'static str,
+    pub(crate) code: &'static str,
     /// Human-readable message.
-    pub(super) message: String,
+    pub(crate) message: String,
     /// Field-level problems: (JSON path of the field, reason).
-    pub(super) details: Vec<(String, String)>,
+    pub(crate) details: Vec<(String, String)>,
     /// Seconds for `Retry-After` (429 only).
-    pub(super) retry_after: Option<u64>,
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error without details.
-    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -40,13 +41,13 @@ impl ApiError {
     }
 
     /// Adds a field-level problem.
-    pub(super) fn detail(mut self, field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn detail(mut self, field: impl Into<String>, reason: impl Into<String>) -> Self {
         self.details.push((field.into(), reason.into()));
         self
     }
 
     /// 400 `invalid_request` naming `field`.
-    pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Self {
         let reason = reason.into();
         Self::new(
             StatusCode::BAD_REQUEST,
@@ -57,7 +58,7 @@ impl ApiError {
     }
 
     /// 400 `invalid_time_format` naming `field`.
-    pub(super) fn time_format(field: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn time_format(field: &str, reason: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "invalid_time_format",
@@ -68,12 +69,17 @@ impl ApiError {
 
     /// 401 with one of `invalid_signature`, `timestamp_out_of_range`, `nonce_reused`,
     /// `invalid_token`, `token_expired`, `invalid_client`.
-    pub(super) fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
+    /// 403 `permission_denied`.
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "permission_denied", message)
+    }
+
     /// 404 `order_not_found`.
-    pub(super) fn order_not_found(order_no: &str) -> Self {
+    pub(crate) fn order_not_found(order_no: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "order_not_found",
@@ -82,7 +88,7 @@ impl ApiError {
     }
 
     /// 404 `not_found` for another resource.
-    pub(super) fn not_found(what: &str, id: &str) -> Self {
+    pub(crate) fn not_found(what: &str, id: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -91,19 +97,19 @@ impl ApiError {
     }
 
     /// 409 with `code` (`order_exists`, `invalid_order_state`, `insufficient_ats`, `conflict`).
-    pub(super) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
     /// 429 `rate_limited` with `Retry-After`.
-    pub(super) fn rate_limited(message: impl Into<String>, retry_after: u64) -> Self {
+    pub(crate) fn rate_limited(message: impl Into<String>, retry_after: u64) -> Self {
         let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
         error.retry_after = Some(retry_after);
         error
     }
 
     /// 500 `internal_error`.
-    pub(super) fn internal() -> Self {
+    pub(crate) fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
@@ -112,27 +118,26 @@ impl ApiError {
     }
 
     /// The `Error` body, with a fresh request id.
-    pub(super) fn body(&self) -> Value {
-        let mut body = json!({
-            "code": self.code,
-            "message": self.message,
-            "request_id": request_id(),
-        });
-        if !self.details.is_empty() {
-            let details: Vec<Value> = self
-                .details
-                .iter()
-                .map(|(field, reason)| json!({"field": field, "reason": reason}))
-                .collect();
-            body["details"] = Value::Array(details);
+    pub(crate) fn body(&self) -> types::Error {
+        let details = self
+            .details
+            .iter()
+            .map(|(field, reason)| types::ErrorDetail {
+                field: field.clone(),
+                reason: reason.clone(),
+            });
+        types::Error {
+            code: self.code.to_string(),
+            details: details.collect(),
+            message: self.message.clone(),
+            request_id: request_id(),
         }
-        body
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
+        let mut response = answer(self.status, &self.body());
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
@@ -142,17 +147,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `body` without the keys of `optional` that are null: the spec's optional, non-nullable
-/// fields are left out rather than sent as `null`.
-pub(super) fn without_nulls(mut body: Value, optional: &[&str]) -> Value {
-    if let Value::Object(map) = &mut body {
-        map.retain(|key, value| !(value.is_null() && optional.contains(&key.as_str())));
-    }
-    body
-}
-
 /// A JSON answer with `status`.
-pub(super) fn answer(status: StatusCode, body: Value) -> Response {
+pub(crate) fn answer<T: Serialize>(status: StatusCode, body: &T) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
@@ -162,12 +158,14 @@ mod tests {
 
     #[test]
     fn the_error_body_has_the_specs_fields() {
-        let body = ApiError::time_format("ordered_at", "1718411400 is a Unix timestamp").body();
+        let error = ApiError::time_format("ordered_at", "1718411400 is a Unix timestamp");
+        let body = serde_json::to_value(error.body()).unwrap();
         assert_eq!(body["code"], "invalid_time_format");
         assert!(body["message"].as_str().unwrap().starts_with("ordered_at "));
         assert_eq!(body["details"][0]["field"], "ordered_at");
         let id = body["request_id"].as_str().unwrap();
         assert!(id.starts_with("req_") && id.len() == 20);
-        assert!(ApiError::internal().body().get("details").is_none());
+        let internal = serde_json::to_value(ApiError::internal().body()).unwrap();
+        assert!(internal.get("details").is_none());
     }
 }

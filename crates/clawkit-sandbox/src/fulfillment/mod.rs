@@ -7,15 +7,15 @@
 //! - Every request under `/v2.1` (the token calls included) is signed: the four `X-OpenClaw-*`
 //!   headers, HMAC-SHA256 of the canonical string over the raw path and query as sent (prefix
 //!   removed) and the raw body; 401 `invalid_signature`, `timestamp_out_of_range` (±300 s of
-//!   the server clock) or `nonce_reused` (600 s); see `signing`. Every other operation also
+//!   the server clock) or `nonce_reused` (600 s); see [`signing`]. Every other operation also
 //!   needs `Authorization: Bearer <access_token>`, checked first (`invalid_token`,
-//!   `token_expired`); tokens live 2 hours by default, refresh tokens work once (`tokens`).
+//!   `token_expired`); tokens live 2 hours by default, refresh tokens work once.
 //! - The server clock can run ahead or behind (`--fulfillment-clock-offset`): it stamps every
 //!   time in the bodies, the webhook timestamps, the ±300 s check and the `Date` header of every
 //!   answer. Emitted times are RFC 3339 in `+08:00`; times read must carry an offset (400
 //!   `invalid_time_format` naming the field).
 //! - `list_orders` and `get_order` (order queries) are limited to 10 per second per app (429
-//!   `rate_limited` with `Retry-After`); see `limits`.
+//!   `rate_limited` with `Retry-After`).
 //! - Seeded (see `seed`): warehouses `CN-SZ-01` (Shenzhen), `US-LAX-01`, `DE-FRA-01`; SKUs
 //!   `PHC-20W-USBC-WH`, `PHC-20W-USBC-BK`, `CBL-USBC-1M-BK`, `EBD-TWS-PRO-WH`,
 //!   `HGN-LED-STRIP-5M`, `GDN-HOSE 15M/GR`, `PWB-10K-MAG-BL` (none on hand, 500 in transit)
@@ -30,47 +30,48 @@
 //! - Parcels labelled through the API move one tracking node per logistics step (5 s by
 //!   default); orders whose number contains `CUSTOMS-HOLD`, `CUSTOMS-REJECT` or `FAIL-<reason>`,
 //!   or whose recipient's postal code is `00000`, fail at customs or on the last mile; see
-//!   `logistics`. Returns move one state per step too; see `returns`.
-//! - Labels download from a signed, expiring link served here; see `labels`.
-//! - Webhooks are really delivered, signed and retried; see `webhooks`.
+//!   `model::parcels`. Returns move one state per step too.
+//! - Labels download from a signed, expiring link served here.
+//! - Webhooks are really delivered, signed and retried ([`MAX_ATTEMPTS`], disabled after
+//!   [`DISABLE_AFTER`] events in a row that failed).
 //! - `GET /_sandbox/stats` (not in the spec, not signed) shows the counters.
+//!
+//! The folder is layered, each file importing only from the layers below it:
+//! - `clock`, `error`, `signing`, `read`: the vendor's times, error body, signature scheme and
+//!   request reading, over the sandbox kit (`crate::kit`);
+//! - `model/`: the entities, their request bodies and their answer bodies (the generated
+//!   `openclaw-fulfillment-api` types);
+//! - `state`: the sandbox app, settings, counters and the resources behind one lock;
+//! - `ops/`: what changes the state (stock, allocation, shipping, returns, webhook delivery) and
+//!   the one way a change is made; `seed`: the data it starts with, made by those operations;
+//! - `routes/`: the handlers, one file per area; this file: the route table and the vendor's
+//!   `Serve` and `Api`.
 
 mod clock;
 mod error;
-mod input;
-mod inventory;
-mod labels;
-mod limits;
-mod logistics;
-mod orders;
-mod returns;
+mod model;
+mod ops;
+mod read;
+mod routes;
 mod seed;
-mod signing;
+pub mod signing;
 mod state;
-mod tokens;
-mod webhooks;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Uri, header};
+use axum::http::Uri;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 
-use crate::vendor::ErrorFault;
-use crate::vendor::{Api, Common, Credential, Serve};
-
-pub use state::{Config, Fulfillment, Stats};
-pub use webhooks::MAX_ATTEMPTS;
-
+use crate::vendor::{Api, Common, Credential, ErrorFault, Serve};
 use error::ApiError;
+use routes::{files, inventory, orders, returns, shipping, signature, tokens, webhooks};
 
-/// The sandbox app's `client_id`.
-pub const CLIENT_ID: &str = "sandbox-client";
-/// The sandbox app's `client_secret`: the spec's test-vector secret.
-pub const CLIENT_SECRET: &str = "cs_sandbox_5f2b9c7e4d1a";
+pub use model::webhooks::{DISABLE_AFTER, MAX_ATTEMPTS};
+pub use state::{CLIENT_ID, CLIENT_SECRET, Config, Fulfillment, Stats};
 
 /// OpenClaw fulfillment's command-line flags.
 #[derive(Debug, Clone, clap::Args)]
@@ -93,16 +94,17 @@ pub struct Flags {
 }
 
 impl Serve for Fulfillment {
-    const NAME: &'static str = "openclaw-fulfillment";
+    const NAME: &'static str = state::NAME;
     const ENV_PREFIX: &'static str = "OPENCLAW_FULFILLMENT";
     type Config = Config;
     type Flags = Flags;
 
     fn start(config: Config, common: &Common) -> Arc<Self> {
-        Fulfillment::new(Config {
+        let config = Config {
             seed: common.seed,
             ..config
-        })
+        };
+        Fulfillment::new(config, seed::resources)
     }
 
     fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
@@ -121,21 +123,6 @@ impl Serve for Fulfillment {
         config.order_qps = flags.fulfillment_order_qps;
         config.token_ttl = std::time::Duration::from_secs(flags.fulfillment_token_seconds);
         Ok(())
-    }
-}
-
-/// The path prefix of `/openclaw-fulfillment`.
-fn prefix() -> String {
-    format!("/{}", <Fulfillment as Serve>::NAME)
-}
-
-impl Fulfillment {
-    /// `response` with the server clock's `Date`.
-    fn dated(&self, mut response: Response) -> Response {
-        if let Ok(date) = HeaderValue::from_str(&self.clock.http_date()) {
-            response.headers_mut().insert(header::DATE, date);
-        }
-        response
     }
 }
 
@@ -159,13 +146,13 @@ async fn stats(State(f): State<Arc<Fulfillment>>) -> Response {
 /// everything else needs a bearer token and a signature.
 impl Api for Fulfillment {
     fn public_routes(self: Arc<Self>) -> Router {
-        let signed = from_fn_with_state(self.clone(), signing::verify);
+        let signed = from_fn_with_state(self.clone(), signature::verify);
         let grant = post(tokens::create).route_layer(signed.clone());
         let renew = post(tokens::refresh).route_layer(signed);
         Router::new()
             .route("/v2.1/auth/token", grant)
             .route("/v2.1/auth/token/refresh", renew)
-            .route("/files/labels/{file}", get(labels::download))
+            .route("/files/labels/{file}", get(files::download))
             .route("/_sandbox/stats", get(stats))
             .fallback(unknown)
             .layer(from_fn_with_state(self.clone(), date))
@@ -180,12 +167,9 @@ impl Api for Fulfillment {
             .route(order, get(orders::get))
             .route(&format!("{order}/cancel"), post(orders::cancel));
         let shipping = Router::new()
-            .route(&format!("{order}/labels"), post(labels::create))
-            .route(&format!("{order}/tracking"), get(logistics::by_order))
-            .route(
-                "/v2.1/tracking/{tracking_number}",
-                get(logistics::by_number),
-            );
+            .route(&format!("{order}/labels"), post(shipping::create))
+            .route(&format!("{order}/tracking"), get(shipping::by_order))
+            .route("/v2.1/tracking/{tracking_number}", get(shipping::by_number));
         let reservation = "/v2.1/inventory/reservations";
         let stock = Router::new()
             .route("/v2.1/inventory", get(inventory::list))
@@ -203,7 +187,7 @@ impl Api for Fulfillment {
         [shipping, stock, after_sales, hooks]
             .into_iter()
             .fold(orders, Router::merge)
-            .route_layer(from_fn_with_state(self.clone(), signing::verify))
+            .route_layer(from_fn_with_state(self.clone(), signature::verify))
             .layer(from_fn_with_state(self.clone(), date))
             .with_state(self)
     }
@@ -244,6 +228,3 @@ impl Api for Fulfillment {
         .collect()
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,15 +1,20 @@
-//! The data every fulfillment sandbox starts with: three warehouses, their stock, the orders the
-//! spec's examples and test vectors name (plus generated ones), their parcels, two returns and
-//! one reservation. Seeded orders and parcels are history: they do not move on by themselves.
+//! Seed data: what every fulfillment sandbox starts with: three warehouses, their stock, the
+//! orders the spec's examples and test vectors name (plus generated ones), their parcels, two
+//! returns and one reservation. Seeded orders are placed, labelled and moved on by the same
+//! operations as the API's; seeded orders and parcels are history: they do not move on by
+//! themselves.
 
-use serde_json::{Value, json};
+use openclaw_fulfillment_api::types::{
+    self, CancelReason, OrderStatus, ReservationStatus, ReturnReason, ReturnStatus, SalesChannel,
+};
 
-use super::clock::cst;
-use super::inventory::{Move, Reservation};
-use super::labels::{label_order, tracking_number};
-use super::orders::{CreateOrderRequest, insert};
-use super::returns::Return;
-use super::state::{Config, Inner, Warehouse};
+use super::clock::{Stamp, cst, time};
+use super::model::labels::tracking_number;
+use super::model::orders::{CreateOrderRequest, ordered_at};
+use super::model::returns::Return;
+use super::model::stock::{Move, Reservation, Warehouse};
+use super::read::count;
+use super::state::{Config, Inner};
 use crate::kit::ids::mix;
 
 /// Hours between two nodes of a seeded parcel.
@@ -112,21 +117,29 @@ const PARIS: To = (
     "10 Rue de Rivoli",
 );
 
-/// The `Address` body of a recipient.
-fn address(to: To) -> Value {
+/// The `Address` of a recipient, if its country is a two-letter code.
+fn address(to: To) -> Option<types::Address> {
     let (name, country, state, city, postal, street) = to;
-    json!({
-        "name": name, "country_code": country, "state": state, "city": city,
-        "postal_code": postal, "address_line1": street,
+    Some(types::Address {
+        address_line1: street.into(),
+        address_line2: None,
+        city: city.into(),
+        country_code: country.parse().ok()?,
+        district: None,
+        email: None,
+        name: name.into(),
+        phone: None,
+        postal_code: postal.into(),
+        state: Some(state.into()),
     })
 }
 
 /// One seeded order.
 struct Seeded {
     no: String,
-    channel: &'static str,
+    channel: SalesChannel,
     store: &'static str,
-    ordered_at: String,
+    ordered_at: Stamp,
     currency: &'static str,
     to: To,
     lines: Vec<(&'static str, i64, &'static str)>,
@@ -142,30 +155,34 @@ fn place(inner: &mut Inner, order: Seeded, config: &Config, tracking: Option<&st
         .iter()
         .map(|(_, qty, price)| price.parse::<f64>().unwrap_or(0.0) * *qty as f64)
         .sum();
-    let lines: Vec<Value> = order
+    let lines = order
         .lines
         .iter()
-        .map(|(sku, qty, price)| json!({"sku": sku, "quantity": qty, "unit_price": price}))
-        .collect();
-    let mut request = json!({
-        "order_no": order.no,
-        "channel": order.channel,
-        "store_id": order.store,
-        "marketplace": order.to.1,
-        "ordered_at": order.ordered_at,
-        "currency": order.currency,
-        "total_amount": format!("{total:.2}"),
-        "recipient": address(order.to),
-        "lines": lines,
-    });
-    if let Some(w) = order.warehouse {
-        request["warehouse_code"] = json!(w);
-    }
-    let Ok(request) = serde_json::from_value::<CreateOrderRequest>(request) else {
+        .map(|(sku, qty, price)| types::OrderLine {
+            channel_item_id: None,
+            quantity: count(*qty),
+            sku: sku.to_string(),
+            title: None,
+            unit_price: Some(price.to_string()),
+        });
+    let Some(recipient) = address(order.to) else {
         return;
     };
+    let request = CreateOrderRequest {
+        order_no: order.no.clone(),
+        channel: order.channel,
+        store_id: order.store.into(),
+        marketplace: Some(order.to.1.into()),
+        ordered_at: order.ordered_at,
+        currency: order.currency.into(),
+        total_amount: Some(format!("{total:.2}")),
+        recipient,
+        lines: lines.collect(),
+        warehouse_code: order.warehouse.map(str::to_string),
+        remark: None,
+    };
     let at = order.created;
-    insert(inner, request, at);
+    inner.insert_order(request, at);
     match order.stage {
         Stage::Routed => {}
         Stage::Cancelled => {
@@ -174,8 +191,8 @@ fn place(inner: &mut Inner, order: Seeded, config: &Config, tracking: Option<&st
                 .get(&order.no)
                 .map(|o| (o.warehouse.clone(), o.holds()));
             if let Some(o) = inner.orders.get_mut(&order.no) {
-                o.status = "cancelled";
-                o.cancel_reason = Some("customer_request");
+                o.status = OrderStatus::Cancelled;
+                o.cancel_reason = Some(CancelReason::CustomerRequest);
                 o.updated = at + 3_600_000;
             }
             if let Some((Some(warehouse), lines)) = lines {
@@ -189,7 +206,10 @@ fn place(inner: &mut Inner, order: Seeded, config: &Config, tracking: Option<&st
                 str::to_string,
             );
             let labelled = at + 3_600_000;
-            if label_order(inner, &order.no, carrier, &tracking, labelled).is_err() {
+            if inner
+                .label_order(&order.no, carrier, &tracking, labelled)
+                .is_err()
+            {
                 return;
             }
             for n in 0..nodes {
@@ -208,7 +228,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         no: no.to_string(),
         channel,
         store,
-        ordered_at: super::clock::rfc3339(created - 3_600_000),
+        ordered_at: Stamp(time(created - 3_600_000)),
         currency,
         to,
         lines,
@@ -225,10 +245,10 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
     vec![
         (
             Seeded {
-                ordered_at: "2024-06-14T17:30:00-07:00".into(),
+                ordered_at: ordered_at(cst(2024, 6, 15, 8, 30), -7 * 3600),
                 ..order(
                     "#1001",
-                    "shopify",
+                    SalesChannel::Shopify,
                     "shopify-us-main",
                     "USD",
                     JANE,
@@ -242,7 +262,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             cn(order(
                 "#1001&A",
-                "shopify",
+                SalesChannel::Shopify,
                 "shopify-us-main",
                 "USD",
                 JANE,
@@ -255,7 +275,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             cn(order(
                 "#1003",
-                "amazon",
+                SalesChannel::Amazon,
                 "amazon-us-01",
                 "USD",
                 NEW_YORK,
@@ -268,7 +288,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             cn(order(
                 "#1004",
-                "shopee",
+                SalesChannel::Shopee,
                 "shopee-my-01",
                 "MYR",
                 KUALA_LUMPUR,
@@ -281,7 +301,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             cn(order(
                 "TM 240615 0008",
-                "temu",
+                SalesChannel::Temu,
                 "temu-us-01",
                 "USD",
                 SEATTLE,
@@ -294,7 +314,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             cn(order(
                 "SO/2024/0615-7",
-                "lazada",
+                SalesChannel::Lazada,
                 "lazada-th-01",
                 "THB",
                 BANGKOK,
@@ -307,7 +327,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             cn(order(
                 "CUSTOMS-HOLD-1009",
-                "amazon",
+                SalesChannel::Amazon,
                 "amazon-de-01",
                 "EUR",
                 BERLIN,
@@ -320,7 +340,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             cn(order(
                 "FAIL-RECIPIENT-UNAVAILABLE-1010",
-                "shopify",
+                SalesChannel::Shopify,
                 "shopify-us-main",
                 "USD",
                 JANE,
@@ -333,7 +353,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             order(
                 "#1011",
-                "independent_site",
+                SalesChannel::IndependentSite,
                 "site-main",
                 "USD",
                 JANE,
@@ -346,7 +366,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             order(
                 "#1012",
-                "temu",
+                SalesChannel::Temu,
                 "temu-us-01",
                 "USD",
                 SEATTLE,
@@ -359,7 +379,7 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
         (
             cn(order(
                 "A&B 1013/2",
-                "other",
+                SalesChannel::Other,
                 "wholesale-1",
                 "EUR",
                 PARIS,
@@ -375,11 +395,11 @@ fn named() -> Vec<(Seeded, Option<&'static str>)> {
 /// Generated orders `SP-20240616-0001`..: mostly delivered, some on their way, some allocated.
 fn generated(seed: u64, count: u64) -> Vec<Seeded> {
     let channels = [
-        ("shopee", "shopee-my-01"),
-        ("temu", "temu-us-01"),
-        ("amazon", "amazon-us-01"),
-        ("lazada", "lazada-th-01"),
-        ("shopify", "shopify-us-main"),
+        (SalesChannel::Shopee, "shopee-my-01"),
+        (SalesChannel::Temu, "temu-us-01"),
+        (SalesChannel::Amazon, "amazon-us-01"),
+        (SalesChannel::Lazada, "lazada-th-01"),
+        (SalesChannel::Shopify, "shopify-us-main"),
     ];
     let places = [
         JANE,
@@ -411,7 +431,7 @@ fn generated(seed: u64, count: u64) -> Vec<Seeded> {
                 no: format!("SP-20240616-{n:04}"),
                 channel,
                 store,
-                ordered_at: super::clock::rfc3339(created - 1_800_000),
+                ordered_at: Stamp(time(created - 1_800_000)),
                 currency: "USD",
                 to,
                 lines: vec![(sku, 1 + (h >> 32) as i64 % 3, "5.99")],
@@ -424,7 +444,7 @@ fn generated(seed: u64, count: u64) -> Vec<Seeded> {
 }
 
 /// Fills `inner` with the seeded resources at server time `now`.
-pub(super) fn resources(inner: &mut Inner, config: &Config, now: i64) {
+pub(crate) fn resources(inner: &mut Inner, config: &Config, now: i64) {
     inner.warehouses = vec![
         Warehouse {
             code: "CN-SZ-01",
@@ -468,7 +488,7 @@ pub(super) fn resources(inner: &mut Inner, config: &Config, now: i64) {
                 id,
                 warehouse: "CN-SZ-01".into(),
                 order_no: Some("#1002".into()),
-                status: "active",
+                status: ReservationStatus::Active,
                 lines,
                 expires: now + 24 * 3_600_000,
                 created: now,
@@ -483,8 +503,8 @@ fn seed_returns(inner: &mut Inner) {
     let refunded = Return {
         rma: "RMA20240624000045".into(),
         order_no: "#1001&A".into(),
-        status: "refunded",
-        reason: "defective",
+        status: ReturnStatus::Refunded,
+        reason: ReturnReason::Defective,
         reason_note: Some("Charger does not power on".into()),
         lines: vec![("PHC-20W-USBC-WH".into(), 1)],
         warehouse: "US-LAX-01".into(),
@@ -499,8 +519,8 @@ fn seed_returns(inner: &mut Inner) {
     let received = Return {
         rma: "RMA20240621000046".into(),
         order_no: "#1004".into(),
-        status: "received",
-        reason: "no_longer_needed",
+        status: ReturnStatus::Received,
+        reason: ReturnReason::NoLongerNeeded,
         reason_note: None,
         lines: vec![("CBL-USBC-1M-BK".into(), 1)],
         warehouse: "CN-SZ-01".into(),

@@ -1,5 +1,6 @@
-//! Request signatures (HMAC-SHA256 over the spec's five-line canonical string), checked on every
-//! signed route before the handler sees the request, and the webhook signature.
+//! The vendor's signature scheme: request signatures (HMAC-SHA256 over the spec's five-line
+//! canonical string), the nonces a request may use once, and the webhook signature. The routes
+//! check every signed request with it before the handler sees it (`routes::auth`).
 //!
 //! The check, in order: the four `X-OpenClaw-*` headers are there, the client id is the app's,
 //! the timestamp is RFC 3339 with an offset and the nonce 16-64 characters of `A-Z a-z 0-9 - _`
@@ -7,47 +8,37 @@
 //! (`invalid_signature`); the timestamp is within ±300 s of the server clock
 //! (`timestamp_out_of_range`); the nonce was not seen from this client within 600 s
 //! (`nonce_reused`). Only a request that passes records its nonce.
+//!
+//! The scheme's functions are public, for clients' tests: [`canonical`] and [`hmac_hex`] sign a
+//! request, [`webhook_signature`] checks a delivery.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::{Request, State};
-use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::clock::Stamp;
-use super::error::ApiError;
-use super::{CLIENT_ID, CLIENT_SECRET, Fulfillment};
-use crate::vendor::read_body;
-
 /// The app's client id header.
-pub(super) const CLIENT_ID_HEADER: &str = "x-openclaw-client-id";
+pub(crate) const CLIENT_ID_HEADER: &str = "x-openclaw-client-id";
 /// The signing time header.
-pub(super) const TIMESTAMP_HEADER: &str = "x-openclaw-timestamp";
+pub(crate) const TIMESTAMP_HEADER: &str = "x-openclaw-timestamp";
 /// The nonce header.
-pub(super) const NONCE_HEADER: &str = "x-openclaw-nonce";
+pub(crate) const NONCE_HEADER: &str = "x-openclaw-nonce";
 /// The signature header.
-pub(super) const SIGNATURE_HEADER: &str = "x-openclaw-signature";
+pub(crate) const SIGNATURE_HEADER: &str = "x-openclaw-signature";
 
-/// The largest request body read (1 MiB).
-const BODY_LIMIT: usize = 1024 * 1024;
 /// The tolerance between the signing time and the server clock, either way.
-pub(super) const TOLERANCE_MS: i64 = 300_000;
+pub(crate) const TOLERANCE_MS: i64 = 300_000;
 /// How long a nonce stays used.
 const NONCE_TTL_MS: i64 = 600_000;
 
 /// Lowercase hex SHA-256 of `bytes`.
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// The canonical string: its first four lines as given (`[METHOD, REQUEST_TARGET, TIMESTAMP,
 /// NONCE]`), then `BODY_SHA256`, joined by LF.
-pub(super) fn canonical(lines: [&str; 4], body: &[u8]) -> String {
+pub fn canonical(lines: [&str; 4], body: &[u8]) -> String {
     let mut text = lines.join("\n");
     text.push('\n');
     text.push_str(&sha256_hex(body));
@@ -62,14 +53,14 @@ fn mac(secret: &str, message: &str) -> Option<Hmac<Sha256>> {
 }
 
 /// Lowercase hex HMAC-SHA256 of `message` keyed with `secret`.
-pub(super) fn hmac_hex(secret: &str, message: &str) -> String {
+pub fn hmac_hex(secret: &str, message: &str) -> String {
     mac(secret, message)
         .map(|m| hex::encode(m.finalize().into_bytes()))
         .unwrap_or_default()
 }
 
 /// Whether `signature_hex` is the HMAC of `message`, compared in constant time.
-fn matches(secret: &str, message: &str, signature_hex: &str) -> bool {
+pub(crate) fn matches(secret: &str, message: &str, signature_hex: &str) -> bool {
     let Ok(signature) = hex::decode(signature_hex) else {
         return false;
     };
@@ -78,36 +69,15 @@ fn matches(secret: &str, message: &str, signature_hex: &str) -> bool {
 
 /// The webhook signature: lowercase hex HMAC-SHA256 of `{timestamp}\n{request_id}\n{hex
 /// sha256(body)}`.
-pub(super) fn webhook_signature(
-    secret: &str,
-    timestamp: &str,
-    request_id: &str,
-    body: &[u8],
-) -> String {
+pub fn webhook_signature(secret: &str, timestamp: &str, request_id: &str, body: &[u8]) -> String {
     hmac_hex(
         secret,
         &format!("{timestamp}\n{request_id}\n{}", sha256_hex(body)),
     )
 }
 
-/// The request target as sent: raw path and query, without the vendor prefix (the nested
-/// router's URI is the wire's, prefix cut, percent-encoding untouched).
-fn target(request: &Request) -> String {
-    let uri = request.uri();
-    let path = uri.path();
-    let prefix = super::prefix();
-    let path = match path.strip_prefix(prefix.as_str()) {
-        Some(rest) if rest.starts_with('/') => rest,
-        _ => path,
-    };
-    match uri.query() {
-        Some(q) if !q.is_empty() => format!("{path}?{q}"),
-        _ => path.to_string(),
-    }
-}
-
 /// Whether `nonce` is 16-64 characters of `A-Z a-z 0-9 - _`.
-fn nonce_shape(nonce: &str) -> bool {
+pub(crate) fn nonce_shape(nonce: &str) -> bool {
     (16..=64).contains(&nonce.len())
         && nonce
             .bytes()
@@ -116,14 +86,14 @@ fn nonce_shape(nonce: &str) -> bool {
 
 /// Nonces seen in the last 600 s, per client, oldest first (memory bounded by the window).
 #[derive(Debug, Default)]
-pub(super) struct Nonces {
+pub(crate) struct Nonces {
     seen: HashMap<(String, String), i64>,
     order: VecDeque<(i64, (String, String))>,
 }
 
 impl Nonces {
     /// Records `nonce` of `client` at `now`; false if it was already used within the window.
-    pub(super) fn fresh(&mut self, client: &str, nonce: &str, now: i64) -> bool {
+    pub(crate) fn fresh(&mut self, client: &str, nonce: &str, now: i64) -> bool {
         while let Some((at, _)) = self.order.front() {
             if now - at < NONCE_TTL_MS {
                 break;
@@ -149,107 +119,8 @@ impl Nonces {
 
     /// Nonces currently remembered.
     #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.seen.len()
-    }
-}
-
-/// A header as text, if it is there and readable.
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-impl Fulfillment {
-    /// Checks the signature of a request whose body is `body`; the refusal names its reason.
-    fn check_signature(&self, request: &Request, body: &[u8]) -> Result<(), ApiError> {
-        let refuse = |code: &'static str, counter: &AtomicU64, message: String| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            ApiError::unauthorized(code, message)
-        };
-        let stats = &self.stats;
-        let bad = |message: String| {
-            refuse(
-                "invalid_signature",
-                &stats.refused_invalid_signature,
-                message,
-            )
-        };
-        let headers = request.headers();
-        let mut values = [""; 4];
-        let names = [
-            CLIENT_ID_HEADER,
-            TIMESTAMP_HEADER,
-            NONCE_HEADER,
-            SIGNATURE_HEADER,
-        ];
-        for (value, name) in values.iter_mut().zip(names) {
-            *value = header(headers, name)
-                .ok_or_else(|| bad(format!("The {name} header is missing")))?;
-        }
-        let [client_id, timestamp, nonce, signature] = values;
-        if client_id != CLIENT_ID {
-            return Err(bad(format!("Unknown client_id {client_id:?}")));
-        }
-        let signed_at = Stamp::parse(timestamp).map_err(|why| {
-            bad("X-OpenClaw-Timestamp must be RFC 3339 with an offset".into())
-                .detail("X-OpenClaw-Timestamp", why)
-        })?;
-        if !nonce_shape(nonce) {
-            return Err(bad(
-                "X-OpenClaw-Nonce must be 16-64 characters of A-Z a-z 0-9 - _".into(),
-            ));
-        }
-        let target = target(request);
-        let message = canonical([request.method().as_str(), &target, timestamp, nonce], body);
-        if !matches(CLIENT_SECRET, &message, signature) {
-            return Err(bad("Signature mismatch".into()));
-        }
-        let now = self.clock.now_ms();
-        if (now - signed_at.ms()).abs() > TOLERANCE_MS {
-            return Err(refuse(
-                "timestamp_out_of_range",
-                &stats.refused_timestamp,
-                format!(
-                    "X-OpenClaw-Timestamp {timestamp} is more than 300 s from the server time {}",
-                    super::clock::rfc3339(now)
-                ),
-            ));
-        }
-        let fresh = self
-            .nonces
-            .lock()
-            .map(|mut n| n.fresh(client_id, nonce, now))
-            .unwrap_or(false);
-        if !fresh {
-            return Err(refuse(
-                "nonce_reused",
-                &stats.refused_nonce,
-                format!("Nonce {nonce} was already used within 600 s"),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// The middleware of every signed route: reads the body, checks the signature, and hands the
-/// request on with the same body.
-pub(super) async fn verify(
-    State(fulfillment): State<Arc<Fulfillment>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let checked = match read_body(request, BODY_LIMIT).await {
-        None => Err(ApiError::invalid("body", "larger than 1 MiB or unreadable")),
-        Some((request, bytes)) => fulfillment
-            .check_signature(&request, &bytes)
-            .map(|()| request),
-    };
-    match checked {
-        Ok(request) => {
-            fulfillment.stats.requests.fetch_add(1, Ordering::Relaxed);
-            next.run(request).await
-        }
-        Err(refusal) => refusal.into_response(),
     }
 }
 

@@ -1,29 +1,41 @@
-//! The fulfillment sandbox's state: settings, counters, and every resource behind one lock.
+//! The fulfillment sandbox's state: the sandbox app, settings, counters, and every resource
+//! behind one lock.
 //!
-//! Handlers change the state through [`Fulfillment::with`]: one lock for the whole change (a
-//! reservation or an allocation checks and takes stock atomically), reservations past their
-//! `expires_at` lapse first, and the events the change queued are delivered after the lock is
-//! released, by spawned tasks.
+//! Handlers change the state through `Fulfillment::with` (`ops::changes`): one lock for the
+//! whole change (a reservation or an allocation checks and takes stock atomically), reservations
+//! past their `expires_at` lapse first, and the events the change queued are delivered after the
+//! lock is released, by spawned tasks.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::clock::Clock;
-use super::inventory::{Reservation, Stock, expire_reservations};
-use super::labels::Label;
-use super::limits::QueryWindow;
-use super::logistics::Parcel;
-use super::orders::Order;
-use super::returns::Return;
-use super::seed;
+use super::clock;
+use super::model::labels::Label;
+use super::model::orders::Order;
+use super::model::parcels::Parcel;
+use super::model::returns::Return;
+use super::model::stock::{Reservation, Stock, Warehouse};
+use super::model::tokens::Tokens;
+use super::model::webhooks::{DISABLE_AFTER, Event, MAX_ATTEMPTS, Subscription};
 use super::signing::Nonces;
-use super::tokens::Tokens;
-use super::webhooks::{EventType, Subscription};
-use crate::kit::ids::{Ids, random_u64};
+use crate::kit::clock::Clock;
+use crate::kit::delivery::{Acknowledgement, Counts, Courier, Policy};
+use crate::kit::ids::{Ids, random_hex, random_u64};
+use crate::kit::limits::Windows;
+
+/// The vendor's name: its path prefix is `/` and this.
+pub(crate) const NAME: &str = "openclaw-fulfillment";
+
+/// The sandbox app's `client_id`.
+pub const CLIENT_ID: &str = "sandbox-client";
+/// The sandbox app's `client_secret`: the spec's test-vector secret, also the signing key.
+pub const CLIENT_SECRET: &str = "cs_sandbox_5f2b9c7e4d1a";
 
 /// Settings of the fulfillment part.
 #[derive(Debug, Clone)]
@@ -79,14 +91,10 @@ pub struct Stats {
     pub refused_token: AtomicU64,
     /// Order queries answered 429.
     pub rate_limited: AtomicU64,
-    /// Webhook delivery attempts, retries included.
-    pub webhook_attempts: AtomicU64,
-    /// Webhook attempts after the first of their event.
-    pub webhook_retries: AtomicU64,
-    /// Webhook deliveries acknowledged with 200 and a body.
-    pub webhook_delivered: AtomicU64,
-    /// Webhook deliveries given up after the last attempt.
-    pub webhook_failures: AtomicU64,
+    /// Webhook deliveries: attempts (retries included), retries (attempts after the first of
+    /// their event), events delivered (acknowledged with 200 and a body) and failures (events
+    /// given up after the last attempt).
+    pub webhooks: Counts,
 }
 
 impl Stats {
@@ -111,72 +119,68 @@ impl Stats {
             ("token", &self.refused_token),
         ]);
         all["webhooks"] = group(&[
-            ("attempts", &self.webhook_attempts),
-            ("retries", &self.webhook_retries),
-            ("delivered", &self.webhook_delivered),
-            ("failures", &self.webhook_failures),
+            ("attempts", &self.webhooks.webhook_attempts),
+            ("retries", &self.webhooks.webhook_retries),
+            ("delivered", &self.webhooks.webhook_delivered),
+            ("failures", &self.webhooks.webhook_failures),
         ]);
         all
     }
 }
 
-/// A warehouse.
-#[derive(Debug, Clone)]
-pub(super) struct Warehouse {
-    /// `CN-SZ-01`.
-    pub(super) code: &'static str,
-    /// ISO 3166-1 alpha-2.
-    pub(super) country: &'static str,
-    /// City, for tracking nodes.
-    pub(super) city: &'static str,
-}
-
-/// An event waiting for delivery: its type, when it happened (Unix ms) and the `data` of its
-/// body.
-pub(super) type Outgoing = (EventType, i64, Value);
-
 /// Every resource.
 #[derive(Debug, Default)]
-pub(super) struct Inner {
+pub(crate) struct Inner {
     /// Warehouses.
-    pub(super) warehouses: Vec<Warehouse>,
+    pub(crate) warehouses: Vec<Warehouse>,
     /// Stock rows by (SKU, warehouse code).
-    pub(super) stock: BTreeMap<(String, String), Stock>,
+    pub(crate) stock: BTreeMap<(String, String), Stock>,
     /// Orders by order number.
-    pub(super) orders: HashMap<String, Order>,
+    pub(crate) orders: HashMap<String, Order>,
     /// Reservations by id.
-    pub(super) reservations: HashMap<String, Reservation>,
+    pub(crate) reservations: HashMap<String, Reservation>,
     /// Labels by id.
-    pub(super) labels: HashMap<String, Label>,
+    pub(crate) labels: HashMap<String, Label>,
     /// Parcels by tracking number (outbound and return parcels).
-    pub(super) parcels: HashMap<String, Parcel>,
+    pub(crate) parcels: HashMap<String, Parcel>,
     /// Returns by RMA number.
-    pub(super) returns: HashMap<String, Return>,
+    pub(crate) returns: HashMap<String, Return>,
     /// Webhook subscriptions, oldest first.
-    pub(super) webhooks: Vec<Subscription>,
+    pub(crate) webhooks: Vec<Subscription>,
     /// Access and refresh tokens.
-    pub(super) tokens: Tokens,
-    /// Events queued by the change under way.
-    pub(super) outbox: Vec<Outgoing>,
+    pub(crate) tokens: Tokens,
+    /// Events queued by the change under way, each with when it happened (Unix ms).
+    pub(crate) outbox: Vec<(Event, i64)>,
     /// Serial of order, RMA and tracking numbers.
-    pub(super) serial: u64,
+    pub(crate) serial: u64,
 }
 
 impl Inner {
-    /// Queues `event` about `data`.
-    pub(super) fn emit(&mut self, event: EventType, at: i64, data: Value) {
-        self.outbox.push((event, at, data));
+    /// Queues `event`, which happened at `at`.
+    pub(crate) fn emit(&mut self, event: Event, at: i64) {
+        self.outbox.push((event, at));
     }
 
     /// The next serial number.
-    pub(super) fn next_serial(&mut self) -> u64 {
+    pub(crate) fn next_serial(&mut self) -> u64 {
         self.serial += 1;
         self.serial
     }
 
     /// The warehouse `code`, if it exists.
-    pub(super) fn warehouse(&self, code: &str) -> Option<&Warehouse> {
+    pub(crate) fn warehouse(&self, code: &str) -> Option<&Warehouse> {
         self.warehouses.iter().find(|w| w.code == code)
+    }
+
+    /// Where the warehouse `code` is, (country, city): Shenzhen for an unknown one.
+    pub(crate) fn place_of(&self, code: &str) -> (&'static str, &'static str) {
+        self.warehouse(code)
+            .map_or(("CN", "Shenzhen"), |w| (w.country, w.city))
+    }
+
+    /// Whether any warehouse stocks `sku`.
+    pub(crate) fn knows_sku(&self, sku: &str) -> bool {
+        self.stock.keys().any(|(s, _)| s == sku)
     }
 }
 
@@ -184,72 +188,82 @@ impl Inner {
 #[derive(Debug)]
 pub struct Fulfillment {
     /// Settings.
-    pub(super) config: Config,
+    pub(crate) config: Config,
     /// The server clock.
-    pub(super) clock: Clock,
+    pub(crate) clock: Clock,
     /// Resources.
     inner: Mutex<Inner>,
     /// Nonces of the last 600 s.
-    pub(super) nonces: Mutex<Nonces>,
-    /// The order-query rate limit.
-    pub(super) window: QueryWindow,
+    pub(crate) nonces: Mutex<Nonces>,
+    /// The order-query rate limit: each app's queries of the last second.
+    pub(crate) window: Windows,
     /// Ids of reservations, labels, adjustments and webhooks (the same sequence per seed).
-    pub(super) ids: Ids,
+    pub(crate) ids: Ids,
     /// Ids of events (different on every run, so receivers never mistake one for another).
-    pub(super) event_ids: Ids,
+    pub(crate) event_ids: Ids,
     /// Key of the signed label links (drawn at start).
-    pub(super) link_key: String,
+    pub(crate) link_key: String,
     /// Counters.
     pub stats: Stats,
-    /// Client of webhook deliveries (no redirects: a 301/302 is a failed delivery).
-    pub(super) http: reqwest::Client,
+    /// Webhook deliveries: the first and 3 retries, the backoff doubling, 200 with a body within
+    /// the timeout, through a client that follows no redirects (a 301/302 is a failed attempt).
+    pub(crate) courier: Courier,
 }
 
 impl Fulfillment {
-    /// A fresh sandbox with the seeded resources.
-    pub fn new(config: Config) -> Arc<Self> {
-        let clock = Clock::new(config.clock_offset_secs);
+    /// A fresh sandbox whose resources `seed` fills (given the settings and the server's now);
+    /// the events seeding queues are dropped.
+    pub(crate) fn new(config: Config, seed: impl FnOnce(&mut Inner, &Config, i64)) -> Arc<Self> {
+        let clock = clock::server(config.clock_offset_secs);
         let mut inner = Inner::default();
-        seed::resources(&mut inner, &config, clock.now_ms());
+        seed(&mut inner, &config, clock.now_ms());
         inner.outbox.clear();
+        let policy = Policy {
+            attempts: MAX_ATTEMPTS,
+            first_delay: config.webhook_backoff,
+            timeout: Some(config.webhook_timeout),
+            acknowledgement: Acknowledgement::OkWithBody,
+            disable_after: Some(DISABLE_AFTER),
+        };
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         Arc::new(Self {
-            window: QueryWindow::new(config.order_qps),
+            window: Windows::new(Duration::from_secs(1)),
             clock,
             inner: Mutex::new(inner),
             nonces: Mutex::new(Nonces::default()),
             ids: Ids::new(config.seed),
             event_ids: Ids::new(random_u64()),
-            link_key: format!("{:016x}{:016x}", random_u64(), random_u64()),
+            link_key: random_hex(2),
             stats: Stats::default(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default(),
+            courier: Courier::with_client(policy, no_redirects),
             config,
         })
     }
 
     /// The resources, locked (a panic in another holder does not lock them away).
-    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs one change of the state at the server's now, then delivers the events it queued.
-    pub(super) fn with<R>(self: &Arc<Self>, change: impl FnOnce(&mut Inner, i64) -> R) -> R {
-        let now = self.clock.now_ms();
-        let (result, events) = {
-            let mut inner = self.lock();
-            expire_reservations(&mut inner, now);
-            let result = change(&mut inner, now);
-            (result, std::mem::take(&mut inner.outbox))
-        };
-        self.dispatch(events);
-        result
-    }
-
     /// A short id with `prefix`, e.g. `rsv_01K8Z3QW7E4A`.
-    pub(super) fn short_id(&self, prefix: &str) -> String {
+    pub(crate) fn short_id(&self, prefix: &str) -> String {
         let id = self.ids.next();
         format!("{prefix}{}", id.get(..12).unwrap_or(&id))
+    }
+
+    /// Access-token lifetime, ms.
+    pub(crate) fn token_ttl_ms(&self) -> i64 {
+        i64::try_from(self.config.token_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// `response` with the server clock's `Date`.
+    pub(crate) fn dated(&self, mut response: Response) -> Response {
+        if let Ok(date) = HeaderValue::from_str(&self.clock.http_date()) {
+            response.headers_mut().insert(header::DATE, date);
+        }
+        response
     }
 }

@@ -6,12 +6,13 @@
 //! time that matches the sandbox time of their event ([`Clock::real_until`]).
 //!
 //! Times are RFC 3339, written and read with chrono: [`utc`] in UTC with `Z` (milliseconds when
-//! there are any), [`in_offset`] in a fixed offset, whole seconds; [`parse`] reads what chrono
-//! reads, [`parse_strict`] only `YYYY-MM-DDThh:mm:ss[.f](Z|±hh:mm)` and says why not.
+//! there are any), [`in_offset`] in a fixed offset, whole seconds ([`date_time`]: the same, typed,
+//! for generated bodies); [`parse`] reads what chrono reads, [`parse_strict`] only
+//! `YYYY-MM-DDThh:mm:ss[.f](Z|±hh:mm)` and says why not.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, TimeZone, Utc};
 
 /// The largest time scale: one real second is then about 11.6 sandbox days, and the clock stays
 /// within the years a date-time can show for hundreds of real years.
@@ -151,6 +152,16 @@ pub fn in_offset(ms: i64, offset_secs: i32) -> String {
         .unwrap_or_default()
 }
 
+/// `ms` as a chrono date-time in the fixed offset `offset_secs` east of UTC, whole seconds: the
+/// instant [`in_offset`] writes, for the typed bodies of a generated API crate (their serde writes
+/// it as [`in_offset`] does). The Unix epoch in that offset if `ms` or the offset is out of range.
+pub fn date_time(ms: i64, offset_secs: i32) -> DateTime<FixedOffset> {
+    let tz = FixedOffset::east_opt(offset_secs).unwrap_or(Utc.fix());
+    tz.timestamp_opt(ms.div_euclid(1000), 0)
+        .single()
+        .unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH.with_timezone(&tz))
+}
+
 /// Unix ms of a wall-clock time in the offset `offset_secs` east of UTC (0 if there is none).
 pub fn at(
     offset_secs: i32,
@@ -267,6 +278,20 @@ mod tests {
             "2024-02-29T23:59:59Z"
         );
         assert_eq!(at(0, (2024, 2, 30), (0, 0, 0)), 0);
+    }
+
+    #[test]
+    fn typed_times_are_the_instants_written_in_the_offset() {
+        let cst = at(CST, (2024, 6, 15), (8, 30, 0));
+        let typed = date_time(cst + 999, CST);
+        assert_eq!(typed.timestamp_millis(), cst);
+        assert_eq!(typed.offset().local_minus_utc(), CST);
+        let written = serde_json::to_value(typed).unwrap();
+        assert_eq!(written, in_offset(cst + 999, CST).as_str());
+        assert_eq!(written, "2024-06-15T08:30:00+08:00");
+        assert_eq!(date_time(-1, 0).timestamp(), -1);
+        assert_eq!(date_time(i64::MAX, CST).timestamp(), 0);
+        assert_eq!(date_time(0, 86_400).offset().local_minus_utc(), 0);
     }
 
     #[test]

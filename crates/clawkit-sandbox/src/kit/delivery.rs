@@ -91,6 +91,12 @@ impl Courier {
         }
     }
 
+    /// A courier for `policy` that sends through `http`: the vendor's own client (one that
+    /// follows no redirects, so that a 301 or 302 is a failed attempt).
+    pub fn with_client(policy: Policy, http: reqwest::Client) -> Self {
+        Self { http, policy }
+    }
+
     /// The policy it follows.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -347,6 +353,52 @@ mod tests {
                 .await
         );
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_courier_sends_through_the_vendors_client() {
+        let (url, calls) = receiver(vec![(200, "ok")]).await;
+        // A receiver that moved: 307 keeps the method and the body.
+        let app = Router::new().route(
+            "/moved",
+            post(move || {
+                let url = url.clone();
+                async move {
+                    (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [(axum::http::header::LOCATION, url)],
+                    )
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let moved = format!("http://{}/moved", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let policy = Policy {
+            attempts: 1,
+            ..policy(Acknowledgement::Success)
+        };
+        let counts = Counts::default();
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let strict = Courier::with_client(policy, no_redirects);
+        assert_eq!(strict.policy(), &policy);
+        let moved = delivery(moved);
+        assert!(!strict.deliver(&counts, &moved, numbered, || true).await);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            0,
+            "the redirect is not followed"
+        );
+        // The default client follows it.
+        assert!(
+            Courier::new(policy)
+                .deliver(&counts, &moved, numbered, || true)
+                .await
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[test]
