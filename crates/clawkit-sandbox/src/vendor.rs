@@ -1,7 +1,7 @@
 //! What each vendor's module provides, and what the sandbox builds from it.
 //!
 //! A vendor implements [`Serve`] once: its identity (name, environment prefix), its typed
-//! [`Serve::Config`] and the command-line [`Serve::Flags`] that set it, and how it starts. It
+//! [`Serve::Config`] (with the command-line [`Settings::Flags`] that set it), and how it starts. It
 //! serves one or more [`Api`]s over its state (CoreClaw serves v1 and v2): each has its public
 //! routes, its protected routes, its own credential check and its own error bodies for the faults
 //! that answer in a route's place. [`router`] puts the protected routes behind [`require`], the
@@ -34,25 +34,57 @@ pub struct Common {
     pub root: String,
 }
 
-/// A vendor of the sandbox: its identity, its settings and how it starts.
-pub trait Serve: Any + Debug + Send + Sync + Sized {
-    /// Its name: the path prefix (`/` + name), the name in fault rules, e.g. `openclaw-devops`.
-    const NAME: &'static str;
-    /// The prefix of the environment variables a client of it reads, e.g. `OPENCLAW_DEVOPS`.
-    const ENV_PREFIX: &'static str;
-    /// Its settings (see [`crate::SandboxBuilder::configure`]).
-    type Config: Default + Clone + Debug + Send + Sync + 'static;
-    /// Its command-line flags, for the `clawkit-sandbox` binary and `claw sandbox`.
+/// A vendor's settings, and the command-line flags that set them.
+pub trait Settings: Default + Clone + Debug + Send + Sync + 'static {
+    /// Its command-line flags, for the `clawkit-sandbox` binary and `claw sandbox` (each named
+    /// after the vendor: `--devops-tier`, `--fulfillment-token-seconds`, ...).
     type Flags: clap::Args + Clone + Debug + Send + Sync + 'static;
 
+    /// Applies the flags; the error names the flag and what it must be.
+    fn apply(&mut self, flags: Self::Flags) -> Result<(), String>;
+
+    /// Where the settings keep the seed of the vendor's generated data, if they do: the
+    /// sandbox's seed is written there before the vendor starts.
+    fn seed(&mut self) -> Option<&mut u64> {
+        None
+    }
+}
+
+/// A flag of seconds, 0 or more (a run's or a job's duration, a logistics step): the duration,
+/// or the error naming `flag`.
+pub fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| format!("{flag} must be a number of seconds, 0 or more"))
+}
+
+/// A started vendor: its state, and the APIs it serves over it.
+pub struct Serving<S> {
+    /// Its state (for [`crate::Sandbox::vendor`]).
+    pub state: Arc<S>,
+    /// The APIs it serves over that state (CoreClaw: v1 and v2).
+    pub apis: Vec<Arc<dyn Api>>,
+}
+
+impl<S: Api> Serving<S> {
+    /// A vendor whose state is its one API.
+    pub fn one(state: Arc<S>) -> Self {
+        Self {
+            apis: vec![state.clone()],
+            state,
+        }
+    }
+}
+
+/// A vendor of the sandbox: its identity, its settings and how it starts.
+pub trait Serve: Any + Debug + Send + Sync + Sized {
+    /// Its name: the path prefix (`/` + name), the name in fault rules, e.g. `openclaw-devops`;
+    /// the clawkit facade's `Service::NAME` of the vendor.
+    const NAME: &'static str;
+    /// Its settings (see [`crate::SandboxBuilder::configure`]).
+    type Config: Settings;
+
     /// Starts it with `config`.
-    fn start(config: Self::Config, common: &Common) -> Arc<Self>;
-
-    /// The APIs it serves over its state.
-    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>>;
-
-    /// Applies the flags to the settings; the error names the flag and what it must be.
-    fn configure(flags: Self::Flags, config: &mut Self::Config) -> Result<(), String>;
+    fn start(config: Self::Config, common: &Common) -> Serving<Self>;
 }
 
 /// What [`Api::stop`] returns.
@@ -226,9 +258,9 @@ impl Configs {
     }
 
     /// Applies vendor `S`'s flags to its settings.
-    pub fn apply<S: Serve>(&mut self, flags: S::Flags) -> Result<(), String> {
+    pub fn apply<S: Serve>(&mut self, flags: <S::Config as Settings>::Flags) -> Result<(), String> {
         let mut config = self.get::<S::Config>();
-        S::configure(flags, &mut config)?;
+        config.apply(flags)?;
         self.0.insert(TypeId::of::<S::Config>(), Arc::new(config));
         Ok(())
     }
@@ -248,11 +280,15 @@ pub struct Started<V> {
 impl<V> Started<V> {
     /// Starts vendor `S` with its settings in `configs`.
     pub fn of<S: Serve>(vendor: V, configs: &Configs, common: &Common) -> Self {
-        let state = S::start(configs.get::<S::Config>(), common);
+        let mut config = configs.get::<S::Config>();
+        if let Some(seed) = config.seed() {
+            *seed = common.seed;
+        }
+        let Serving { state, apis } = S::start(config, common);
         Self {
             vendor,
-            apis: state.apis(),
             state,
+            apis,
         }
     }
 }
@@ -286,13 +322,11 @@ macro_rules! registry {
                 format!("/{}", self.name())
             }
 
-            /// The prefix of the environment variables a client of this vendor reads
-            /// ([`vendor::Serve::ENV_PREFIX`], as in the clawkit facade and the `claw` command
-            /// line).
-            pub fn env_prefix(self) -> &'static str {
-                match self {
-                    $( Vendor::$variant => <$module::$state as $crate::vendor::Serve>::ENV_PREFIX, )*
-                }
+            /// The prefix of the environment variables a client of this vendor reads: its name
+            /// in capitals, `_` for `-`, as the clawkit facade's
+            /// `Service::ENV_PREFIX` and the `claw` command line spell it.
+            pub fn env_prefix(self) -> String {
+                self.name().to_ascii_uppercase().replace('-', "_")
             }
 
             /// The vendor named `name` (see [`Vendor::name`]).
@@ -301,14 +335,15 @@ macro_rules! registry {
             }
         }
 
-        /// The command-line flags of every vendor (each vendor's [`vendor::Serve::Flags`]).
+        /// The command-line flags of every vendor (each vendor's [`vendor::Settings::Flags`]).
         #[derive(Debug, Clone, clap::Args)]
         #[group(skip)]
         pub struct Flags {
             $(
                 #[allow(missing_docs)]
                 #[command(flatten)]
-                pub $module: <$module::$state as $crate::vendor::Serve>::Flags,
+                pub $module:
+                    <<$module::$state as $crate::vendor::Serve>::Config as $crate::vendor::Settings>::Flags,
             )*
         }
 

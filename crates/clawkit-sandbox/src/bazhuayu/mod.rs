@@ -25,7 +25,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::vendor::ErrorFault;
-use crate::vendor::{Api, Common, Credential, Serve};
+use crate::vendor::{Api, Common, Credential, Serve, Serving, Settings};
 
 pub use auth::{PASSWORD, USERNAME};
 pub use envelope::fault_body;
@@ -54,19 +54,18 @@ pub struct Flags {}
 
 impl Serve for Bazhuayu {
     const NAME: &'static str = "bazhuayu";
-    const ENV_PREFIX: &'static str = "BAZHUAYU";
     type Config = Config;
+
+    fn start(config: Config, common: &Common) -> Serving<Self> {
+        Serving::one(Bazhuayu::new(common.seed, config.token_ttl))
+    }
+}
+
+/// Bazhuayu's settings have no flag.
+impl Settings for Config {
     type Flags = Flags;
 
-    fn start(config: Config, common: &Common) -> Arc<Self> {
-        Bazhuayu::new(common.seed, config.token_ttl)
-    }
-
-    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
-        vec![self.clone()]
-    }
-
-    fn configure(_: Flags, _: &mut Config) -> Result<(), String> {
+    fn apply(&mut self, _: Flags) -> Result<(), String> {
         Ok(())
     }
 }

@@ -40,7 +40,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 
 use crate::vendor::ErrorFault;
-use crate::vendor::{Api, Common, Credential, Serve, Stopping};
+use crate::vendor::{Api, Common, Credential, Serve, Serving, Settings, Stopping};
 
 pub use crate::kit::clock::MAX_TIME_SCALE;
 pub use auth::TOKEN;
@@ -165,22 +165,21 @@ pub struct Flags {
 
 impl Serve for Botswin {
     const NAME: &'static str = "botswin";
-    const ENV_PREFIX: &'static str = "BOTSWIN";
     type Config = Config;
+
+    fn start(config: Config, _: &Common) -> Serving<Self> {
+        Serving::one(Botswin::new(config))
+    }
+}
+
+impl Settings for Config {
     type Flags = Flags;
 
-    fn start(config: Config, common: &Common) -> Arc<Self> {
-        Botswin::new(Config {
-            seed: common.seed,
-            ..config
-        })
+    fn seed(&mut self) -> Option<&mut u64> {
+        Some(&mut self.seed)
     }
 
-    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
-        vec![self.clone()]
-    }
-
-    fn configure(flags: Flags, config: &mut Config) -> Result<(), String> {
+    fn apply(&mut self, flags: Flags) -> Result<(), String> {
         let scale = flags.botswin_time_scale;
         if !(scale.is_finite() && scale > 0.0 && scale <= MAX_TIME_SCALE) {
             return Err(format!(
@@ -191,10 +190,10 @@ impl Serve for Botswin {
             if !(quota.is_finite() && quota >= 0.0) {
                 return Err("--botswin-quota must be a number of quota units, 0 or more".into());
             }
-            config.quota = quota;
+            self.quota = quota;
         }
-        config.time_scale = scale;
-        config.max_sessions = flags.botswin_max_sessions;
+        self.time_scale = scale;
+        self.max_sessions = flags.botswin_max_sessions;
         Ok(())
     }
 }

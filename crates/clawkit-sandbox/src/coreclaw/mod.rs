@@ -34,7 +34,7 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use crate::vendor::{Api, Common, Serve};
+use crate::vendor::{self, Common, Serve, Serving, Settings};
 
 pub use error::ApiError;
 pub use state::{API_KEY, Config, CoreClaw, Inner};
@@ -56,32 +56,32 @@ pub struct Flags {
 /// CoreClaw serves v1 (everything outside `/api/v2`) and v2 over one state.
 impl Serve for CoreClaw {
     type Config = Config;
-    type Flags = Flags;
     const NAME: &'static str = "coreclaw";
-    const ENV_PREFIX: &'static str = "CORECLAW";
 
-    fn start(config: Config, common: &Common) -> Arc<Self> {
+    /// v1 and v2 over one state.
+    fn start(config: Config, common: &Common) -> Serving<Self> {
         let base_url = format!("{}/{}", common.root, Self::NAME);
-        CoreClaw::new(Config {
-            seed: common.seed,
-            base_url,
-            ..config
-        })
-    }
-
-    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
-        vec![
-            Arc::new(v1::V1::new(self.clone())),
-            Arc::new(v2::V2::new(self.clone())),
-        ]
-    }
-
-    fn configure(flags: Flags, config: &mut Config) -> Result<(), String> {
-        if !(flags.run_seconds.is_finite() && flags.run_seconds >= 0.0) {
-            return Err("--run-seconds must be a number of seconds, 0 or more".into());
+        let state = CoreClaw::new(Config { base_url, ..config });
+        Serving {
+            apis: vec![
+                Arc::new(v1::V1::new(state.clone())),
+                Arc::new(v2::V2::new(state.clone())),
+            ],
+            state,
         }
-        config.run_duration = std::time::Duration::from_secs_f64(flags.run_seconds);
-        config.initial_balance(flags.balance);
+    }
+}
+
+impl Settings for Config {
+    type Flags = Flags;
+
+    fn seed(&mut self) -> Option<&mut u64> {
+        Some(&mut self.seed)
+    }
+
+    fn apply(&mut self, flags: Flags) -> Result<(), String> {
+        self.run_duration = vendor::seconds("--run-seconds", flags.run_seconds)?;
+        self.initial_balance(flags.balance);
         Ok(())
     }
 }

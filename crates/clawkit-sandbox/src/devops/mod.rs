@@ -49,7 +49,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 
 use crate::vendor::ErrorFault;
-use crate::vendor::{Api, Common, Credential, Serve};
+use crate::vendor::{self, Api, Common, Credential, Serve, Serving, Settings};
 
 pub use auth::{CLIENT_ID, CLIENT_SECRET};
 pub use limits::DevopsTier;
@@ -77,27 +77,23 @@ pub struct Flags {
 
 impl Serve for Devops {
     const NAME: &'static str = "openclaw-devops";
-    const ENV_PREFIX: &'static str = "OPENCLAW_DEVOPS";
     type Config = Config;
+
+    fn start(config: Config, _: &Common) -> Serving<Self> {
+        Serving::one(Devops::new(config))
+    }
+}
+
+impl Settings for Config {
     type Flags = Flags;
 
-    fn start(config: Config, common: &Common) -> Arc<Self> {
-        Devops::new(Config {
-            seed: common.seed,
-            ..config
-        })
+    fn seed(&mut self) -> Option<&mut u64> {
+        Some(&mut self.seed)
     }
 
-    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
-        vec![self.clone()]
-    }
-
-    fn configure(flags: Flags, config: &mut Config) -> Result<(), String> {
-        if !(flags.devops_job_seconds.is_finite() && flags.devops_job_seconds >= 0.0) {
-            return Err("--devops-job-seconds must be a number of seconds, 0 or more".into());
-        }
-        config.default_tier = flags.devops_tier;
-        config.job_time = std::time::Duration::from_secs_f64(flags.devops_job_seconds);
+    fn apply(&mut self, flags: Flags) -> Result<(), String> {
+        self.job_time = vendor::seconds("--devops-job-seconds", flags.devops_job_seconds)?;
+        self.default_tier = flags.devops_tier;
         Ok(())
     }
 }

@@ -136,40 +136,24 @@ mod tests {
         assert_eq!(t, 1_718_411_400_000);
     }
 
+    /// The reader is `kit::clock::parse_strict` (whose own test goes through every refused
+    /// shape); what `Stamp` adds is the instant and the echo in the client's own offset.
     #[test]
     fn only_rfc3339_with_an_offset_is_read() {
-        let ok = [
-            ("2024-06-15T08:30:00+08:00", 1_718_411_400_000),
-            ("2024-06-15T00:30:00Z", 1_718_411_400_000),
-            ("2024-06-14T17:30:00-07:00", 1_718_411_400_000),
-            ("2024-06-15t00:30:00.250z", 1_718_411_400_250),
-        ];
-        for (text, ms) in ok {
-            assert_eq!(Stamp::parse(text).map(|s| s.ms()), Ok(ms), "{text}");
-        }
+        let at = Stamp::parse("2024-06-14T17:30:00-07:00").unwrap();
+        assert_eq!(at.ms(), 1_718_411_400_000);
+        assert_eq!(at.text(), "2024-06-14T17:30:00-07:00");
         assert_eq!(
-            Stamp::parse("2024-06-14T17:30:00-07:00").unwrap().text(),
-            "2024-06-14T17:30:00-07:00"
+            Stamp::parse("2024-06-15t00:30:00.250z").map(|s| s.ms()),
+            Ok(1_718_411_400_250)
         );
-        for bad in [
-            "1718411400",
-            "2024-06-15T08:30:00",
-            "2024-06-15 08:30:00+08:00",
-            "2024-06-15T08:30:00 08:00",
-            "2024-01-01T12:99:00Z",
-            "2024-02-30T00:00:00Z",
-            "2024-06-15T08:30:00+0800",
-            "2024-06-15",
-            "",
-        ] {
-            assert!(Stamp::parse(bad).is_err(), "{bad}");
-        }
         assert!(Stamp::parse("1718411400").unwrap_err().contains("Unix"));
         assert!(
             Stamp::parse("2024-06-15T00:00:00 08:00")
                 .unwrap_err()
                 .contains("%2B")
         );
+        assert!(Stamp::parse("2024-06-15T08:30:00").is_err());
     }
 
     #[test]

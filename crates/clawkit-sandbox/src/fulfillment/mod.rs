@@ -66,7 +66,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 
-use crate::vendor::{Api, Common, Credential, ErrorFault, Serve};
+use crate::vendor::{self, Api, Common, Credential, ErrorFault, Serve, Serving, Settings};
 use error::ApiError;
 use routes::{files, inventory, orders, returns, shipping, signature, tokens, webhooks};
 
@@ -95,33 +95,26 @@ pub struct Flags {
 
 impl Serve for Fulfillment {
     const NAME: &'static str = state::NAME;
-    const ENV_PREFIX: &'static str = "OPENCLAW_FULFILLMENT";
     type Config = Config;
+
+    fn start(config: Config, _: &Common) -> Serving<Self> {
+        Serving::one(Fulfillment::new(config, seed::resources))
+    }
+}
+
+impl Settings for Config {
     type Flags = Flags;
 
-    fn start(config: Config, common: &Common) -> Arc<Self> {
-        let config = Config {
-            seed: common.seed,
-            ..config
-        };
-        Fulfillment::new(config, seed::resources)
+    fn seed(&mut self) -> Option<&mut u64> {
+        Some(&mut self.seed)
     }
 
-    fn apis(self: &Arc<Self>) -> Vec<Arc<dyn Api>> {
-        vec![self.clone()]
-    }
-
-    fn configure(flags: Flags, config: &mut Config) -> Result<(), String> {
+    fn apply(&mut self, flags: Flags) -> Result<(), String> {
         let step = flags.fulfillment_logistics_seconds;
-        if !(step.is_finite() && step >= 0.0) {
-            return Err(
-                "--fulfillment-logistics-seconds must be a number of seconds, 0 or more".into(),
-            );
-        }
-        config.clock_offset_secs = flags.fulfillment_clock_offset;
-        config.logistics_step = std::time::Duration::from_secs_f64(step);
-        config.order_qps = flags.fulfillment_order_qps;
-        config.token_ttl = std::time::Duration::from_secs(flags.fulfillment_token_seconds);
+        self.logistics_step = vendor::seconds("--fulfillment-logistics-seconds", step)?;
+        self.clock_offset_secs = flags.fulfillment_clock_offset;
+        self.order_qps = flags.fulfillment_order_qps;
+        self.token_ttl = std::time::Duration::from_secs(flags.fulfillment_token_seconds);
         Ok(())
     }
 }

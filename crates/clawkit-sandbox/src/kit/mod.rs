@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod ids;
 pub mod limits;
 pub mod pages;
+pub mod problem;
 pub mod read;
 pub mod tokens;
 mod urls;
