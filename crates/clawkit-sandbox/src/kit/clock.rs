@@ -6,8 +6,9 @@
 //! time that matches the sandbox time of their event ([`Clock::real_until`]).
 //!
 //! Times are RFC 3339, written and read with chrono: [`utc`] in UTC with `Z` (milliseconds when
-//! there are any), [`in_offset`] in a fixed offset, whole seconds; [`parse`] reads what chrono
-//! reads, [`parse_strict`] only `YYYY-MM-DDThh:mm:ss[.f](Z|±hh:mm)` and says why not.
+//! there are any), [`in_offset`] in a fixed offset, whole seconds, [`utc_datetime`] for the
+//! generated types' fields; [`parse`] reads what chrono reads, [`parse_strict`] only
+//! `YYYY-MM-DDThh:mm:ss[.f](Z|±hh:mm)` and says why not.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -142,6 +143,12 @@ pub fn utc(ms: i64) -> String {
     }
 }
 
+/// `ms` as a chrono UTC date-time, for the `date-time` fields of the generated types (they
+/// serialize as [`utc`] writes them); the Unix epoch if `ms` is beyond chrono's range.
+pub fn utc_datetime(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
 /// `ms` as RFC 3339 in the fixed offset `offset_secs` east of UTC, whole seconds
 /// (`2024-06-15T08:30:00+08:00`).
 pub fn in_offset(ms: i64, offset_secs: i32) -> String {
@@ -267,6 +274,16 @@ mod tests {
             "2024-02-29T23:59:59Z"
         );
         assert_eq!(at(0, (2024, 2, 30), (0, 0, 0)), 0);
+    }
+
+    #[test]
+    fn typed_times_serialize_as_utc_writes_them() {
+        for ms in [0, 1_773_489_901_000, 1_773_489_901_250, 1_773_489_901_100] {
+            let typed = serde_json::to_value(utc_datetime(ms)).unwrap();
+            assert_eq!(typed, serde_json::Value::from(utc(ms)), "{ms}");
+            assert_eq!(utc_datetime(ms).timestamp_millis(), ms);
+        }
+        assert_eq!(utc_datetime(i64::MAX).timestamp_millis(), 0);
     }
 
     #[test]
