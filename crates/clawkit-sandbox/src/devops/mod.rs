@@ -221,6 +221,3 @@ impl Api for Devops {
 async fn stats(State(d): State<Arc<Devops>>) -> Response {
     axum::Json(d.stats.snapshot()).into_response()
 }
-
-#[cfg(test)]
-mod tests;
