@@ -322,8 +322,8 @@ async fn webhooks_are_delivered_signed_and_retried() {
     }
     assert_eq!(got[0].body, got[1].body, "the same body on every attempt");
     let stats = &sb.vendor::<Devops>().stats;
-    assert_eq!(stats.webhook_attempts.load(Ordering::Relaxed), 2);
-    assert_eq!(stats.webhook_acknowledged.load(Ordering::Relaxed), 1);
+    assert_eq!(stats.webhooks.webhook_attempts.load(Ordering::Relaxed), 2);
+    assert_eq!(stats.webhooks.webhook_delivered.load(Ordering::Relaxed), 1);
 
     let id = hook.body["id"].as_str().unwrap();
     assert_eq!(

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::Devops;
-use super::clock::{ceil_secs, date_code, iso, now_ms};
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{AGENTS_RUN, Caller};
-use super::request::{Body, PathId};
+use super::request::{PathId, body, finish};
+use crate::kit::clock::{code, unix_millis, utc};
 use crate::kit::ids::hash_str;
 
 /// Agent 类型.
@@ -114,6 +114,11 @@ fn abbreviation(agent_type: &str) -> &'static str {
     }
 }
 
+/// Whole seconds in `ms` milliseconds, rounded up (a started second counts).
+fn ceil_secs(ms: i64) -> i64 {
+    (ms.max(0) + 999) / 1000
+}
+
 /// A result given rather than computed (the seed's finished activation).
 #[derive(Debug, Clone)]
 pub(super) struct FixedResult {
@@ -209,7 +214,7 @@ impl Activation {
             "agentType": self.agent_type,
             "taskId": self.task_id,
             "status": "processing",
-            "estimatedCompletionTime": iso(self.completed_ms()),
+            "estimatedCompletionTime": utc(self.completed_ms()),
             "progressUrl": format!("/agents/activations/{}/progress", self.id),
         })
     }
@@ -253,10 +258,10 @@ impl Activation {
             };
             step_list.push(json!({"name": name, "status": status, "progress": progress}));
             if status != "pending" {
-                logs.push(json!({"timestamp": iso(self.started_ms + from), "level": "info", "message": self.log_message(i, false)}));
+                logs.push(json!({"timestamp": utc(self.started_ms + from), "level": "info", "message": self.log_message(i, false)}));
             }
             if status == "completed" {
-                logs.push(json!({"timestamp": iso(self.started_ms + to), "level": "info", "message": self.log_message(i, true)}));
+                logs.push(json!({"timestamp": utc(self.started_ms + to), "level": "info", "message": self.log_message(i, true)}));
             }
         }
         let progress = if done {
@@ -369,7 +374,7 @@ impl Activation {
             "status": "completed",
             "output": output,
             "metrics": {"executionTime": execution_time, "tokensUsed": tokens_used, "model": model},
-            "completedAt": iso(self.completed_ms()),
+            "completedAt": utc(self.completed_ms()),
         })
     }
 }
@@ -388,12 +393,12 @@ pub(super) async fn activate(
             format!("取值无效,应为 {} 之一", AGENT_TYPES.join(", ")),
         ));
     };
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let task_id = body.string("taskId", true);
     let input = body.object("input", true);
     let config = body.object("config", false);
     let notify = body.boolean("notifyOnComplete").unwrap_or(true);
-    body.finish()?;
+    finish(body)?;
     let (Some(task_id), Some(input)) = (task_id, input) else {
         return Err(ApiError::body("缺少必填字段"));
     };
@@ -402,8 +407,8 @@ pub(super) async fn activate(
         if !inner.tasks.iter().any(|t| t.id == task_id) {
             return Err(ApiError::not_found("task", &task_id));
         }
-        let now = now_ms();
-        let prefix = format!("act_{}{}", abbreviation(agent_type), date_code(now));
+        let now = unix_millis();
+        let prefix = format!("act_{}{}", abbreviation(agent_type), code(now, 0, "%Y%m%d"));
         let mut n = 1 + inner
             .activations
             .iter()
@@ -460,7 +465,7 @@ pub(super) async fn progress(
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
     let activation = find(&d, &id)?;
-    Ok(axum::Json(activation.progress_json(now_ms())).into_response())
+    Ok(axum::Json(activation.progress_json(unix_millis())).into_response())
 }
 
 /// `GET /agents/activations/{activationId}/result`.
@@ -469,7 +474,7 @@ pub(super) async fn result(
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
     let activation = find(&d, &id)?;
-    Ok(axum::Json(activation.result_json(now_ms(), d.config.seed)).into_response())
+    Ok(axum::Json(activation.result_json(unix_millis(), d.config.seed)).into_response())
 }
 
 #[cfg(test)]
@@ -483,6 +488,7 @@ mod tests {
         assert_eq!(module, "用户中心模块");
         assert_eq!(features, ["手机号登录", "邮箱登录", "第三方登录"]);
         assert_eq!(read_requirement("").1, ["核心功能"]);
+        assert_eq!((ceil_secs(1001), ceil_secs(6_000)), (2, 6));
     }
 
     #[test]

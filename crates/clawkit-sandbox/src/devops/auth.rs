@@ -1,13 +1,14 @@
 //! 认证授权: `POST /auth/token` (OAuth 2.0 `client_credentials` and `password` grants, JSON body),
-//! `POST /auth/refresh` (single-use refresh tokens, rotated on every refresh) and the check of
-//! `Authorization: Bearer <jwt>`: HS256 JWTs signed with a key drawn when the sandbox starts.
+//! `POST /auth/refresh` (single-use refresh tokens of the kit, rotated on every refresh) and the
+//! check of `Authorization: Bearer <jwt>` (the kit's bearer header): HS256 JWTs signed with a key
+//! drawn when the sandbox starts.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -15,13 +16,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Devops;
-use super::clock::{iso, now_ms};
-use super::envelope::{ApiError, FieldError, random_u64};
+use super::envelope::ApiError;
 use super::limits::ANONYMOUS;
 use super::rbac::{Caller, Role};
-use super::request::Body;
+use super::request::{body, finish};
 use super::state::Inner;
-use crate::kit::clock::unix_now;
+use crate::kit::clock::{unix_millis, unix_now, utc};
+use crate::kit::ids::{random_hex, random_u64};
+use crate::kit::read::Problem;
+use crate::kit::tokens::{BearerProblem, RefreshRefusal, bearer};
 
 /// The sandbox's API key (`client_id`).
 pub const CLIENT_ID: &str = "sandbox";
@@ -51,9 +54,9 @@ struct Claims {
     jti: String,
 }
 
-/// A refresh token: whose it is and whether it was used.
-#[derive(Debug, Clone)]
-pub(super) struct RefreshToken {
+/// What a refresh token grants, once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Grant {
     /// The account.
     account: String,
     /// The user id.
@@ -62,27 +65,17 @@ pub(super) struct RefreshToken {
     role: Role,
     /// Issued to the client credentials rather than a user's password.
     client: bool,
-    /// Unix ms.
-    expires_ms: i64,
-    /// Refresh tokens work once.
-    used: bool,
 }
 
 impl Devops {
-    /// A new token set for `account`, as `TokenResponse`.
-    fn issue(
-        &self,
-        inner: &mut Inner,
-        account: &str,
-        user_id: &str,
-        role: Role,
-        client: bool,
-    ) -> Value {
+    /// A new token set for `grant` as its `role` now, as `TokenResponse`: an access token, and a
+    /// refresh token recorded in `inner`.
+    fn issue(&self, inner: &mut Inner, grant: Grant, role: Role) -> Value {
         let now = unix_now();
         let ttl = self.config.token_ttl.as_secs_f64().ceil() as i64;
         let claims = Claims {
-            sub: user_id.to_string(),
-            name: account.to_string(),
+            sub: grant.user_id.clone(),
+            name: grant.account.clone(),
             role: role.as_str().to_string(),
             iat: now,
             exp: now + ttl,
@@ -94,46 +87,28 @@ impl Devops {
             &EncodingKey::from_secret(&self.secret.0),
         )
         .unwrap_or_default();
-        let refresh = format!(
-            "{:016x}{:016x}{:016x}",
-            random_u64(),
-            random_u64(),
-            random_u64()
-        );
-        inner.refresh.insert(
-            refresh.clone(),
-            RefreshToken {
-                account: account.to_string(),
-                user_id: user_id.to_string(),
-                role,
-                client,
-                expires_ms: now_ms() + REFRESH_TTL_MS,
-                used: false,
-            },
-        );
+        let refresh = random_hex(3);
+        let grant = Grant { role, ..grant };
+        inner
+            .refresh
+            .issue(refresh.clone(), grant, unix_millis() + REFRESH_TTL_MS);
         json!({
             "access_token": access,
             "token_type": "Bearer",
             "expires_in": ttl,
             "refresh_token": refresh,
             "scope": role.scope(),
-            "issued_at": iso(now * 1000),
+            "issued_at": utc(now * 1000),
         })
     }
 
     /// The caller of a request from its `Authorization: Bearer` token; the error is the 401's
     /// `details.reason`: `missing_token`, `invalid_token` or `token_expired`.
     pub(super) fn verify(&self, headers: &HeaderMap) -> Result<Caller, &'static str> {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
-            return Err("missing_token");
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
-            .ok_or("invalid_token")?;
+        let token = bearer(headers).map_err(|problem| match problem {
+            BearerProblem::Missing => "missing_token",
+            BearerProblem::NotBearer => "invalid_token",
+        })?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(
@@ -156,7 +131,7 @@ impl Devops {
     /// 401 `UNAUTHORIZED` with `reason`, counted against the `anonymous` account's limits (429
     /// when they are spent).
     pub(super) fn refuse(&self, reason: &'static str) -> Response {
-        match self.limiter.admit(ANONYMOUS, &self.stats) {
+        match self.admit(ANONYMOUS) {
             Err(refused) => refused.response(),
             Ok(admission) => {
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -175,7 +150,10 @@ impl Devops {
         };
         let text = |k: &str| body.get(k).and_then(Value::as_str);
         let account = if let Some(refresh) = text("refresh_token") {
-            self.lock().refresh.get(refresh).map(|r| r.account.clone())
+            self.lock()
+                .refresh
+                .grant(refresh)
+                .map(|g| g.account.clone())
         } else if text("grant_type") == Some("password") && text("username").is_some() {
             text("username").map(str::to_string)
         } else {
@@ -200,26 +178,28 @@ pub(super) async fn token(
     State(d): State<Arc<Devops>>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let grant = body.one_of("grant_type", &["client_credentials", "password"], true);
     let client_id = body.string("client_id", true);
     let client_secret = body.string("client_secret", true);
     let username = body.string("username", false);
     let password = body.string("password", false);
-    body.finish()?;
+    finish(body)?;
     // The request is well formed; the client is checked before what its grant needs.
     if client_id.as_deref() != Some(CLIENT_ID) || client_secret.as_deref() != Some(CLIENT_SECRET) {
         return Err(ApiError::unauthorized("invalid_client"));
     }
     let password_grant = grant == Some("password");
     if password_grant {
-        let missing: Vec<FieldError> = [("username", &username), ("password", &password)]
+        let missing: Vec<Problem> = [("username", &username), ("password", &password)]
             .into_iter()
             .filter(|(_, value)| value.is_none())
-            .map(|(field, _)| FieldError {
-                field: field.to_string(),
-                message: format!("{field} 为必填字段(password 模式)"),
-                code: "required",
+            .map(|(field, _)| {
+                Problem::new(
+                    field,
+                    format!("{field} 为必填字段(password 模式)"),
+                    "required",
+                )
             })
             .collect();
         if !missing.is_empty() {
@@ -228,7 +208,7 @@ pub(super) async fn token(
     }
     let mut inner = d.lock();
     let answer = if password_grant {
-        let now = now_ms();
+        let now = unix_millis();
         let user = inner.users.iter_mut().find(|u| {
             !u.deleted
                 && Some(u.username.as_str()) == username.as_deref()
@@ -241,10 +221,22 @@ pub(super) async fn token(
             return Err(ApiError::unauthorized("account_disabled"));
         }
         user.last_login_ms = Some(now / 1000 * 1000);
-        let (account, id, role) = (user.username.clone(), user.id.clone(), user.role);
-        d.issue(&mut inner, &account, &id, role, false)
+        let grant = Grant {
+            account: user.username.clone(),
+            user_id: user.id.clone(),
+            role: user.role,
+            client: false,
+        };
+        let role = grant.role;
+        d.issue(&mut inner, grant, role)
     } else {
-        d.issue(&mut inner, CLIENT_ID, CLIENT_USER_ID, Role::Admin, true)
+        let grant = Grant {
+            account: CLIENT_ID.into(),
+            user_id: CLIENT_USER_ID.into(),
+            role: Role::Admin,
+            client: true,
+        };
+        d.issue(&mut inner, grant, Role::Admin)
     };
     d.stats.token_grants.fetch_add(1, Ordering::Relaxed);
     Ok(axum::Json(answer).into_response())
@@ -255,23 +247,24 @@ pub(super) async fn refresh(
     State(d): State<Arc<Devops>>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let token = body.string("refresh_token", true);
-    body.finish()?;
+    finish(body)?;
     let token = token.unwrap_or_default();
     let mut inner = d.lock();
-    let Some(stored) = inner.refresh.get_mut(&token) else {
-        return Err(ApiError::unauthorized("invalid_refresh_token"));
+    let stored = match inner.refresh.redeem(&token, unix_millis()) {
+        Ok(grant) => grant,
+        Err(RefreshRefusal::Unknown) => {
+            return Err(ApiError::unauthorized("invalid_refresh_token"));
+        }
+        Err(RefreshRefusal::Reused) => {
+            d.stats.refresh_reuse.fetch_add(1, Ordering::Relaxed);
+            return Err(ApiError::unauthorized("refresh_token_reused"));
+        }
+        Err(RefreshRefusal::Expired) => {
+            return Err(ApiError::unauthorized("refresh_token_expired"));
+        }
     };
-    if stored.used {
-        d.stats.refresh_reuse.fetch_add(1, Ordering::Relaxed);
-        return Err(ApiError::unauthorized("refresh_token_reused"));
-    }
-    if stored.expires_ms <= now_ms() {
-        return Err(ApiError::unauthorized("refresh_token_expired"));
-    }
-    stored.used = true;
-    let stored = stored.clone();
     let role = if stored.client {
         stored.role
     } else {
@@ -284,13 +277,7 @@ pub(super) async fn refresh(
             _ => return Err(ApiError::unauthorized("account_disabled")),
         }
     };
-    let answer = d.issue(
-        &mut inner,
-        &stored.account,
-        &stored.user_id,
-        role,
-        stored.client,
-    );
+    let answer = d.issue(&mut inner, stored, role);
     d.stats.refreshes.fetch_add(1, Ordering::Relaxed);
     Ok(axum::Json(answer).into_response())
 }

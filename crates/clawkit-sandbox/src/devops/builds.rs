@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::Devops;
-use super::clock::{iso, now_ms, round_secs, stamp_code};
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{Caller, PIPELINES_RUN};
-use super::request::{Body, PathId};
+use super::request::{PathId, body, finish};
+use crate::kit::clock::{code, unix_millis, utc};
 use crate::kit::ids::hash_str;
 
 /// The stages of every build, in order.
@@ -27,6 +27,11 @@ const STAGE_SHARES: [i64; 4] = [10, 35, 35, 20];
 pub(super) const ENVIRONMENTS: [&str; 4] = ["dev", "test", "staging", "prod"];
 /// The test stage.
 const TEST: usize = 2;
+
+/// Whole seconds in `ms` milliseconds, rounded to the nearest.
+pub(super) fn round_secs(ms: i64) -> i64 {
+    (ms.max(0) + 500) / 1000
+}
 
 /// A pipeline.
 #[derive(Debug, Clone)]
@@ -143,13 +148,13 @@ impl Build {
                     "name": name,
                     "status": if fails_here { "failed" } else { "success" },
                     "duration": round_secs(end - t),
-                    "startedAt": iso(t),
-                    "finishedAt": iso(end),
+                    "startedAt": utc(t),
+                    "finishedAt": utc(end),
                 })
             } else if now >= t {
                 snap.current = Some(name);
                 let progress = (now - t) * 100 / length.max(1);
-                json!({"name": name, "status": "running", "progress": progress, "startedAt": iso(t)})
+                json!({"name": name, "status": "running", "progress": progress, "startedAt": utc(t)})
             } else {
                 json!({"name": name, "status": "pending"})
             };
@@ -207,7 +212,7 @@ impl Build {
     fn completed_json(&self, now: i64) -> Value {
         let mut out = self.json(now);
         if let Some(finished) = self.snapshot(now).finished {
-            out["finishedAt"] = json!(iso(finished));
+            out["finishedAt"] = json!(utc(finished));
         }
         out
     }
@@ -220,8 +225,8 @@ impl Build {
             "status": "queued",
             "queuePosition": position,
             "triggeredBy": self.triggered_by,
-            "triggeredAt": iso(self.triggered_ms),
-            "estimatedStartTime": iso(self.started_ms()),
+            "triggeredAt": utc(self.triggered_ms),
+            "estimatedStartTime": utc(self.started_ms()),
         })
     }
 }
@@ -253,17 +258,17 @@ pub(super) async fn trigger(
         Some(p) => p.fails_tests,
         None => return Err(ApiError::not_found("pipeline", &id)),
     };
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     body.string("branch", false);
     body.string("commit", false);
     body.one_of("environment", &ENVIRONMENTS, false);
     let skip_tests = body.boolean("skipTests").unwrap_or(false);
     let _variables: Option<Map<String, Value>> = body.string_map("variables");
-    body.finish()?;
+    finish(body)?;
     let (build, position) = {
         let mut inner = d.lock();
-        let now = now_ms();
-        let stamp = format!("build_{}", stamp_code(now));
+        let now = unix_millis();
+        let stamp = format!("build_{}", code(now, 0, "%Y%m%d_%H%M%S"));
         let mut build_id = stamp.clone();
         let mut n = 1;
         while inner.builds.iter().any(|b| b.id == build_id) {
@@ -320,7 +325,7 @@ pub(super) async fn get(
         .iter()
         .find(|b| b.id == id)
         .ok_or_else(|| ApiError::not_found("build", &id))?;
-    Ok(axum::Json(build.json(now_ms())).into_response())
+    Ok(axum::Json(build.json(unix_millis())).into_response())
 }
 
 #[cfg(test)]
@@ -360,6 +365,7 @@ mod tests {
         );
         assert!(done.get("currentStage").is_none());
         assert!(done["logs"]["testReport"].is_string());
+        assert_eq!((round_secs(1499), round_secs(1500)), (1, 2));
     }
 
     #[test]

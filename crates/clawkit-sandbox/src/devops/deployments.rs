@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::Devops;
-use super::clock::{iso, now_ms, stamp_code};
 use super::envelope::{ApiError, details, json_answer};
 use super::rbac::{Caller, DEPLOY};
-use super::request::{Body, PathId};
+use super::request::{PathId, body, finish};
 use super::state::Inner;
+use crate::kit::clock::{code, unix_millis, utc};
 
 /// 部署策略.
 const STRATEGIES: [&str; 3] = ["rolling", "blue-green", "canary"];
@@ -164,8 +164,8 @@ impl Deployment {
         if let Some(reason) = &self.reason {
             out["reason"] = json!(reason);
         }
-        out["createdAt"] = json!(iso(self.created_ms));
-        out["updatedAt"] = json!(iso(updated));
+        out["createdAt"] = json!(utc(self.created_ms));
+        out["updatedAt"] = json!(utc(updated));
         out
     }
 
@@ -197,7 +197,7 @@ fn current_version(
 
 /// A new `dep_YYYYMMDD_HHMMSS` id (with `_2`, `_3` … within one second).
 fn new_id(inner: &Inner, now: i64) -> String {
-    let stamp = format!("dep_{}", stamp_code(now));
+    let stamp = format!("dep_{}", code(now, 0, "%Y%m%d_%H%M%S"));
     let mut id = stamp.clone();
     let mut n = 1;
     while inner.deployments.iter().any(|d| d.id == id) {
@@ -247,7 +247,7 @@ pub(super) async fn create(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.may(DEPLOY)?;
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let application = body.string("applicationId", true);
     let environment = body.string("environment", true);
     let version = body.string("version", true);
@@ -257,12 +257,12 @@ pub(super) async fn create(
     if prod && !body.failed("approvals") && approvals.as_ref().is_none_or(Vec::is_empty) {
         body.problem("approvals", "生产环境部署必须提供审批人列表", "required");
     }
-    body.finish()?;
+    finish(body)?;
     let (Some(application), Some(environment), Some(version)) = (application, environment, version)
     else {
         return Err(ApiError::body("缺少必填字段"));
     };
-    let now = now_ms();
+    let now = unix_millis();
     let (approval_ms, queue_ms, rollout_ms) = d.deployment_phases(prod);
     let deployment = {
         let inner = d.lock();
@@ -297,7 +297,7 @@ pub(super) async fn get(
         .iter()
         .find(|x| x.id == id)
         .ok_or_else(|| ApiError::not_found("deployment", &id))?;
-    Ok(axum::Json(deployment.json(&inner, now_ms())).into_response())
+    Ok(axum::Json(deployment.json(&inner, unix_millis())).into_response())
 }
 
 /// `POST /deployments/{deploymentId}/rollback`: 202 with the rollback `Deployment`. Only a
@@ -316,11 +316,11 @@ pub(super) async fn rollback(
         .find(|x| x.id == id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("deployment", &id))?;
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let target = body.string("targetVersion", false);
     let reason = body.string("reason", true);
-    body.finish()?;
-    let now = now_ms();
+    finish(body)?;
+    let now = unix_millis();
     let inner = d.lock();
     let status = original.status(&inner, now);
     if !matches!(status.as_str(), "succeeded" | "failed") {

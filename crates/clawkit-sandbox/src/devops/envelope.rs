@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::clock::{iso, now_ms};
+use crate::kit::clock::{unix_millis, utc};
 use crate::kit::ids::mix;
+use crate::kit::read::Problem;
 
 pub(super) use crate::kit::ids::random_u64;
 
@@ -20,18 +21,6 @@ pub(super) fn request_id() -> String {
     let base = *BASE.get_or_init(random_u64);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("req_{:012x}", mix(base ^ n) & 0xffff_ffff_ffff)
-}
-
-/// One failing field of a 422, as the seed shows it: `{field, message, code}`.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct FieldError {
-    /// The field, e.g. `email` or `members[1]`.
-    pub(super) field: String,
-    /// What is wrong, in the seed's language.
-    pub(super) message: String,
-    /// `required`, `invalid_type`, `invalid_format`, `invalid_value`, `min_length`, `max_length`,
-    /// `min_items`, `not_found`.
-    pub(super) code: &'static str,
 }
 
 /// An error answer of the DevOps API.
@@ -152,11 +141,12 @@ impl ApiError {
         )
     }
 
-    /// 422 `VALIDATION_ERROR` with `details.fields`.
-    pub(super) fn validation(fields: &[FieldError]) -> Self {
-        let fields: Vec<Value> = fields
+    /// 422 `VALIDATION_ERROR` with `details.fields`: each problem as the seed shows it,
+    /// `{field, message, code}`.
+    pub(super) fn validation(problems: &[Problem]) -> Self {
+        let fields: Vec<Value> = problems
             .iter()
-            .map(|f| json!({"field": f.field, "message": f.message, "code": f.code}))
+            .map(|p| json!({"field": p.field, "message": p.message, "code": p.code}))
             .collect();
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -198,7 +188,7 @@ impl ApiError {
                 "message": self.message,
                 "details": self.details,
                 "requestId": request_id(),
-                "timestamp": iso(now_ms() / 1000 * 1000),
+                "timestamp": utc(unix_millis() / 1000 * 1000),
             }
         })
     }

@@ -27,7 +27,6 @@
 mod agents;
 mod auth;
 mod builds;
-mod clock;
 mod deployments;
 mod envelope;
 mod limits;

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Number, Value, json};
 
 use super::Devops;
-use super::clock::{date_code, iso, now_ms};
 use super::envelope::{ApiError, details, json_answer};
 use super::rbac::{Caller, PROJECTS_WRITE, Role, TASKS_WRITE};
-use super::request::{Body, Params, PathId, RawParams, pattern_subject};
+use super::request::{Params, PathId, RawParams, body, finish, pattern_subject};
 use super::state::Inner;
+use crate::kit::clock::{code, unix_millis, utc};
 
 /// Task statuses, in the order a task moves through them.
 pub(super) const TASK_STATUSES: [&str; 5] = ["todo", "in_progress", "review", "testing", "done"];
@@ -112,8 +112,8 @@ impl Task {
             out["parentTaskId"] = json!(p);
         }
         out["labels"] = json!(self.labels);
-        out["createdAt"] = json!(iso(self.created_ms));
-        out["updatedAt"] = json!(iso(self.updated_ms));
+        out["createdAt"] = json!(utc(self.created_ms));
+        out["updatedAt"] = json!(utc(self.updated_ms));
         out
     }
 }
@@ -173,7 +173,7 @@ impl Project {
             "totalPRDs": prds,
             "totalDeployments": deployments,
         });
-        out["createdAt"] = json!(iso(self.created_ms));
+        out["createdAt"] = json!(utc(self.created_ms));
         out
     }
 }
@@ -203,7 +203,7 @@ pub(super) async fn list(
     let role = params.one_of("role", &["owner", "member"])?;
     let status = params.get("status");
     let inner = d.lock();
-    let now = now_ms();
+    let now = unix_millis();
     let mut projects: Vec<&Project> = inner
         .projects
         .iter()
@@ -230,7 +230,7 @@ pub(super) async fn create(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.may(PROJECTS_WRITE)?;
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let name = body.string("name", true);
     let description = body.string("description", false);
     let key = body.string("key", true);
@@ -264,15 +264,15 @@ pub(super) async fn create(
             );
         }
     }
-    body.finish()?;
+    finish(body)?;
     let (Some(name), Some(key), Some(owner_id)) = (name, key, owner_id) else {
         return Err(ApiError::body("缺少必填字段"));
     };
     if inner.projects.iter().any(|p| p.key == key) {
         return Err(ApiError::duplicate("project", "key", &key));
     }
-    let now = now_ms() / 1000 * 1000;
-    let prefix = format!("prj_{}{}", key.to_lowercase(), date_code(now));
+    let now = unix_millis() / 1000 * 1000;
+    let prefix = format!("prj_{}{}", key.to_lowercase(), code(now, 0, "%Y%m%d"));
     let mut n = 1 + inner
         .projects
         .iter()
@@ -318,7 +318,7 @@ pub(super) async fn get(
 ) -> Result<Response, ApiError> {
     let inner = d.lock();
     let project = project_for(&inner, &id, &caller)?;
-    Ok(axum::Json(project.json(&inner, now_ms())).into_response())
+    Ok(axum::Json(project.json(&inner, unix_millis())).into_response())
 }
 
 /// `GET /projects/{projectId}/tasks`: oldest first.
@@ -356,7 +356,7 @@ pub(super) async fn create_task(
     let mut inner = d.lock();
     let project = project_for(&inner, &id, &caller)?;
     let (key_prefix, number) = (project.key.clone(), project.next_task);
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let kind = body.one_of("type", &TASK_TYPES, true);
     let title = body.string("title", true);
     let description = body.string("description", false);
@@ -365,7 +365,7 @@ pub(super) async fn create_task(
     let story_points = body.number("storyPoints");
     let parent_task_id = body.string("parentTaskId", false);
     let labels = body.strings("labels", false);
-    body.finish()?;
+    finish(body)?;
     let (Some(kind), Some(title)) = (kind, title) else {
         return Err(ApiError::body("缺少必填字段"));
     };
@@ -380,7 +380,7 @@ pub(super) async fn create_task(
     if let Some(p) = inner.projects.iter_mut().find(|p| p.id == id) {
         p.next_task = n + 1;
     }
-    let now = now_ms() / 1000 * 1000;
+    let now = unix_millis() / 1000 * 1000;
     let task = Task {
         id: format!("task_{}{n:03}", key_prefix.to_lowercase()),
         key: format!("{key_prefix}-{n}"),
@@ -447,10 +447,10 @@ pub(super) async fn update_status(
     caller.may(TASKS_WRITE)?;
     let mut inner = d.lock();
     let i = task_index(&inner, &id, &caller)?;
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let status = body.one_of("status", &TASK_STATUSES, true);
     body.string("comment", false);
-    body.finish()?;
+    finish(body)?;
     let to = TASK_STATUSES
         .iter()
         .position(|s| Some(*s) == status)
@@ -476,7 +476,7 @@ pub(super) async fn update_status(
         ));
     }
     task.status = to;
-    task.updated_ms = now_ms() / 1000 * 1000;
+    task.updated_ms = unix_millis() / 1000 * 1000;
     let answer = task.json();
     drop(inner);
     d.emit("task.updated", answer.clone());

@@ -1,238 +1,78 @@
-//! Reading requests: JSON bodies checked field by field against the spec's request schemas (every
-//! problem becomes one entry of a 422's `details.fields`), query parameters (400 naming the
-//! parameter) and the `page`/`pageSize` paging every list shares.
+//! Reading requests the DevOps way, over [`crate::kit::read`]: JSON bodies checked field by field
+//! against the spec's request schemas, every problem worded in the seed's Chinese and listed in
+//! one 422 (`details.fields`); query parameters, a bad one a 400 naming it; the `page` /
+//! `pageSize` paging every list shares; and the one path parameter of a route.
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use serde_json::{Map, Number, Value, json};
+use serde_json::{Value, json};
 
-use super::envelope::{ApiError, FieldError};
+use super::envelope::ApiError;
+use crate::kit::pages::numbered;
+use crate::kit::read::{BodyError, Fields, Query, Wording};
 
-/// A JSON object body being checked. Each reader records what is wrong with its field and
-/// answers `None` then; [`Body::finish`] turns the record into a 422.
-#[derive(Debug)]
-pub(super) struct Body {
-    map: Map<String, Value>,
-    errors: Vec<FieldError>,
-}
+/// The seed's wording of the problems the kit's readers find.
+#[derive(Debug, Clone, Copy)]
+struct Chinese;
 
-/// What a field of the wrong JSON type is said to need.
-fn type_message(expected: &str) -> String {
-    format!("类型错误,应为 {expected}")
-}
-
-impl Body {
-    /// The body as a JSON object: an empty body, malformed JSON or another JSON value is 400
-    /// `INVALID_REQUEST`.
-    pub(super) fn parse(bytes: &Bytes) -> Result<Body, ApiError> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::body("请求体不能为空,应为 JSON 对象"));
-        }
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Body {
-                map,
-                errors: Vec::new(),
-            }),
-            Ok(_) => Err(ApiError::body("请求体应为 JSON 对象")),
-            Err(e) => Err(ApiError::body(format!("JSON 格式错误: {e}"))),
-        }
+impl Wording for Chinese {
+    fn required(&self, field: &str) -> String {
+        format!("{field} 为必填字段")
     }
 
-    /// Records a problem with `field`.
-    pub(super) fn problem(
-        &mut self,
-        field: impl Into<String>,
-        message: impl Into<String>,
-        code: &'static str,
-    ) {
-        self.errors.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-            code,
-        });
+    fn wrong_type(&self, expected: &str) -> String {
+        format!("类型错误,应为 {expected}")
     }
 
-    /// Whether a problem was recorded for `field`.
-    pub(super) fn failed(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
+    fn not_one_of(&self, _value: &str, allowed: &[&str]) -> String {
+        format!("取值无效,应为 {} 之一", allowed.join(", "))
     }
 
-    /// The raw value of `name`, or the `required` problem when it must be there.
-    fn value(&mut self, name: &str, required: bool) -> Option<Value> {
-        match self.map.get(name) {
-            Some(v) => Some(v.clone()),
-            None => {
-                if required {
-                    self.problem(name, format!("{name} 为必填字段"), "required");
-                }
-                None
-            }
-        }
-    }
-
-    /// A string field.
-    pub(super) fn string(&mut self, name: &str, required: bool) -> Option<String> {
-        match self.value(name, required)? {
-            Value::String(s) => Some(s),
-            _ => {
-                self.problem(name, type_message("string"), "invalid_type");
-                None
-            }
-        }
-    }
-
-    /// A string field that must be one of `allowed`.
-    pub(super) fn one_of(
-        &mut self,
-        name: &str,
-        allowed: &[&'static str],
-        required: bool,
-    ) -> Option<&'static str> {
-        let s = self.string(name, required)?;
-        match allowed.iter().find(|a| **a == s) {
-            Some(a) => Some(a),
-            None => {
-                self.problem(
-                    name,
-                    format!("取值无效,应为 {} 之一", allowed.join(", ")),
-                    "invalid_value",
-                );
-                None
-            }
-        }
-    }
-
-    /// A boolean field.
-    pub(super) fn boolean(&mut self, name: &str) -> Option<bool> {
-        match self.value(name, false)? {
-            Value::Bool(b) => Some(b),
-            _ => {
-                self.problem(name, type_message("boolean"), "invalid_type");
-                None
-            }
-        }
-    }
-
-    /// An integer field of at least `min`.
-    pub(super) fn integer(&mut self, name: &str, min: i64) -> Option<i64> {
-        let value = self.value(name, false)?;
-        let n = match &value {
-            Value::Number(n) => n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
-            _ => None,
-        };
-        match n {
-            Some(n) if n >= min => Some(n),
-            Some(_) => {
-                self.problem(name, format!("不能小于 {min}"), "min_value");
-                None
-            }
-            None => {
-                self.problem(name, type_message("integer"), "invalid_type");
-                None
-            }
-        }
-    }
-
-    /// A number field, kept as sent.
-    pub(super) fn number(&mut self, name: &str) -> Option<Number> {
-        match self.value(name, false)? {
-            Value::Number(n) => Some(n),
-            _ => {
-                self.problem(name, type_message("number"), "invalid_type");
-                None
-            }
-        }
-    }
-
-    /// An object field.
-    pub(super) fn object(&mut self, name: &str, required: bool) -> Option<Map<String, Value>> {
-        match self.value(name, required)? {
-            Value::Object(map) => Some(map),
-            _ => {
-                self.problem(name, type_message("object"), "invalid_type");
-                None
-            }
-        }
-    }
-
-    /// An array of strings; each bad item is its own problem (`labels[2]`).
-    pub(super) fn strings(&mut self, name: &str, required: bool) -> Option<Vec<String>> {
-        let Value::Array(items) = self.value(name, required)? else {
-            self.problem(name, type_message("array"), "invalid_type");
-            return None;
-        };
-        let mut out = Vec::with_capacity(items.len());
-        let mut ok = true;
-        for (i, item) in items.into_iter().enumerate() {
-            match item {
-                Value::String(s) => out.push(s),
-                _ => {
-                    ok = false;
-                    self.problem(
-                        format!("{name}[{i}]"),
-                        type_message("string"),
-                        "invalid_type",
-                    );
-                }
-            }
-        }
-        ok.then_some(out)
-    }
-
-    /// An object whose values are all strings (environment variables).
-    pub(super) fn string_map(&mut self, name: &str) -> Option<Map<String, Value>> {
-        let map = self.object(name, false)?;
-        let bad: Vec<String> = map
-            .iter()
-            .filter(|(_, v)| !v.is_string())
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in &bad {
-            self.problem(
-                format!("{name}.{key}"),
-                type_message("string"),
-                "invalid_type",
-            );
-        }
-        bad.is_empty().then_some(map)
-    }
-
-    /// 422 with every problem recorded, if any.
-    pub(super) fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::validation(&self.errors))
-        }
+    fn below(&self, min: i64) -> String {
+        format!("不能小于 {min}")
     }
 }
 
-/// The query parameters, in order (a parameter sent twice counts the first time).
+/// The body as a JSON object to read field by field: an empty body, malformed JSON or another
+/// JSON value is 400 `INVALID_REQUEST`.
+pub(super) fn body(bytes: &Bytes) -> Result<Fields, ApiError> {
+    Fields::parse(bytes, &Chinese).map_err(|e| {
+        ApiError::body(match e {
+            BodyError::Empty => "请求体不能为空,应为 JSON 对象".to_string(),
+            BodyError::NotObject => "请求体应为 JSON 对象".to_string(),
+            BodyError::Malformed(why) => format!("JSON 格式错误: {why}"),
+        })
+    })
+}
+
+/// 422 with every problem recorded in `body`, if any.
+pub(super) fn finish(body: Fields) -> Result<(), ApiError> {
+    body.finish()
+        .map_err(|problems| ApiError::validation(&problems))
+}
+
+/// What axum's query extractor gives, before [`Params::of`] (a parameter sent twice counts the
+/// first time).
+pub(super) type RawParams = Result<axum::extract::Query<Vec<(String, String)>>, QueryRejection>;
+
+/// The query parameters of a request.
 #[derive(Debug, Default)]
-pub(super) struct Params(Vec<(String, String)>);
-
-/// What axum's query extractor gives, before [`Params::of`].
-pub(super) type RawParams = Result<Query<Vec<(String, String)>>, QueryRejection>;
+pub(super) struct Params(Query);
 
 impl Params {
     /// The parameters, or 400 for a query string that cannot be read.
     pub(super) fn of(raw: RawParams) -> Result<Params, ApiError> {
         match raw {
-            Ok(Query(pairs)) => Ok(Params(pairs)),
+            Ok(axum::extract::Query(pairs)) => Ok(Params(Query::from_pairs(pairs))),
             Err(e) => Err(ApiError::parameter("query", e.body_text())),
         }
     }
 
     /// The value of `name`.
     pub(super) fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.text(name)
     }
 
     /// `name` as one of `allowed`, or 400.
@@ -241,16 +81,9 @@ impl Params {
         name: &str,
         allowed: &[&'static str],
     ) -> Result<Option<&'static str>, ApiError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) => match allowed.iter().find(|a| **a == v) {
-                Some(a) => Ok(Some(a)),
-                None => Err(ApiError::parameter(
-                    name,
-                    format!("取值无效,应为 {} 之一", allowed.join(", ")),
-                )),
-            },
-        }
+        self.0
+            .one_of(name, allowed, &Chinese)
+            .map_err(|p| ApiError::parameter(&p.field, p.message))
     }
 
     /// `name` as a boolean (`true` or `false`), or 400.
@@ -263,25 +96,25 @@ impl Params {
         }
     }
 
-    /// `page` (from 1, default 1) and `pageSize` (1 to 100, default 20), or 400.
+    /// `page` (from 1, default 1; larger than any page there is, an empty page) and `pageSize`
+    /// (1 to 100, default 20), or 400.
     pub(super) fn page(&self) -> Result<Page, ApiError> {
-        let page = match self.get("page") {
+        let page = match self.0.positive("page", u64::MAX) {
             None => 1,
-            // Larger than any page there is is still a valid page number: an empty page.
-            Some(v) => crate::kit::read::positive_integer(v)
-                .ok_or_else(|| ApiError::parameter("page", "页码应为从 1 开始的整数"))?,
+            Some(Ok(n)) => n,
+            Some(Err(_)) => {
+                return Err(ApiError::parameter("page", "页码应为从 1 开始的整数"));
+            }
         };
-        let size = match self.get("pageSize") {
+        let size = match self.0.positive("pageSize", 100) {
             None => 20,
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) if (1..=100).contains(&n) => n,
-                _ => {
-                    return Err(ApiError::parameter(
-                        "pageSize",
-                        "每页数量应为 1 到 100 的整数(最大 100)",
-                    ));
-                }
-            },
+            Some(Ok(n)) => n,
+            Some(Err(_)) => {
+                return Err(ApiError::parameter(
+                    "pageSize",
+                    "每页数量应为 1 到 100 的整数(最大 100)",
+                ));
+            }
         };
         Ok(Page { page, size })
     }
@@ -338,25 +171,18 @@ pub(super) struct Page {
 }
 
 impl Page {
-    /// This page of `items` and the `pagination` object of the seed.
+    /// This page of `items` and the seed's `pagination` object.
     pub(super) fn cut<T>(self, items: Vec<T>) -> (Vec<T>, Value) {
-        let total = items.len() as u64;
-        let pages = total.div_ceil(self.size);
-        let skip = (self.page - 1).saturating_mul(self.size);
-        let data: Vec<T> = items
-            .into_iter()
-            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-            .take(self.size as usize)
-            .collect();
+        let cut = numbered(items, self.page, self.size);
         let pagination = json!({
             "page": self.page,
             "pageSize": self.size,
-            "totalItems": total,
-            "totalPages": pages,
-            "hasNextPage": self.page < pages,
+            "totalItems": cut.total,
+            "totalPages": cut.pages,
+            "hasNextPage": self.page < cut.pages,
             "hasPrevPage": self.page > 1,
         });
-        (data, pagination)
+        (cut.items, pagination)
     }
 }
 
@@ -400,26 +226,14 @@ mod tests {
 
     #[test]
     fn bodies_and_fields() {
-        assert_eq!(
-            Body::parse(&Bytes::from_static(b"")).unwrap_err().status,
-            400
-        );
-        assert_eq!(
-            Body::parse(&Bytes::from_static(b"{nope"))
-                .unwrap_err()
-                .status,
-            400
-        );
-        assert_eq!(
-            Body::parse(&Bytes::from_static(b"[1]")).unwrap_err().status,
-            400
-        );
-        let mut body =
-            Body::parse(&Bytes::from_static(br#"{"a": 1, "labels": ["x", 2]}"#)).unwrap();
-        assert_eq!(body.string("a", true), None);
-        assert_eq!(body.string("b", true), None);
-        assert_eq!(body.strings("labels", false), None);
-        let error = body.finish().unwrap_err();
+        assert_eq!(body(&Bytes::from_static(b"")).unwrap_err().status, 400);
+        assert_eq!(body(&Bytes::from_static(b"{nope")).unwrap_err().status, 400);
+        assert_eq!(body(&Bytes::from_static(b"[1]")).unwrap_err().status, 400);
+        let mut fields = body(&Bytes::from_static(br#"{"a": 1, "labels": ["x", 2]}"#)).unwrap();
+        assert_eq!(fields.string("a", true), None);
+        assert_eq!(fields.string("b", true), None);
+        assert_eq!(fields.strings("labels", false), None);
+        let error = finish(fields).unwrap_err();
         assert_eq!(error.status, 422);
         let fields = &error.details["fields"];
         assert_eq!(fields[0]["code"], "invalid_type");
@@ -428,6 +242,33 @@ mod tests {
             json!({"field": "b", "message": "b 为必填字段", "code": "required"})
         );
         assert_eq!(fields[2]["field"], "labels[1]");
+    }
+
+    #[test]
+    fn the_seeds_wording() {
+        let mut fields = body(&Bytes::from_static(
+            br#"{"t": 1, "k": "x", "n": -1, "e": {"A": 2}}"#,
+        ))
+        .unwrap();
+        fields.string("t", false);
+        fields.one_of("k", &["a", "b"], false);
+        fields.integer("n", 1);
+        fields.string_map("e");
+        let messages: Vec<String> = finish(fields).unwrap_err().details["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "类型错误,应为 string",
+                "取值无效,应为 a, b 之一",
+                "不能小于 1",
+                "类型错误,应为 string"
+            ]
+        );
     }
 
     #[test]

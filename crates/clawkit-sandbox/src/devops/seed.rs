@@ -6,7 +6,6 @@ use serde_json::{Map, Value, json};
 
 use super::agents::{Activation, FixedResult};
 use super::builds::{Build, Pipeline};
-use super::clock::at;
 use super::deployments::Deployment;
 use super::projects::{Project, Task};
 use super::rbac::Role;
@@ -14,7 +13,13 @@ use super::state::{Config, Inner};
 use super::tests_runs::{Failure, Suite, TestRun};
 use super::users::{USER_PASSWORD, User};
 use super::webhooks::Webhook;
+use crate::kit::clock;
 use crate::kit::ids::{hash_str, mix};
+
+/// Unix ms of a UTC date and time.
+fn at(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> i64 {
+    clock::at(0, (year, month, day), (hour, minute, second))
+}
 
 /// 张三, the seed's developer.
 pub(super) const ZHANGSAN: &str = "usr_abc123def456";

@@ -9,19 +9,24 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::agents::Activation;
-use super::auth::RefreshToken;
+use super::auth::Grant;
 use super::builds::{Build, Pipeline};
 use super::deployments::Deployment;
 use super::envelope::random_u64;
-use super::limits::{DevopsTier, Limiter};
+use super::limits::{Admission, DevopsTier, Limiter, Refused, Window};
 use super::projects::{Project, Task};
 use super::seed;
 use super::tests_runs::{Suite, TestRun};
 use super::users::User;
-use super::webhooks::Webhook;
+use super::webhooks::{MAX_ATTEMPTS, Webhook};
+use crate::kit::delivery::{Acknowledgement, Counts, Courier, Policy};
+use crate::kit::tokens::RefreshTokens;
 
 /// The seed's `totalItems` of `GET /users`: how many users exist at start by default.
 pub const DEFAULT_USERS: usize = 156;
+
+/// How long one webhook delivery attempt may take.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Settings of the DevOps part.
 #[derive(Debug, Clone)]
@@ -76,10 +81,9 @@ pub struct Stats {
     pub rate_limited_hour: AtomicU64,
     /// 429s answered because too many requests were in flight.
     pub rate_limited_concurrency: AtomicU64,
-    /// Webhook delivery attempts (each retry counts).
-    pub webhook_attempts: AtomicU64,
-    /// Webhook deliveries acknowledged with a 2xx.
-    pub webhook_acknowledged: AtomicU64,
+    /// Webhook deliveries: attempts (each retry counts), retries, events acknowledged with a
+    /// 2xx (`webhook_delivered`) and events that failed every attempt.
+    pub webhooks: Counts,
     /// The most requests in flight seen, per account.
     max_in_flight: Mutex<HashMap<String, u64>>,
 }
@@ -94,11 +98,22 @@ impl Stats {
     }
 
     /// Records `n` requests of `account` in flight.
-    pub(super) fn note_in_flight(&self, account: &str, n: u64) {
+    fn note_in_flight(&self, account: &str, n: u64) {
         if let Ok(mut m) = self.max_in_flight.lock() {
             let max = m.entry(account.to_string()).or_insert(0);
             *max = (*max).max(n);
         }
+    }
+
+    /// Counts a refusal of the rate limiter.
+    fn note_refusal(&self, window: Window) {
+        let counter = match window {
+            Window::Concurrency => &self.rate_limited_concurrency,
+            Window::Minute => &self.rate_limited_minute,
+            Window::Hour => &self.rate_limited_hour,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The counters as JSON (`GET /openclaw-devops/_sandbox/stats`).
@@ -121,8 +136,8 @@ impl Stats {
                 "concurrency": load(&self.rate_limited_concurrency),
             },
             "maxConcurrency": max,
-            "webhookAttempts": load(&self.webhook_attempts),
-            "webhookAcknowledged": load(&self.webhook_acknowledged),
+            "webhookAttempts": load(&self.webhooks.webhook_attempts),
+            "webhookAcknowledged": load(&self.webhooks.webhook_delivered),
         })
     }
 }
@@ -133,7 +148,7 @@ pub(super) struct Inner {
     /// Users, soft-deleted ones included.
     pub(super) users: Vec<User>,
     /// Refresh tokens.
-    pub(super) refresh: HashMap<String, RefreshToken>,
+    pub(super) refresh: RefreshTokens<Grant>,
     /// Projects.
     pub(super) projects: Vec<Project>,
     /// Tasks, oldest first.
@@ -178,8 +193,8 @@ pub struct Devops {
     pub(super) limiter: Limiter,
     /// Counters.
     pub stats: Stats,
-    /// Client of webhook deliveries.
-    pub(super) http: reqwest::Client,
+    /// Delivers webhook events.
+    pub(super) courier: Courier,
     serial: AtomicU64,
 }
 
@@ -190,16 +205,20 @@ impl Devops {
         for chunk in key.chunks_mut(8) {
             chunk.copy_from_slice(&random_u64().to_le_bytes());
         }
+        let courier = Courier::new(Policy {
+            attempts: MAX_ATTEMPTS,
+            first_delay: config.webhook_backoff,
+            timeout: Some(ATTEMPT_TIMEOUT),
+            acknowledgement: Acknowledgement::Success,
+            disable_after: None,
+        });
         Arc::new(Self {
             inner: Mutex::new(seed::resources(&config)),
             limiter: Limiter::new(config.default_tier, config.tiers.clone()),
             secret: Secret(key),
             entropy: random_u64(),
             stats: Stats::default(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            courier,
             serial: AtomicU64::new(1),
             config,
         })
@@ -223,5 +242,56 @@ impl Devops {
     /// The job time in ms.
     pub(super) fn job_ms(&self) -> i64 {
         i64::try_from(self.config.job_time.as_millis()).unwrap_or(i64::MAX / 4)
+    }
+
+    /// Lets one request of `account` in, or refuses it; counts the refusals and the most
+    /// requests in flight.
+    pub(super) fn admit(&self, account: &str) -> Result<Admission, Refused> {
+        match self.limiter.admit(account) {
+            Ok(admission) => {
+                self.stats.note_in_flight(account, admission.in_flight());
+                Ok(admission)
+            }
+            Err(refused) => {
+                self.stats.note_refusal(refused.window);
+                Err(refused)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn devops() -> Arc<Devops> {
+        let config = Config {
+            tiers: HashMap::from([("free".to_string(), DevopsTier::Free)]),
+            ..Config::default()
+        };
+        Devops::new(config)
+    }
+
+    #[test]
+    fn refusals_are_counted_by_window() {
+        let d = devops();
+        for _ in 0..60 {
+            d.admit("free").unwrap();
+        }
+        assert!(d.admit("free").is_err());
+        assert_eq!(d.stats.rate_limited_minute.load(Ordering::Relaxed), 1);
+        assert_eq!(d.stats.rate_limited.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_most_requests_in_flight_are_recorded() {
+        let d = devops();
+        let held: Vec<_> = (0..5).map(|_| d.admit("free").unwrap()).collect();
+        assert!(d.admit("free").is_err());
+        assert_eq!(d.stats.max_concurrency("free"), 5);
+        assert_eq!(d.stats.rate_limited_concurrency.load(Ordering::Relaxed), 1);
+        drop(held);
+        assert!(d.admit("free").is_ok());
+        assert_eq!(d.stats.max_concurrency("free"), 5);
     }
 }

@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::Devops;
-use super::clock::{iso, now_ms, round_secs, stamp_code};
+use super::builds::round_secs;
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{Caller, TESTS_RUN};
-use super::request::{Body, PathId};
+use super::request::{PathId, body, finish};
+use crate::kit::clock::{code, unix_millis, utc};
 
 /// A case of a suite that fails.
 #[derive(Debug, Clone)]
@@ -116,12 +117,12 @@ impl TestRun {
         out["browsers"] = json!(self.browsers);
         out["parallel"] = json!(self.parallel);
         out["triggeredBy"] = json!(self.triggered_by);
-        out["queuedAt"] = json!(iso(self.queued_ms));
+        out["queuedAt"] = json!(utc(self.queued_ms));
         if status != "queued" {
-            out["startedAt"] = json!(iso(self.started_ms()));
+            out["startedAt"] = json!(utc(self.started_ms()));
         }
         if matches!(status, "passed" | "failed") {
-            out["finishedAt"] = json!(iso(self.finished_ms()));
+            out["finishedAt"] = json!(utc(self.finished_ms()));
         }
         out["reportUrl"] = json!(format!("/tests/runs/{}/report", self.id));
         out
@@ -183,10 +184,10 @@ impl TestRun {
             self.id
         ));
         if status != "queued" {
-            out["startedAt"] = json!(iso(self.started_ms()));
+            out["startedAt"] = json!(utc(self.started_ms()));
         }
         if matches!(status, "passed" | "failed") {
-            out["finishedAt"] = json!(iso(self.finished_ms()));
+            out["finishedAt"] = json!(utc(self.finished_ms()));
         }
         out
     }
@@ -207,16 +208,16 @@ pub(super) async fn run(
         .find(|s| s.id == id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("suite", &id))?;
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let environment = body.string("environment", false);
     let browsers = body.strings("browsers", false);
     let parallel = body.integer("parallel", 1);
-    body.finish()?;
-    let now = now_ms();
+    finish(body)?;
+    let now = unix_millis();
     let job = d.job_ms();
     let run = {
         let mut inner = d.lock();
-        let stamp = format!("run_{}", stamp_code(now));
+        let stamp = format!("run_{}", code(now, 0, "%Y%m%d_%H%M%S"));
         let mut run_id = stamp.clone();
         let mut n = 1;
         while inner.runs.iter().any(|r| r.id == run_id) {
@@ -265,7 +266,7 @@ pub(super) async fn get(
     State(d): State<Arc<Devops>>,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(find(&d, &id)?.json(now_ms())).into_response())
+    Ok(axum::Json(find(&d, &id)?.json(unix_millis())).into_response())
 }
 
 /// `GET /tests/runs/{runId}/report`.
@@ -273,5 +274,5 @@ pub(super) async fn report(
     State(d): State<Arc<Devops>>,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(find(&d, &id)?.report_json(now_ms())).into_response())
+    Ok(axum::Json(find(&d, &id)?.report_json(unix_millis())).into_response())
 }

@@ -12,11 +12,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::Devops;
-use super::clock::{iso, now_ms};
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{Caller, Role, USERS_WRITE};
-use super::request::{Body, Params, PathId, RawParams, is_email, pattern_subject};
+use super::request::{Params, PathId, RawParams, body, finish, is_email, pattern_subject};
+use crate::kit::clock::{unix_millis, utc};
 use crate::kit::ids::mix;
+use crate::kit::read::Fields;
 
 /// The password every seeded user logs in with (`POST /auth/token`, `password` grant).
 pub const USER_PASSWORD: &str = "sandbox-secret";
@@ -72,9 +73,9 @@ impl User {
         if let Some(department) = &self.department {
             out["department"] = json!(department);
         }
-        out["createdAt"] = json!(iso(self.created_ms));
+        out["createdAt"] = json!(utc(self.created_ms));
         if let Some(at) = self.last_login_ms {
-            out["lastLoginAt"] = json!(iso(at));
+            out["lastLoginAt"] = json!(utc(at));
         }
         out
     }
@@ -92,14 +93,14 @@ impl User {
         if let Some(department) = &self.department {
             out["department"] = json!(department);
         }
-        out["createdAt"] = json!(iso(self.created_ms));
+        out["createdAt"] = json!(utc(self.created_ms));
         out["verificationEmailSent"] = json!(true);
         out
     }
 }
 
 /// Checks `username` as the seed says (3-20 字符,字母数字下划线).
-fn check_username(body: &mut Body, username: &str) {
+fn check_username(body: &mut Fields, username: &str) {
     let len = username.chars().count();
     if len < 3 {
         body.problem("username", "用户名长度至少为 3 个字符", "min_length");
@@ -117,7 +118,7 @@ fn check_username(body: &mut Body, username: &str) {
     }
 }
 
-fn check_email(body: &mut Body, email: &str) {
+fn check_email(body: &mut Fields, email: &str) {
     if !is_email(email) {
         body.problem("email", "邮箱格式不正确", "invalid_format");
     }
@@ -125,7 +126,7 @@ fn check_email(body: &mut Body, email: &str) {
 
 /// 最少 8 字符,包含大小写字母和数字: the spec's pattern `^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9]).*$`,
 /// whose `.` does not cross a line break.
-fn check_password(body: &mut Body, password: &str) {
+fn check_password(body: &mut Fields, password: &str) {
     let line = pattern_subject(password);
     if password.chars().count() < 8 {
         body.problem("password", "密码长度至少为 8 位", "min_length");
@@ -139,7 +140,7 @@ fn check_password(body: &mut Body, password: &str) {
 }
 
 /// The role field, if sent and valid.
-fn role_field(body: &mut Body) -> Option<Role> {
+fn role_field(body: &mut Fields) -> Option<Role> {
     body.one_of("role", &Role::NAMES, false)
         .and_then(Role::parse)
 }
@@ -223,7 +224,7 @@ pub(super) async fn create(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.may(USERS_WRITE)?;
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let username = body.string("username", true);
     let email = body.string("email", true);
     let password = body.string("password", true);
@@ -239,7 +240,7 @@ pub(super) async fn create(
     if let Some(p) = &password {
         check_password(&mut body, p);
     }
-    body.finish()?;
+    finish(body)?;
     let (Some(username), Some(email), Some(password), Some(full_name)) =
         (username, email, password, full_name)
     else {
@@ -261,7 +262,7 @@ pub(super) async fn create(
         status: "pending_verification",
         avatar: None,
         department,
-        created_ms: now_ms() / 1000 * 1000,
+        created_ms: unix_millis() / 1000 * 1000,
         last_login_ms: None,
         password,
         deleted: false,
@@ -301,7 +302,7 @@ pub(super) async fn update(
         let mut inner = d.lock();
         live(&mut inner.users, &id)?;
     }
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let username = body.string("username", false);
     let email = body.string("email", false);
     let full_name = body.string("fullName", false);
@@ -313,7 +314,7 @@ pub(super) async fn update(
     if let Some(e) = &email {
         check_email(&mut body, e);
     }
-    body.finish()?;
+    finish(body)?;
     let mut inner = d.lock();
     if let Some(u) = &username
         && clash(&inner.users, &id, "username", u).is_some()

@@ -2,30 +2,27 @@
 //! a `WebhookEvent` to the subscription's URL with `X-OpenClaw-Event-Id`, `X-OpenClaw-Timestamp`
 //! and, when a secret is set, `X-OpenClaw-Signature: sha256=<hex HMAC-SHA256(secret,
 //! "{timestamp}.{body}")>`. A delivery that is not acknowledged with a 2xx is retried with
-//! exponential backoff (same body and event id, a new timestamp and signature), up to
-//! [`MAX_ATTEMPTS`] attempts. URLs on names reserved for documentation (`example.com`,
-//! `.example`, `.invalid`, ...) are never called.
+//! exponential backoff by the kit's courier (same body and event id, a new timestamp and
+//! signature), up to [`MAX_ATTEMPTS`] attempts. URLs on names reserved for documentation
+//! (`example.com`, `.example`, `.invalid`, ...) are never called.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::Devops;
-use super::clock::{date_code, iso, now_ms, stamp_code};
 use super::envelope::{ApiError, json_answer};
 use super::rbac::{Caller, WEBHOOKS_WRITE};
-use super::request::{Body, PathId};
-use crate::kit::clock::unix_now;
-use crate::kit::delivery::{http_host, reserved_host as reserved};
+use super::request::{PathId, body, finish};
+use crate::kit::clock::{Clock, code, unix_millis, unix_now, utc};
+use crate::kit::delivery::{Delivery, http_host, reachable};
 
 /// 可用事件.
 pub(super) const EVENTS: [&str; 8] = [
@@ -67,7 +64,7 @@ impl Webhook {
             "url": self.url,
             "events": self.events,
             "active": self.active,
-            "createdAt": iso(self.created_ms),
+            "createdAt": utc(self.created_ms),
         })
     }
 }
@@ -83,8 +80,26 @@ pub(super) fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The headers of one delivery attempt of `event_id`: its id, the time now and the signature of
+/// `body` with `secret`, if any.
+fn attempt_headers(event_id: &str, secret: Option<&str>, body: &[u8]) -> HeaderMap {
+    let timestamp = unix_now();
+    let mut headers = HeaderMap::new();
+    if let Ok(id) = HeaderValue::from_str(event_id) {
+        headers.insert("x-openclaw-event-id", id);
+    }
+    headers.insert("x-openclaw-timestamp", HeaderValue::from(timestamp));
+    if let Some(secret) = secret
+        && let Ok(signed) = HeaderValue::from_str(&signature(secret, timestamp, body))
+    {
+        headers.insert("x-openclaw-signature", signed);
+    }
+    headers
+}
+
 impl Devops {
-    /// Delivers `event` about `data` to every active subscription of it.
+    /// Delivers `event` about `data` to every active subscription of it, each by the kit's
+    /// courier.
     pub(super) fn emit(self: &Arc<Self>, event: &'static str, data: Value) {
         let targets: Vec<(String, String, Option<String>)> = self
             .lock()
@@ -96,24 +111,41 @@ impl Devops {
         if targets.is_empty() {
             return;
         }
-        let now = now_ms();
-        let id = format!("evt_{}_{:04}", stamp_code(now), self.next_serial() % 10_000);
-        let body = json!({"id": id, "event": event, "timestamp": iso(now), "data": data});
+        let now = unix_millis();
+        let id = format!(
+            "evt_{}_{:04}",
+            code(now, 0, "%Y%m%d_%H%M%S"),
+            self.next_serial() % 10_000
+        );
+        let body = json!({"id": id, "event": event, "timestamp": utc(now), "data": data});
         let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
         for (hook, url, secret) in targets {
-            match http_host(&url) {
-                Some(host) if !reserved(&host) => {
-                    tokio::spawn(deliver(
-                        self.clone(),
-                        hook,
-                        url,
-                        secret,
-                        id.clone(),
-                        body.clone(),
-                    ));
-                }
-                _ => tracing::debug!(%hook, %url, event, "webhook: unreachable URL, not delivered"),
+            if !reachable(&url) {
+                tracing::debug!(%hook, %url, event, "webhook: unreachable URL, not delivered");
+                continue;
             }
+            let delivery = Delivery {
+                hook,
+                event_id: id.clone(),
+                url,
+                body: body.clone(),
+            };
+            let devops = self.clone();
+            tokio::spawn(async move {
+                let headers = |_attempt: u32| {
+                    attempt_headers(&delivery.event_id, secret.as_deref(), &delivery.body)
+                };
+                let live = || {
+                    let inner = devops.lock();
+                    inner
+                        .webhooks
+                        .iter()
+                        .any(|w| w.id == delivery.hook && w.active)
+                };
+                (devops.courier)
+                    .deliver(&devops.stats.webhooks, &delivery, headers, live)
+                    .await;
+            });
         }
     }
 
@@ -125,71 +157,12 @@ impl Devops {
     {
         let devops = self.clone();
         tokio::spawn(async move {
-            let wait = when_ms - now_ms();
-            if wait > 0 {
-                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-            }
-            let now = now_ms().max(when_ms);
+            Clock::real().sleep_until(when_ms).await;
+            let now = unix_millis().max(when_ms);
             if let Some((name, data)) = event(&devops, now) {
                 devops.emit(name, data);
             }
         });
-    }
-}
-
-/// POSTs one event to one subscription until it answers 2xx, the subscription is gone or
-/// inactive, or [`MAX_ATTEMPTS`] attempts failed.
-async fn deliver(
-    devops: Arc<Devops>,
-    hook: String,
-    url: String,
-    secret: Option<String>,
-    event_id: String,
-    body: Bytes,
-) {
-    let mut delay = devops.config.webhook_backoff;
-    for attempt in 1..=MAX_ATTEMPTS {
-        let live = devops
-            .lock()
-            .webhooks
-            .iter()
-            .any(|w| w.id == hook && w.active);
-        if !live {
-            return;
-        }
-        let timestamp = unix_now();
-        let mut request = devops
-            .http
-            .post(&url)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("X-OpenClaw-Event-Id", event_id.as_str())
-            .header("X-OpenClaw-Timestamp", timestamp.to_string());
-        if let Some(secret) = &secret {
-            request = request.header("X-OpenClaw-Signature", signature(secret, timestamp, &body));
-        }
-        devops
-            .stats
-            .webhook_attempts
-            .fetch_add(1, Ordering::Relaxed);
-        let outcome = request.body(body.clone()).send().await;
-        match outcome {
-            Ok(answer) if answer.status().is_success() => {
-                devops
-                    .stats
-                    .webhook_acknowledged
-                    .fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(%hook, %event_id, attempt, "webhook delivered");
-                return;
-            }
-            Ok(answer) => {
-                tracing::debug!(%hook, %event_id, attempt, status = %answer.status(), "webhook refused")
-            }
-            Err(e) => tracing::debug!(%hook, %event_id, attempt, "webhook failed: {e}"),
-        }
-        if attempt < MAX_ATTEMPTS {
-            tokio::time::sleep(delay).await;
-            delay = delay.saturating_mul(2);
-        }
     }
 }
 
@@ -206,7 +179,7 @@ pub(super) async fn create(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.may(WEBHOOKS_WRITE)?;
-    let mut body = Body::parse(&bytes)?;
+    let mut body = body(&bytes)?;
     let url = body.string("url", true);
     let names = body.strings("events", true);
     let secret = body.string("secret", false);
@@ -233,13 +206,13 @@ pub(super) async fn create(
             }
         }
     }
-    body.finish()?;
+    finish(body)?;
     let Some(url) = url else {
         return Err(ApiError::body("缺少必填字段"));
     };
-    let now = now_ms() / 1000 * 1000;
+    let now = unix_millis() / 1000 * 1000;
     let mut inner = d.lock();
-    let prefix = format!("wh_{}_", date_code(now));
+    let prefix = format!("wh_{}_", code(now, 0, "%Y%m%d"));
     let mut n = 1 + inner
         .webhooks
         .iter()
