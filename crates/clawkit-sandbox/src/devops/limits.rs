@@ -1,34 +1,21 @@
-//! The seed's rate limits (限流策略): per account, a token bucket of the tier's requests per minute
-//! refilling continuously at limit/60 per second, an hourly bucket refilling at limit/3600 per
-//! second, and a cap on requests in flight. Over any of them the answer is 429 `RATE_LIMITED`.
+//! The seed's rate limits (限流策略), per account and tier, over the kit's limits: a token bucket
+//! of the tier's requests per minute (refilling continuously at limit/60 per second) and one of
+//! its requests per hour, taken from together or not at all ([`crate::kit::limits::Buckets`]),
+//! and a cap on requests in flight ([`crate::kit::limits::Leases`]). Over any of them (checked in
+//! that order: in flight, minute, hour) the answer is 429 `RATE_LIMITED`.
 //!
-//! Every answer of `/openclaw-devops` carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`,
-//! `X-RateLimit-Reset` and `Retry-After`: the middlewares here wrap the public routes (the account
-//! is the body's `username` or `client_id`, a refresh token's owner, else `anonymous`) and the
-//! protected ones (the token's `name`); a 401 of [`crate::vendor::Api::authorize`] is counted and
-//! labelled against the `anonymous` account.
+//! The vendor's own parts are its tiers and the four headers on every answer of
+//! `/openclaw-devops`: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` and
+//! `Retry-After` ([`Quota`]).
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::Devops;
-use super::envelope::ApiError;
+use super::error::ApiError;
 use crate::kit::clock::unix_now;
 use crate::kit::limits::{Buckets, Lease, Leases, Rate};
-use crate::vendor::read_body;
-
-/// The account of requests that name none (no token, a bad token, an auth body without a
-/// client id).
-pub(super) const ANONYMOUS: &str = "anonymous";
-
-/// The largest body the auth middleware reads to find the account (the routes' own limit).
-const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// A rate-limit tier (用户等级) of the seed's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
@@ -81,21 +68,21 @@ impl DevopsTier {
 
 /// The rate-limit headers of one answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Quota {
+pub(crate) struct Quota {
     /// `X-RateLimit-Limit`: requests per minute.
-    pub(super) limit: u64,
+    pub(crate) limit: u64,
     /// `X-RateLimit-Remaining`: whole tokens left in the minute bucket.
-    pub(super) remaining: u64,
+    pub(crate) remaining: u64,
     /// `X-RateLimit-Reset`: Unix seconds when the minute bucket is full again.
-    pub(super) reset: i64,
+    pub(crate) reset: i64,
     /// `Retry-After`: 0 while tokens are left, else seconds until the next one.
-    pub(super) retry_after: u64,
+    pub(crate) retry_after: u64,
 }
 
 impl Quota {
     /// Headers for an answer that did not go through a bucket (a fault's): the default tier's
     /// limit, nothing remaining, a full minute to reset.
-    pub(super) fn fixed(retry_after: u64) -> Self {
+    pub(crate) fn fixed(retry_after: u64) -> Self {
         Self {
             limit: DevopsTier::Pro.per_minute(),
             remaining: 0,
@@ -115,7 +102,7 @@ impl Quota {
     }
 
     /// Sets the four headers on `headers`.
-    pub(super) fn apply(&self, headers: &mut HeaderMap) {
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) {
         headers.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
         headers.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
         headers.insert("x-ratelimit-reset", HeaderValue::from(self.reset));
@@ -123,7 +110,7 @@ impl Quota {
     }
 
     /// `response` with the four headers.
-    pub(super) fn on(&self, mut response: Response) -> Response {
+    pub(crate) fn on(&self, mut response: Response) -> Response {
         self.apply(response.headers_mut());
         response
     }
@@ -131,7 +118,7 @@ impl Quota {
 
 /// Which limit refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Window {
+pub(crate) enum Window {
     /// Too many requests in flight.
     Concurrency,
     /// The minute bucket is empty.
@@ -142,7 +129,7 @@ pub(super) enum Window {
 
 impl Window {
     /// Its name in `details.window`.
-    pub(super) fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Window::Concurrency => "concurrency",
             Window::Minute => "minute",
@@ -153,18 +140,18 @@ impl Window {
 
 /// A request over a limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Refused {
+pub(crate) struct Refused {
     /// The headers (with `Retry-After` the wait).
-    pub(super) quota: Quota,
+    pub(crate) quota: Quota,
     /// Which limit.
-    pub(super) window: Window,
+    pub(crate) window: Window,
     /// The limit of that window.
-    pub(super) limit: u64,
+    pub(crate) limit: u64,
 }
 
 impl Refused {
     /// 429 `RATE_LIMITED` with its headers.
-    pub(super) fn response(&self) -> Response {
+    pub(crate) fn response(&self) -> Response {
         let error = ApiError::rate_limited(self.limit, self.window.name(), self.quota.retry_after);
         self.quota.on(error.into_response())
     }
@@ -173,22 +160,22 @@ impl Refused {
 /// A request let in: the headers of its answer, and its place among the account's requests in
 /// flight until it is dropped.
 #[derive(Debug)]
-pub(super) struct Admission {
+pub(crate) struct Admission {
     /// The headers of its answer.
-    pub(super) quota: Quota,
+    pub(crate) quota: Quota,
     lease: Lease,
 }
 
 impl Admission {
     /// How many of the account's requests were in flight with this one.
-    pub(super) fn in_flight(&self) -> u64 {
+    pub(crate) fn in_flight(&self) -> u64 {
         self.lease.in_flight
     }
 }
 
 /// Every account's buckets and requests in flight.
 #[derive(Debug)]
-pub(super) struct Limiter {
+pub(crate) struct Limiter {
     default: DevopsTier,
     tiers: HashMap<String, DevopsTier>,
     buckets: Buckets,
@@ -197,7 +184,7 @@ pub(super) struct Limiter {
 
 impl Limiter {
     /// Limits for accounts of the given tiers (any other account's is `default`).
-    pub(super) fn new(default: DevopsTier, tiers: HashMap<String, DevopsTier>) -> Self {
+    pub(crate) fn new(default: DevopsTier, tiers: HashMap<String, DevopsTier>) -> Self {
         Self {
             default,
             tiers,
@@ -207,13 +194,13 @@ impl Limiter {
     }
 
     /// The tier of `account`.
-    pub(super) fn tier(&self, account: &str) -> DevopsTier {
+    pub(crate) fn tier(&self, account: &str) -> DevopsTier {
         self.tiers.get(account).copied().unwrap_or(self.default)
     }
 
     /// Lets one request of `account` in (a place in flight and a token from both buckets), or
     /// says which limit refuses it (nothing is taken then).
-    pub(super) fn admit(&self, account: &str) -> Result<Admission, Refused> {
+    pub(crate) fn admit(&self, account: &str) -> Result<Admission, Refused> {
         let tier = self.tier(account);
         let rates = tier.rates();
         let minute = &rates[0];
@@ -251,54 +238,6 @@ impl Limiter {
             }
         }
     }
-}
-
-/// Runs `request` as one of `account`'s (or answers 429) and labels the answer.
-async fn limited(devops: &Devops, account: &str, request: Request, next: Next) -> Response {
-    match devops.admit(account) {
-        Err(refused) => refused.response(),
-        Ok(admission) => {
-            devops.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let response = next.run(request).await;
-            let quota = admission.quota;
-            drop(admission);
-            quota.on(response)
-        }
-    }
-}
-
-/// The middleware of the public routes (`/auth/*`): the account is read from the body.
-pub(super) async fn public(
-    State(devops): State<Arc<Devops>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some((request, bytes)) = read_body(request, BODY_LIMIT).await else {
-        let quota = match devops.admit(ANONYMOUS) {
-            Ok(admission) => admission.quota,
-            Err(refused) => return refused.response(),
-        };
-        return quota.on(ApiError::body("请求体过大或无法读取").into_response());
-    };
-    let account = devops.account_of_auth_body(&bytes);
-    limited(&devops, &account, request, next).await
-}
-
-/// The middleware of the protected routes, inside [`crate::vendor::require`]: the account is the
-/// token's, and the handlers find the [`super::rbac::Caller`] in the request's extensions.
-pub(super) async fn protected(
-    State(devops): State<Arc<Devops>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let caller = match devops.verify(request.headers()) {
-        Ok(caller) => caller,
-        // `authorize` let it in a moment ago; it expired in between.
-        Err(reason) => return devops.refuse(reason),
-    };
-    let account = caller.account.clone();
-    request.extensions_mut().insert(caller);
-    limited(&devops, &account, request, next).await
 }
 
 #[cfg(test)]

@@ -3,13 +3,15 @@
 //! one 422 (`details.fields`); query parameters, a bad one a 400 naming it; the `page` /
 //! `pageSize` paging every list shares; and the one path parameter of a route.
 
+use std::str::FromStr;
+
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use serde_json::{Value, json};
+use openclaw_devops_api::types::Pagination;
 
-use super::envelope::ApiError;
+use super::error::ApiError;
 use crate::kit::pages::numbered;
 use crate::kit::read::{BodyError, Fields, Query, Wording};
 
@@ -37,7 +39,7 @@ impl Wording for Chinese {
 
 /// The body as a JSON object to read field by field: an empty body, malformed JSON or another
 /// JSON value is 400 `INVALID_REQUEST`.
-pub(super) fn body(bytes: &Bytes) -> Result<Fields, ApiError> {
+pub(crate) fn body(bytes: &Bytes) -> Result<Fields, ApiError> {
     Fields::parse(bytes, &Chinese).map_err(|e| {
         ApiError::body(match e {
             BodyError::Empty => "请求体不能为空,应为 JSON 对象".to_string(),
@@ -48,22 +50,34 @@ pub(super) fn body(bytes: &Bytes) -> Result<Fields, ApiError> {
 }
 
 /// 422 with every problem recorded in `body`, if any.
-pub(super) fn finish(body: Fields) -> Result<(), ApiError> {
+pub(crate) fn finish(body: Fields) -> Result<(), ApiError> {
     body.finish()
         .map_err(|problems| ApiError::validation(&problems))
 }
 
+/// A string field that must be one of the spec's enum values, as the generated enum `T` (whose
+/// wire names are `names`).
+pub(crate) fn choice<T: FromStr>(
+    body: &mut Fields,
+    name: &str,
+    names: &[&'static str],
+    required: bool,
+) -> Option<T> {
+    body.one_of(name, names, required)
+        .and_then(|value| value.parse().ok())
+}
+
 /// What axum's query extractor gives, before [`Params::of`] (a parameter sent twice counts the
 /// first time).
-pub(super) type RawParams = Result<axum::extract::Query<Vec<(String, String)>>, QueryRejection>;
+pub(crate) type RawParams = Result<axum::extract::Query<Vec<(String, String)>>, QueryRejection>;
 
 /// The query parameters of a request.
 #[derive(Debug, Default)]
-pub(super) struct Params(Query);
+pub(crate) struct Params(Query);
 
 impl Params {
     /// The parameters, or 400 for a query string that cannot be read.
-    pub(super) fn of(raw: RawParams) -> Result<Params, ApiError> {
+    pub(crate) fn of(raw: RawParams) -> Result<Params, ApiError> {
         match raw {
             Ok(axum::extract::Query(pairs)) => Ok(Params(Query::from_pairs(pairs))),
             Err(e) => Err(ApiError::parameter("query", e.body_text())),
@@ -71,12 +85,12 @@ impl Params {
     }
 
     /// The value of `name`.
-    pub(super) fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.text(name)
     }
 
     /// `name` as one of `allowed`, or 400.
-    pub(super) fn one_of(
+    pub(crate) fn one_of(
         &self,
         name: &str,
         allowed: &[&'static str],
@@ -86,8 +100,17 @@ impl Params {
             .map_err(|p| ApiError::parameter(&p.field, p.message))
     }
 
+    /// `name` as one of the spec's enum values (see [`choice`]), or 400.
+    pub(crate) fn choice<T: FromStr>(
+        &self,
+        name: &str,
+        names: &[&'static str],
+    ) -> Result<Option<T>, ApiError> {
+        Ok(self.one_of(name, names)?.and_then(|v| v.parse().ok()))
+    }
+
     /// `name` as a boolean (`true` or `false`), or 400.
-    pub(super) fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+    pub(crate) fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
         match self.get(name) {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
@@ -98,7 +121,7 @@ impl Params {
 
     /// `page` (from 1, default 1; larger than any page there is, an empty page) and `pageSize`
     /// (1 to 100, default 20), or 400.
-    pub(super) fn page(&self) -> Result<Page, ApiError> {
+    pub(crate) fn page(&self) -> Result<Page, ApiError> {
         let page = match self.0.positive("page", u64::MAX) {
             None => 1,
             Some(Ok(n)) => n,
@@ -124,7 +147,7 @@ impl Params {
 /// (not UTF-8 once decoded) names nothing: 404 `NOT_FOUND` for the resource the path is about,
 /// 400 naming `agentType` for an agent type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct PathId(pub(super) String);
+pub(crate) struct PathId(pub(crate) String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
@@ -163,39 +186,44 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
 
 /// One page of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Page {
+pub(crate) struct Page {
     /// From 1.
-    pub(super) page: u64,
+    pub(crate) page: u64,
     /// 1 to 100.
-    pub(super) size: u64,
+    pub(crate) size: u64,
 }
 
 impl Page {
     /// This page of `items` and the seed's `pagination` object.
-    pub(super) fn cut<T>(self, items: Vec<T>) -> (Vec<T>, Value) {
+    pub(crate) fn cut<T>(self, items: Vec<T>) -> (Vec<T>, Pagination) {
         let cut = numbered(items, self.page, self.size);
-        let pagination = json!({
-            "page": self.page,
-            "pageSize": self.size,
-            "totalItems": cut.total,
-            "totalPages": cut.pages,
-            "hasNextPage": self.page < cut.pages,
-            "hasPrevPage": self.page > 1,
-        });
+        let pagination = Pagination {
+            page: nonzero(self.page),
+            page_size: nonzero(self.size),
+            total_items: cut.total,
+            total_pages: cut.pages,
+            has_next_page: self.page < cut.pages,
+            has_prev_page: self.page > 1,
+        };
         (cut.items, pagination)
     }
+}
+
+/// `n` (at least 1) as the spec's page numbers and sizes are typed.
+fn nonzero(n: u64) -> std::num::NonZeroU64 {
+    std::num::NonZeroU64::new(n).unwrap_or(std::num::NonZeroU64::MIN)
 }
 
 /// What a spec pattern anchored with `^…$` is matched against: the value without one final line
 /// feed, since `$` also matches just before it (as the contract tests' regular expressions read
 /// it; `abc\n` matches `^[a-z]+$`).
-pub(super) fn pattern_subject(value: &str) -> &str {
+pub(crate) fn pattern_subject(value: &str) -> &str {
     value.strip_suffix('\n').unwrap_or(value)
 }
 
 /// Whether `email` looks like an address: one `@`, a non-empty local part without spaces, and a
 /// domain of dot-separated labels of letters, digits and hyphens.
-pub(super) fn is_email(email: &str) -> bool {
+pub(crate) fn is_email(email: &str) -> bool {
     let Some((local, domain)) = email.rsplit_once('@') else {
         return false;
     };
@@ -222,6 +250,8 @@ pub(super) fn is_email(email: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -276,7 +306,7 @@ mod tests {
         let (data, p) = Page { page: 2, size: 3 }.cut((0..7).collect::<Vec<_>>());
         assert_eq!(data, [3, 4, 5]);
         assert_eq!(
-            p,
+            serde_json::to_value(p).unwrap(),
             json!({"page": 2, "pageSize": 3, "totalItems": 7, "totalPages": 3, "hasNextPage": true, "hasPrevPage": true})
         );
         let (data, _) = Page {
