@@ -1,34 +1,33 @@
-//! 认证授权: `POST /auth/token` (OAuth 2.0 `client_credentials` and `password` grants, JSON body),
-//! `POST /auth/refresh` (single-use refresh tokens, rotated on every refresh) and the check of
-//! `Authorization: Bearer <jwt>`: HS256 JWTs signed with a key drawn when the sandbox starts.
-
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+//! Issuing and checking tokens, over the state: the vendor's access tokens are HS256 JWTs signed
+//! with a key drawn when the sandbox starts (`sub` user id, `name` account, `role`, `iat`, `exp`,
+//! `jti`); its refresh tokens live 7 days and work once ([`RefreshTokens`] of the kit, rotated on
+//! every refresh); the bearer header is read by [`bearer`].
+//!
+//! [`RefreshTokens`]: crate::kit::tokens::RefreshTokens
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use openclaw_devops_api::types::{Role, TokenResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::Devops;
-use super::clock::{iso, now_ms};
-use super::envelope::{ApiError, FieldError, random_u64};
-use super::limits::ANONYMOUS;
-use super::rbac::{Caller, Role};
-use super::request::Body;
-use super::state::Inner;
-use crate::kit::clock::unix_now;
+use super::rbac::{Caller, Grant, scope};
+use super::state::{Devops, Inner};
+use crate::kit::clock::{unix_millis, unix_now, utc_datetime};
+use crate::kit::ids::{random_hex, random_u64};
+use crate::kit::tokens::{BearerProblem, bearer};
 
 /// The sandbox's API key (`client_id`).
 pub const CLIENT_ID: &str = "sandbox";
 /// The sandbox's client secret (`client_secret`).
 pub const CLIENT_SECRET: &str = "sandbox-secret";
 /// The user id behind the client credentials: the `admin` role user.
-pub(super) const CLIENT_USER_ID: &str = "usr_role_admin";
+pub(crate) const CLIENT_USER_ID: &str = "usr_role_admin";
+/// The account of requests that name none (no token, a bad token, an auth body without a
+/// client id).
+pub(crate) const ANONYMOUS: &str = "anonymous";
 /// How long a refresh token lives: 7 days, the short end of the seed's 7-30.
 const REFRESH_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Longest account name kept for rate limiting (longer ones are cut).
@@ -51,39 +50,26 @@ struct Claims {
     jti: String,
 }
 
-/// A refresh token: whose it is and whether it was used.
-#[derive(Debug, Clone)]
-pub(super) struct RefreshToken {
-    /// The account.
-    account: String,
-    /// The user id.
-    user_id: String,
-    /// The role when issued (a user's current role is read again on refresh).
-    role: Role,
-    /// Issued to the client credentials rather than a user's password.
-    client: bool,
-    /// Unix ms.
-    expires_ms: i64,
-    /// Refresh tokens work once.
-    used: bool,
+/// The grant of the client credentials: the `sandbox` account as the `admin` role user.
+pub(crate) fn client_grant() -> Grant {
+    Grant {
+        account: CLIENT_ID.into(),
+        user_id: CLIENT_USER_ID.into(),
+        role: Role::Admin,
+        client: true,
+    }
 }
 
 impl Devops {
-    /// A new token set for `account`, as `TokenResponse`.
-    fn issue(
-        &self,
-        inner: &mut Inner,
-        account: &str,
-        user_id: &str,
-        role: Role,
-        client: bool,
-    ) -> Value {
+    /// A new token set for `grant` as its `role` now: an access token, and a refresh token
+    /// recorded in `inner`.
+    pub(crate) fn issue(&self, inner: &mut Inner, grant: Grant, role: Role) -> TokenResponse {
         let now = unix_now();
         let ttl = self.config.token_ttl.as_secs_f64().ceil() as i64;
         let claims = Claims {
-            sub: user_id.to_string(),
-            name: account.to_string(),
-            role: role.as_str().to_string(),
+            sub: grant.user_id.clone(),
+            name: grant.account.clone(),
+            role: role.to_string(),
             iat: now,
             exp: now + ttl,
             jti: format!("{:016x}{:08x}", random_u64(), self.next_serial()),
@@ -94,46 +80,28 @@ impl Devops {
             &EncodingKey::from_secret(&self.secret.0),
         )
         .unwrap_or_default();
-        let refresh = format!(
-            "{:016x}{:016x}{:016x}",
-            random_u64(),
-            random_u64(),
-            random_u64()
-        );
-        inner.refresh.insert(
-            refresh.clone(),
-            RefreshToken {
-                account: account.to_string(),
-                user_id: user_id.to_string(),
-                role,
-                client,
-                expires_ms: now_ms() + REFRESH_TTL_MS,
-                used: false,
-            },
-        );
-        json!({
-            "access_token": access,
-            "token_type": "Bearer",
-            "expires_in": ttl,
-            "refresh_token": refresh,
-            "scope": role.scope(),
-            "issued_at": iso(now * 1000),
-        })
+        let refresh = random_hex(3);
+        let grant = Grant { role, ..grant };
+        inner
+            .refresh
+            .issue(refresh.clone(), grant, unix_millis() + REFRESH_TTL_MS);
+        TokenResponse {
+            access_token: access,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+            refresh_token: Some(refresh),
+            scope: Some(scope(role).into()),
+            issued_at: Some(utc_datetime(now * 1000)),
+        }
     }
 
     /// The caller of a request from its `Authorization: Bearer` token; the error is the 401's
     /// `details.reason`: `missing_token`, `invalid_token` or `token_expired`.
-    pub(super) fn verify(&self, headers: &HeaderMap) -> Result<Caller, &'static str> {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
-            return Err("missing_token");
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
-            .ok_or("invalid_token")?;
+    pub(crate) fn verify(&self, headers: &HeaderMap) -> Result<Caller, &'static str> {
+        let token = bearer(headers).map_err(|problem| match problem {
+            BearerProblem::Missing => "missing_token",
+            BearerProblem::NotBearer => "invalid_token",
+        })?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(
@@ -145,7 +113,7 @@ impl Devops {
             ErrorKind::ExpiredSignature => "token_expired",
             _ => "invalid_token",
         })?;
-        let role = Role::parse(&data.claims.role).ok_or("invalid_token")?;
+        let role = data.claims.role.parse().map_err(|_| "invalid_token")?;
         Ok(Caller {
             user_id: data.claims.sub,
             account: data.claims.name,
@@ -153,29 +121,18 @@ impl Devops {
         })
     }
 
-    /// 401 `UNAUTHORIZED` with `reason`, counted against the `anonymous` account's limits (429
-    /// when they are spent).
-    pub(super) fn refuse(&self, reason: &'static str) -> Response {
-        match self.limiter.admit(ANONYMOUS, &self.stats) {
-            Err(refused) => refused.response(),
-            Ok(admission) => {
-                self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                admission
-                    .quota
-                    .on(ApiError::unauthorized(reason).into_response())
-            }
-        }
-    }
-
     /// Whose rate limits an `/auth/*` request counts against: a refresh token's account, the
     /// `username` of a password grant, else the `client_id`, else `anonymous`.
-    pub(super) fn account_of_auth_body(&self, bytes: &Bytes) -> String {
+    pub(crate) fn account_of_auth_body(&self, bytes: &Bytes) -> String {
         let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(bytes) else {
             return ANONYMOUS.to_string();
         };
         let text = |k: &str| body.get(k).and_then(Value::as_str);
         let account = if let Some(refresh) = text("refresh_token") {
-            self.lock().refresh.get(refresh).map(|r| r.account.clone())
+            self.lock()
+                .refresh
+                .grant(refresh)
+                .map(|g| g.account.clone())
         } else if text("grant_type") == Some("password") && text("username").is_some() {
             text("username").map(str::to_string)
         } else {
@@ -191,106 +148,4 @@ impl Devops {
         }
         account
     }
-}
-
-/// `POST /auth/token`: the body is checked against `TokenRequest` (422), then the client (401),
-/// then what the grant needs (a password grant without `username` or `password` is 422), then
-/// the user (401).
-pub(super) async fn token(
-    State(d): State<Arc<Devops>>,
-    bytes: Bytes,
-) -> Result<Response, ApiError> {
-    let mut body = Body::parse(&bytes)?;
-    let grant = body.one_of("grant_type", &["client_credentials", "password"], true);
-    let client_id = body.string("client_id", true);
-    let client_secret = body.string("client_secret", true);
-    let username = body.string("username", false);
-    let password = body.string("password", false);
-    body.finish()?;
-    // The request is well formed; the client is checked before what its grant needs.
-    if client_id.as_deref() != Some(CLIENT_ID) || client_secret.as_deref() != Some(CLIENT_SECRET) {
-        return Err(ApiError::unauthorized("invalid_client"));
-    }
-    let password_grant = grant == Some("password");
-    if password_grant {
-        let missing: Vec<FieldError> = [("username", &username), ("password", &password)]
-            .into_iter()
-            .filter(|(_, value)| value.is_none())
-            .map(|(field, _)| FieldError {
-                field: field.to_string(),
-                message: format!("{field} 为必填字段(password 模式)"),
-                code: "required",
-            })
-            .collect();
-        if !missing.is_empty() {
-            return Err(ApiError::validation(&missing));
-        }
-    }
-    let mut inner = d.lock();
-    let answer = if password_grant {
-        let now = now_ms();
-        let user = inner.users.iter_mut().find(|u| {
-            !u.deleted
-                && Some(u.username.as_str()) == username.as_deref()
-                && Some(u.password.as_str()) == password.as_deref()
-        });
-        let Some(user) = user else {
-            return Err(ApiError::unauthorized("invalid_grant"));
-        };
-        if matches!(user.status, "inactive" | "suspended") {
-            return Err(ApiError::unauthorized("account_disabled"));
-        }
-        user.last_login_ms = Some(now / 1000 * 1000);
-        let (account, id, role) = (user.username.clone(), user.id.clone(), user.role);
-        d.issue(&mut inner, &account, &id, role, false)
-    } else {
-        d.issue(&mut inner, CLIENT_ID, CLIENT_USER_ID, Role::Admin, true)
-    };
-    d.stats.token_grants.fetch_add(1, Ordering::Relaxed);
-    Ok(axum::Json(answer).into_response())
-}
-
-/// `POST /auth/refresh`: a new token set; the refresh token sent is spent.
-pub(super) async fn refresh(
-    State(d): State<Arc<Devops>>,
-    bytes: Bytes,
-) -> Result<Response, ApiError> {
-    let mut body = Body::parse(&bytes)?;
-    let token = body.string("refresh_token", true);
-    body.finish()?;
-    let token = token.unwrap_or_default();
-    let mut inner = d.lock();
-    let Some(stored) = inner.refresh.get_mut(&token) else {
-        return Err(ApiError::unauthorized("invalid_refresh_token"));
-    };
-    if stored.used {
-        d.stats.refresh_reuse.fetch_add(1, Ordering::Relaxed);
-        return Err(ApiError::unauthorized("refresh_token_reused"));
-    }
-    if stored.expires_ms <= now_ms() {
-        return Err(ApiError::unauthorized("refresh_token_expired"));
-    }
-    stored.used = true;
-    let stored = stored.clone();
-    let role = if stored.client {
-        stored.role
-    } else {
-        match inner
-            .users
-            .iter()
-            .find(|u| u.id == stored.user_id && !u.deleted)
-        {
-            Some(user) if !matches!(user.status, "inactive" | "suspended") => user.role,
-            _ => return Err(ApiError::unauthorized("account_disabled")),
-        }
-    };
-    let answer = d.issue(
-        &mut inner,
-        &stored.account,
-        &stored.user_id,
-        role,
-        stored.client,
-    );
-    d.stats.refreshes.fetch_add(1, Ordering::Relaxed);
-    Ok(axum::Json(answer).into_response())
 }

@@ -21,24 +21,24 @@
 //!   seed's `totalItems`).
 //! - Jobs (agent activations, builds, deployments, test runs) reach their final state after the
 //!   configured job time (4 s by default); a deployment of a version ending in `-bad` fails.
-//! - Webhooks are really delivered, signed and retried; see `webhooks`.
+//! - Webhooks are really delivered, signed and retried; see `events`.
 //! - `GET /_sandbox/stats` (not in the spec) shows the counters.
+//!
+//! The folder is layered, each file importing only from the layers below it: the `model`
+//! (entities and their answers as the spec's generated types) with the vendor's choices beside it
+//! (`error`, `read`, `rbac`, `limits`); the `state` over them (and the `seed` it starts with);
+//! `auth` and `events` over the state; the `routes` on top. This file wires them together.
 
-mod agents;
 mod auth;
-mod builds;
-mod clock;
-mod deployments;
-mod envelope;
+mod error;
+mod events;
 mod limits;
-mod projects;
+mod model;
 mod rbac;
-mod request;
+mod read;
+mod routes;
 mod seed;
 mod state;
-mod tests_runs;
-mod users;
-mod webhooks;
 
 use std::sync::Arc;
 
@@ -46,19 +46,19 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
-use crate::vendor::ErrorFault;
-use crate::vendor::{self, Api, Common, Credential, Serve, Serving, Settings};
+use crate::vendor::{self, Api, Common, Credential, ErrorFault, Serve, Serving, Settings};
 
 pub use auth::{CLIENT_ID, CLIENT_SECRET};
 pub use limits::DevopsTier;
+pub use model::users::USER_PASSWORD;
+pub use model::webhooks::MAX_ATTEMPTS;
 pub use state::{Config, DEFAULT_USERS, Devops, Stats};
-pub use users::USER_PASSWORD;
-pub use webhooks::MAX_ATTEMPTS;
 
-use envelope::ApiError;
+use error::ApiError;
 use limits::Quota;
+use routes::{agents, builds, deployments, gate, projects, tasks, test_runs, users, webhooks};
 
 /// How the role users are described next to the client secret (banner and docs).
 const ROLE_USERS: &str = "POST /auth/token client_secret (also the password grant's password of the users admin|product_manager|architect|developer|tester|devops|viewer)";
@@ -75,10 +75,20 @@ pub struct Flags {
     pub devops_job_seconds: f64,
 }
 
+impl Devops {
+    /// A fresh sandbox with the seeded resources.
+    pub fn new(config: Config) -> Arc<Self> {
+        let resources = seed::resources(&config);
+        Devops::with_resources(config, resources)
+    }
+}
+
 impl Serve for Devops {
     const NAME: &'static str = "openclaw-devops";
     type Config = Config;
 
+    /// Every account starts with the seeded resources, ids and users drawn from the sandbox's
+    /// seed; one API, `/openclaw-devops` as a whole.
     fn start(config: Config, _: &Common) -> Serving<Self> {
         Serving::one(Devops::new(config))
     }
@@ -98,13 +108,54 @@ impl Settings for Config {
     }
 }
 
+/// The protected routes, grouped as the spec's tags: (path, handlers).
+fn table() -> Vec<(&'static str, MethodRouter<Arc<Devops>>)> {
+    vec![
+        ("/users", get(users::list).post(users::create)),
+        (
+            "/users/{userId}",
+            get(users::get).put(users::update).delete(users::delete),
+        ),
+        ("/projects", get(projects::list).post(projects::create)),
+        ("/projects/{projectId}", get(projects::get)),
+        (
+            "/projects/{projectId}/tasks",
+            get(tasks::list).post(tasks::create),
+        ),
+        ("/tasks/{taskId}", get(tasks::get)),
+        ("/tasks/{taskId}/status", put(tasks::update_status)),
+        ("/agents/{agentType}/activate", post(agents::activate)),
+        (
+            "/agents/activations/{activationId}/progress",
+            get(agents::progress),
+        ),
+        (
+            "/agents/activations/{activationId}/result",
+            get(agents::result),
+        ),
+        ("/pipelines/{pipelineId}/trigger", post(builds::trigger)),
+        ("/builds/{buildId}", get(builds::get)),
+        ("/deployments", post(deployments::create)),
+        ("/deployments/{deploymentId}", get(deployments::get)),
+        (
+            "/deployments/{deploymentId}/rollback",
+            post(deployments::rollback),
+        ),
+        ("/tests/suites/{suiteId}/run", post(test_runs::run)),
+        ("/tests/runs/{runId}", get(test_runs::get)),
+        ("/tests/runs/{runId}/report", get(test_runs::report)),
+        ("/webhooks", get(webhooks::list).post(webhooks::create)),
+        ("/webhooks/{webhookId}", delete(webhooks::delete)),
+    ]
+}
+
 /// OpenClaw DevOps: `/auth/*` is public, everything else needs a bearer token.
 impl Api for Devops {
     fn public_routes(self: Arc<Self>) -> Router {
         let auth = Router::new()
-            .route("/auth/token", post(auth::token))
-            .route("/auth/refresh", post(auth::refresh))
-            .route_layer(from_fn_with_state(self.clone(), limits::public))
+            .route("/auth/token", post(routes::auth::token))
+            .route("/auth/refresh", post(routes::auth::refresh))
+            .route_layer(from_fn_with_state(self.clone(), gate::public))
             .with_state(self.clone());
         let stats = Router::new()
             .route("/_sandbox/stats", get(stats))
@@ -112,64 +163,14 @@ impl Api for Devops {
         auth.merge(stats)
     }
 
-    /// Grouped as the spec's tags; the rate-limit middleware wraps them all (a path no route
-    /// matches stays a bare 404).
+    /// The rate-limit middleware wraps them all (a path no route matches stays a bare 404).
     fn protected_routes(self: Arc<Self>) -> Router {
-        let users = Router::new()
-            .route("/users", get(users::list).post(users::create))
-            .route(
-                "/users/{userId}",
-                get(users::get).put(users::update).delete(users::delete),
-            );
-        let projects = Router::new()
-            .route("/projects", get(projects::list).post(projects::create))
-            .route("/projects/{projectId}", get(projects::get))
-            .route(
-                "/projects/{projectId}/tasks",
-                get(projects::list_tasks).post(projects::create_task),
-            )
-            .route("/tasks/{taskId}", get(projects::get_task))
-            .route("/tasks/{taskId}/status", put(projects::update_status));
-        let agents = Router::new()
-            .route("/agents/{agentType}/activate", post(agents::activate))
-            .route(
-                "/agents/activations/{activationId}/progress",
-                get(agents::progress),
-            )
-            .route(
-                "/agents/activations/{activationId}/result",
-                get(agents::result),
-            );
-        // Builds, deployments and test runs: the jobs, as a table.
-        let delivery = [
-            ("/pipelines/{pipelineId}/trigger", post(builds::trigger)),
-            ("/builds/{buildId}", get(builds::get)),
-            ("/deployments", post(deployments::create)),
-            ("/deployments/{deploymentId}", get(deployments::get)),
-            (
-                "/deployments/{deploymentId}/rollback",
-                post(deployments::rollback),
-            ),
-            ("/tests/suites/{suiteId}/run", post(tests_runs::run)),
-            ("/tests/runs/{runId}", get(tests_runs::get)),
-            ("/tests/runs/{runId}/report", get(tests_runs::report)),
-        ]
-        .into_iter()
-        .fold(Router::new(), |router, (path, method)| {
-            router.route(path, method)
-        });
-        let webhooks = Router::new()
-            .route("/webhooks", get(webhooks::list).post(webhooks::create))
-            .route(
-                "/webhooks/{webhookId}",
-                axum::routing::delete(webhooks::delete),
-            );
-        users
-            .merge(projects)
-            .merge(agents)
-            .merge(delivery)
-            .merge(webhooks)
-            .route_layer(from_fn_with_state(self.clone(), limits::protected))
+        table()
+            .into_iter()
+            .fold(Router::new(), |router, (path, handlers)| {
+                router.route(path, handlers)
+            })
+            .route_layer(from_fn_with_state(self.clone(), gate::protected))
             .with_state(self)
     }
 
@@ -217,6 +218,3 @@ impl Api for Devops {
 async fn stats(State(d): State<Arc<Devops>>) -> Response {
     axum::Json(d.stats.snapshot()).into_response()
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,105 +1,82 @@
-//! The seven roles of the RBAC model (权限模型) and which role may write what, as the spec's
-//! info.description reads the seed: every role may read; `admin` may do everything.
+//! The seven roles of the RBAC model (权限模型, the spec's `Role`) and which role may write what,
+//! as the spec's info.description reads the seed: every role may read; `admin` may do
+//! everything. Also who a token speaks for: the [`Caller`] of an access token, the [`Grant`] of a
+//! refresh token.
 
+use openclaw_devops_api::types::Role;
 use serde_json::{Value, json};
 
-use super::envelope::{ApiError, details};
+use super::error::{ApiError, details};
 
-/// An RBAC role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) enum Role {
-    /// 所有 API 的完全访问权限.
-    Admin,
-    /// PRD、需求、项目管理.
-    ProductManager,
-    /// 技术方案、架构设计.
-    Architect,
-    /// 代码、任务、测试.
-    Developer,
-    /// 测试用例、测试报告.
-    Tester,
-    /// 部署、流水线、监控.
-    Devops,
-    /// 只读.
-    Viewer,
-}
+/// Every role, in the seed's order.
+pub(crate) const ROLES: [Role; 7] = [
+    Role::Admin,
+    Role::ProductManager,
+    Role::Architect,
+    Role::Developer,
+    Role::Tester,
+    Role::Devops,
+    Role::Viewer,
+];
 
-impl Role {
-    /// Every role, in the seed's order.
-    pub(super) const ALL: [Role; 7] = [
-        Role::Admin,
-        Role::ProductManager,
-        Role::Architect,
-        Role::Developer,
-        Role::Tester,
-        Role::Devops,
-        Role::Viewer,
-    ];
+/// Every role's wire name, in the seed's order.
+pub(crate) const ROLE_NAMES: [&str; 7] = [
+    "admin",
+    "product_manager",
+    "architect",
+    "developer",
+    "tester",
+    "devops",
+    "viewer",
+];
 
-    /// Every role's name, in the seed's order (the spec's `Role` enum).
-    pub(super) const NAMES: [&'static str; 7] = [
-        "admin",
-        "product_manager",
-        "architect",
-        "developer",
-        "tester",
-        "devops",
-        "viewer",
-    ];
-
-    /// The wire name.
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::ProductManager => "product_manager",
-            Role::Architect => "architect",
-            Role::Developer => "developer",
-            Role::Tester => "tester",
-            Role::Devops => "devops",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    /// The role named `name`.
-    pub(super) fn parse(name: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == name)
-    }
-
-    /// The token `scope`: `read write admin`, `read write` or `read`.
-    pub(super) fn scope(self) -> &'static str {
-        match self {
-            Role::Admin => "read write admin",
-            Role::Viewer => "read",
-            _ => "read write",
-        }
+/// The token `scope` of a role: `read write admin`, `read write` or `read`.
+pub(crate) fn scope(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "read write admin",
+        Role::Viewer => "read",
+        _ => "read write",
     }
 }
 
 /// Who is calling: from a verified access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Caller {
+pub(crate) struct Caller {
     /// The user id (`sub`).
-    pub(super) user_id: String,
+    pub(crate) user_id: String,
     /// The account (`name`): `sandbox` for the client credentials, else the username. Rate
     /// limits and webhook subscriptions are per account.
-    pub(super) account: String,
+    pub(crate) account: String,
     /// The role.
-    pub(super) role: Role,
+    pub(crate) role: Role,
+}
+
+/// What a refresh token grants, once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Grant {
+    /// The account.
+    pub(crate) account: String,
+    /// The user id.
+    pub(crate) user_id: String,
+    /// The role when issued (a user's current role is read again on refresh).
+    pub(crate) role: Role,
+    /// Issued to the client credentials rather than a user's password.
+    pub(crate) client: bool,
 }
 
 /// Who may manage users (POST/PUT/DELETE /users).
-pub(super) const USERS_WRITE: &[Role] = &[];
+pub(crate) const USERS_WRITE: &[Role] = &[];
 /// Who may create projects.
-pub(super) const PROJECTS_WRITE: &[Role] = &[Role::ProductManager];
+pub(crate) const PROJECTS_WRITE: &[Role] = &[Role::ProductManager];
 /// Who may create tasks and move their status.
-pub(super) const TASKS_WRITE: &[Role] = &[
+pub(crate) const TASKS_WRITE: &[Role] = &[
     Role::ProductManager,
     Role::Architect,
     Role::Developer,
     Role::Tester,
 ];
 /// Who may activate agents: everyone but `viewer`.
-pub(super) const AGENTS_RUN: &[Role] = &[
+pub(crate) const AGENTS_RUN: &[Role] = &[
     Role::ProductManager,
     Role::Architect,
     Role::Developer,
@@ -107,29 +84,32 @@ pub(super) const AGENTS_RUN: &[Role] = &[
     Role::Devops,
 ];
 /// Who may trigger pipelines.
-pub(super) const PIPELINES_RUN: &[Role] = &[Role::Devops, Role::Developer];
+pub(crate) const PIPELINES_RUN: &[Role] = &[Role::Devops, Role::Developer];
 /// Who may deploy and roll back.
-pub(super) const DEPLOY: &[Role] = &[Role::Devops];
+pub(crate) const DEPLOY: &[Role] = &[Role::Devops];
 /// Who may run test suites.
-pub(super) const TESTS_RUN: &[Role] = &[Role::Tester, Role::Developer, Role::Devops];
+pub(crate) const TESTS_RUN: &[Role] = &[Role::Tester, Role::Developer, Role::Devops];
 /// Who may create and delete webhooks.
-pub(super) const WEBHOOKS_WRITE: &[Role] = &[Role::Devops];
+pub(crate) const WEBHOOKS_WRITE: &[Role] = &[Role::Devops];
 
 impl Caller {
     /// Ok when the caller is `admin` or has one of `roles`; else 403 `FORBIDDEN` with
     /// `details.requiredRole` (when only admin may) or `details.requiredRoles`, and
     /// `details.currentRole`.
-    pub(super) fn may(&self, roles: &[Role]) -> Result<(), ApiError> {
+    pub(crate) fn may(&self, roles: &[Role]) -> Result<(), ApiError> {
         if self.role == Role::Admin || roles.contains(&self.role) {
             return Ok(());
         }
-        let current = json!(self.role.as_str());
+        let current = json!(self.role);
         let refused = if roles.is_empty() {
-            details([("requiredRole", json!("admin")), ("currentRole", current)])
+            details([
+                ("requiredRole", json!(Role::Admin)),
+                ("currentRole", current),
+            ])
         } else {
             let required: Vec<Value> = std::iter::once(Role::Admin)
                 .chain(roles.iter().copied())
-                .map(|r| json!(r.as_str()))
+                .map(|r| json!(r))
                 .collect();
             details([
                 ("requiredRoles", Value::Array(required)),
@@ -169,10 +149,11 @@ mod tests {
             refused.details["requiredRoles"],
             json!(["admin", "product_manager"])
         );
-        assert_eq!(Role::parse("devops"), Some(Role::Devops));
+        assert_eq!("devops".parse::<Role>().ok(), Some(Role::Devops));
         assert_eq!(
-            Role::NAMES.map(|n| Role::parse(n).map(Role::as_str)),
-            Role::NAMES.map(Some)
+            ROLE_NAMES.map(|n| n.parse::<Role>().ok().map(|r| r.to_string())),
+            ROLE_NAMES.map(|n| Some(n.to_string()))
         );
+        assert_eq!(ROLES.map(|r| r.to_string()), ROLE_NAMES.map(str::to_string));
     }
 }

@@ -1,28 +1,37 @@
-//! The resources at start: every object the seed and the spec's examples name (so their curl
-//! examples work as written), the seven role users, and generated users up to the configured
-//! count (deterministic from the sandbox seed).
+//! Seed data: the resources at start, every object the seed and the spec's examples name (so
+//! their curl examples work as written), the seven role users, and generated users up to the
+//! configured count (deterministic from the sandbox seed).
 
+use openclaw_devops_api::types::{
+    AgentType, DeploymentStrategy, ProjectMemberRole, ProjectVisibility, Role, TaskPriority,
+    TaskType, UserStatus, WebhookEventType,
+};
 use serde_json::{Map, Value, json};
 
-use super::agents::{Activation, FixedResult};
-use super::builds::{Build, Pipeline};
-use super::clock::at;
-use super::deployments::Deployment;
-use super::projects::{Project, Task};
-use super::rbac::Role;
+use super::model::agents::{Activation, FixedResult};
+use super::model::builds::{Build, Pipeline};
+use super::model::deployments::Deployment;
+use super::model::projects::{Project, Task};
+use super::model::test_runs::{Failure, Suite, TestRun};
+use super::model::users::{USER_PASSWORD, User};
+use super::model::webhooks::Webhook;
+use super::rbac::ROLES;
 use super::state::{Config, Inner};
-use super::tests_runs::{Failure, Suite, TestRun};
-use super::users::{USER_PASSWORD, User};
-use super::webhooks::Webhook;
+use crate::kit::clock;
 use crate::kit::ids::{hash_str, mix};
 
+/// Unix ms of a UTC date and time.
+fn at(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> i64 {
+    clock::at(0, (year, month, day), (hour, minute, second))
+}
+
 /// 张三, the seed's developer.
-pub(super) const ZHANGSAN: &str = "usr_abc123def456";
+const ZHANGSAN: &str = "usr_abc123def456";
 /// 李四, the seed's product manager.
-pub(super) const LISI: &str = "usr_xyz789ghi012";
+const LISI: &str = "usr_xyz789ghi012";
 
 /// Everything at start.
-pub(super) fn resources(config: &Config) -> Inner {
+pub(crate) fn resources(config: &Config) -> Inner {
     Inner {
         users: users(config),
         projects: vec![ecom_project()],
@@ -38,14 +47,17 @@ pub(super) fn resources(config: &Config) -> Inner {
                 fails_tests: true,
             },
         ],
-        builds: vec![Build::seeded(ZHANGSAN, at(2026, 3, 14, 12, 5, 1))],
+        builds: vec![seed_build()],
         deployments: vec![seed_deployment()],
         suites: suites(),
         runs: vec![seed_run()],
         webhooks: vec![Webhook {
             id: "wh_20260314_0001".into(),
             url: "https://hooks.example.com/openclaw/events".into(),
-            events: vec!["build.completed", "deployment.success"],
+            events: vec![
+                WebhookEventType::BuildCompleted,
+                WebhookEventType::DeploymentSuccess,
+            ],
             secret: None,
             active: true,
             created_ms: at(2026, 3, 14, 12, 20, 0),
@@ -61,7 +73,7 @@ fn user(
     username: &str,
     full_name: &str,
     role: Role,
-    status: &'static str,
+    status: UserStatus,
     department: &str,
     created_ms: i64,
     last_login_ms: Option<i64>,
@@ -169,7 +181,7 @@ fn users(config: &Config) -> Vec<User> {
             "zhangsan",
             "张三",
             Role::Developer,
-            "active",
+            UserStatus::Active,
             "研发中心",
             at(2026, 1, 15, 8, 30, 0),
             Some(at(2026, 3, 14, 9, 15, 0)),
@@ -180,7 +192,7 @@ fn users(config: &Config) -> Vec<User> {
             "lisi",
             "李四",
             Role::ProductManager,
-            "active",
+            UserStatus::Active,
             "产品部",
             at(2026, 2, 1, 10, 0, 0),
             Some(at(2026, 3, 13, 18, 45, 0)),
@@ -196,13 +208,13 @@ fn users(config: &Config) -> Vec<User> {
         "DevOps 工程师",
         "观察员",
     ];
-    for (i, (role, name)) in Role::ALL.iter().zip(role_names).enumerate() {
+    for (i, (role, name)) in ROLES.iter().zip(role_names).enumerate() {
         out.push(user(
-            &format!("usr_role_{}", role.as_str()),
-            role.as_str(),
+            &format!("usr_role_{role}"),
+            &role.to_string(),
             name,
             *role,
-            "active",
+            UserStatus::Active,
             department_of(*role),
             at(2025, 6, 1, 9, 0, 0) + i as i64 * 60_000,
             None,
@@ -228,10 +240,10 @@ fn users(config: &Config) -> Vec<User> {
             _ => Role::Admin,
         };
         let status = match (h >> 24) % 100 {
-            0..80 => "active",
-            80..88 => "inactive",
-            88..95 => "suspended",
-            _ => "pending_verification",
+            0..80 => UserStatus::Active,
+            80..88 => UserStatus::Inactive,
+            88..95 => UserStatus::Suspended,
+            _ => UserStatus::PendingVerification,
         };
         let department = if (h >> 32).is_multiple_of(5) {
             DEPARTMENTS[((h >> 36) % 8) as usize]
@@ -241,10 +253,9 @@ fn users(config: &Config) -> Vec<User> {
         // Strictly increasing: each user in its own slot, jittered within its first half.
         let created =
             first + i as i64 * step + ((h >> 40) as i64 % (step / 2).max(1)) / 1000 * 1000;
-        let last_login =
-            (status != "pending_verification" && !(h >> 48).is_multiple_of(10)).then(|| {
-                created + (mix(h) as i64).rem_euclid((seen_login - created).max(1)) / 1000 * 1000
-            });
+        let last_login = (status != UserStatus::PendingVerification
+            && !(h >> 48).is_multiple_of(10))
+        .then(|| created + (mix(h) as i64).rem_euclid((seen_login - created).max(1)) / 1000 * 1000);
         let mut id = format!("usr_{:012x}", mix(h ^ 0x5eed) & 0xffff_ffff_ffff);
         while out.iter().any(|u| u.id == id) {
             id = format!("usr_{:012x}", mix(hash_str(h, &id)) & 0xffff_ffff_ffff);
@@ -273,8 +284,11 @@ fn ecom_project() -> Project {
         description: Some("新一代电商后台管理平台".into()),
         owner_id: ZHANGSAN.into(),
         status: "active".into(),
-        visibility: "internal",
-        members: vec![(ZHANGSAN.into(), "owner"), (LISI.into(), "member")],
+        visibility: ProjectVisibility::Internal,
+        members: vec![
+            (ZHANGSAN.into(), ProjectMemberRole::Owner),
+            (LISI.into(), ProjectMemberRole::Member),
+        ],
         created_ms: at(2026, 3, 14, 11, 0, 0),
         next_task: 2,
     }
@@ -287,13 +301,13 @@ fn ecom_task() -> Task {
         id: "task_ecom001".into(),
         key: "ECOM-1".into(),
         project_id: "prj_ecom2026031401".into(),
-        kind: "story",
+        kind: TaskType::Story,
         title: "用户登录功能实现".into(),
         description: Some("实现基于 JWT 的用户登录认证功能".into()),
         status: 0,
         assignee_id: Some(ZHANGSAN.into()),
         reporter_id: LISI.into(),
-        priority: "high",
+        priority: TaskPriority::High,
         story_points: Some(5.into()),
         parent_task_id: None,
         labels: vec!["backend".into(), "authentication".into()],
@@ -314,7 +328,7 @@ fn product_activation() -> Activation {
     let started = at(2026, 3, 14, 11, 35, 0);
     Activation {
         id: "act_prod2026031401".into(),
-        agent_type: "product",
+        agent_type: AgentType::Product,
         task_id: "task_ecom001".into(),
         input: object(json!({
             "requirement": "实现用户中心模块,支持手机号登录、邮箱登录、第三方登录",
@@ -348,6 +362,22 @@ fn product_activation() -> Activation {
     }
 }
 
+/// The seed's build `build_20260314_120501` of `pipe_ecom_main`, triggered by 张三 at 12:05:01 and
+/// finished `success` at 12:15:29 (the webhook example's time).
+fn seed_build() -> Build {
+    Build {
+        id: "build_20260314_120501".into(),
+        pipeline_id: "pipe_ecom_main".into(),
+        triggered_by: ZHANGSAN.into(),
+        triggered_ms: at(2026, 3, 14, 12, 5, 1),
+        queued_for_ms: 119_000,
+        stage_ms: [15_000, 180_000, 240_000, 74_000],
+        skip_tests: false,
+        fails: false,
+        artifact_size: 45_678_912,
+    }
+}
+
 /// The spec's production deployment of 1.4.0, succeeded.
 fn seed_deployment() -> Deployment {
     Deployment {
@@ -356,7 +386,7 @@ fn seed_deployment() -> Deployment {
         environment: "prod".into(),
         version: "1.4.0".into(),
         previous_version: Some("1.3.2".into()),
-        strategy: "canary",
+        strategy: DeploymentStrategy::Canary,
         approvals: vec![ZHANGSAN.into(), LISI.into()],
         created_by: ZHANGSAN.into(),
         created_ms: at(2026, 3, 14, 13, 0, 1),

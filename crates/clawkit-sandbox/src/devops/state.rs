@@ -1,4 +1,5 @@
-//! The DevOps sandbox's state: settings, counters, the JWT key, and every resource.
+//! The DevOps sandbox's state, over the model: settings, counters, the JWT key, the rate limits,
+//! the webhook courier and every resource.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -6,22 +7,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use openclaw_devops_api::types::{self, AgentType, ProjectStats, Role};
 use serde_json::{Value, json};
 
-use super::agents::Activation;
-use super::auth::RefreshToken;
-use super::builds::{Build, Pipeline};
-use super::deployments::Deployment;
-use super::envelope::random_u64;
-use super::limits::{DevopsTier, Limiter};
-use super::projects::{Project, Task};
-use super::seed;
-use super::tests_runs::{Suite, TestRun};
-use super::users::User;
-use super::webhooks::Webhook;
+use super::error::ApiError;
+use super::limits::{Admission, DevopsTier, Limiter, Refused, Window};
+use super::model::agents::Activation;
+use super::model::builds::{Build, Pipeline};
+use super::model::deployments::Deployment;
+use super::model::projects::{Project, Task};
+use super::model::test_runs::{Suite, TestRun};
+use super::model::users::User;
+use super::model::webhooks::{MAX_ATTEMPTS, Webhook};
+use super::rbac::{Caller, Grant};
+use crate::kit::delivery::{Acknowledgement, Counts, Courier, Policy};
+use crate::kit::ids::random_u64;
+use crate::kit::tokens::RefreshTokens;
 
 /// The seed's `totalItems` of `GET /users`: how many users exist at start by default.
 pub const DEFAULT_USERS: usize = 156;
+
+/// How long one webhook delivery attempt may take.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Settings of the DevOps part.
 #[derive(Debug, Clone)]
@@ -76,10 +83,9 @@ pub struct Stats {
     pub rate_limited_hour: AtomicU64,
     /// 429s answered because too many requests were in flight.
     pub rate_limited_concurrency: AtomicU64,
-    /// Webhook delivery attempts (each retry counts).
-    pub webhook_attempts: AtomicU64,
-    /// Webhook deliveries acknowledged with a 2xx.
-    pub webhook_acknowledged: AtomicU64,
+    /// Webhook deliveries: attempts (each retry counts), retries, events acknowledged with a
+    /// 2xx (`webhook_delivered`) and events that failed every attempt.
+    pub webhooks: Counts,
     /// The most requests in flight seen, per account.
     max_in_flight: Mutex<HashMap<String, u64>>,
 }
@@ -94,11 +100,22 @@ impl Stats {
     }
 
     /// Records `n` requests of `account` in flight.
-    pub(super) fn note_in_flight(&self, account: &str, n: u64) {
+    fn note_in_flight(&self, account: &str, n: u64) {
         if let Ok(mut m) = self.max_in_flight.lock() {
             let max = m.entry(account.to_string()).or_insert(0);
             *max = (*max).max(n);
         }
+    }
+
+    /// Counts a refusal of the rate limiter.
+    fn note_refusal(&self, window: Window) {
+        let counter = match window {
+            Window::Concurrency => &self.rate_limited_concurrency,
+            Window::Minute => &self.rate_limited_minute,
+            Window::Hour => &self.rate_limited_hour,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The counters as JSON (`GET /openclaw-devops/_sandbox/stats`).
@@ -121,41 +138,122 @@ impl Stats {
                 "concurrency": load(&self.rate_limited_concurrency),
             },
             "maxConcurrency": max,
-            "webhookAttempts": load(&self.webhook_attempts),
-            "webhookAcknowledged": load(&self.webhook_acknowledged),
+            "webhookAttempts": load(&self.webhooks.webhook_attempts),
+            "webhookAcknowledged": load(&self.webhooks.webhook_delivered),
         })
     }
 }
 
 /// Every resource.
 #[derive(Debug, Default)]
-pub(super) struct Inner {
+pub(crate) struct Inner {
     /// Users, soft-deleted ones included.
-    pub(super) users: Vec<User>,
+    pub(crate) users: Vec<User>,
     /// Refresh tokens.
-    pub(super) refresh: HashMap<String, RefreshToken>,
+    pub(crate) refresh: RefreshTokens<Grant>,
     /// Projects.
-    pub(super) projects: Vec<Project>,
+    pub(crate) projects: Vec<Project>,
     /// Tasks, oldest first.
-    pub(super) tasks: Vec<Task>,
+    pub(crate) tasks: Vec<Task>,
     /// Agent activations.
-    pub(super) activations: Vec<Activation>,
+    pub(crate) activations: Vec<Activation>,
     /// Pipelines.
-    pub(super) pipelines: Vec<Pipeline>,
+    pub(crate) pipelines: Vec<Pipeline>,
     /// Builds.
-    pub(super) builds: Vec<Build>,
+    pub(crate) builds: Vec<Build>,
     /// Deployments, oldest first.
-    pub(super) deployments: Vec<Deployment>,
+    pub(crate) deployments: Vec<Deployment>,
     /// Test suites.
-    pub(super) suites: Vec<Suite>,
+    pub(crate) suites: Vec<Suite>,
     /// Test runs.
-    pub(super) runs: Vec<TestRun>,
+    pub(crate) runs: Vec<TestRun>,
     /// Webhook subscriptions, oldest first.
-    pub(super) webhooks: Vec<Webhook>,
+    pub(crate) webhooks: Vec<Webhook>,
+}
+
+impl Inner {
+    /// The live user `id`, or 404.
+    pub(crate) fn user_mut(&mut self, id: &str) -> Result<&mut User, ApiError> {
+        self.users
+            .iter_mut()
+            .find(|u| u.id == id && !u.deleted)
+            .ok_or_else(|| ApiError::not_found("user", id))
+    }
+
+    /// Whether `id` is a live user.
+    pub(crate) fn user_exists(&self, id: &str) -> bool {
+        self.users.iter().any(|u| u.id == id && !u.deleted)
+    }
+
+    /// The project `id` as `caller` may see it, or 404.
+    pub(crate) fn project_for(&self, id: &str, caller: &Caller) -> Result<&Project, ApiError> {
+        self.projects
+            .iter()
+            .find(|p| p.id == id && p.visible_to(&caller.user_id, caller.role))
+            .ok_or_else(|| ApiError::not_found("project", id))
+    }
+
+    /// A project's `stats` at `now`: its tasks (done ones), the PRDs its product agents wrote,
+    /// the deployments of its applications.
+    pub(crate) fn project_stats(&self, project: &Project, now: i64) -> ProjectStats {
+        let tasks = self.tasks.iter().filter(|t| t.project_id == project.id);
+        let prds = self
+            .activations
+            .iter()
+            .filter(|a| a.agent_type == AgentType::Product)
+            .filter(|a| a.completed(now))
+            .filter(|a| {
+                self.tasks
+                    .iter()
+                    .any(|t| t.id == a.task_id && t.project_id == project.id)
+            });
+        let deployments = self
+            .deployments
+            .iter()
+            .filter(|d| project.deploys(&d.application_id));
+        ProjectStats {
+            total_tasks: tasks.clone().count() as u64,
+            completed_tasks: tasks.filter(|t| t.done()).count() as u64,
+            total_pr_ds: prds.count() as u64,
+            total_deployments: deployments.count() as u64,
+        }
+    }
+
+    /// The `Project` schema of `project` at `now`.
+    pub(crate) fn project(&self, project: &Project, now: i64) -> types::Project {
+        project.wire(self.project_stats(project, now))
+    }
+
+    /// The task `id` if its project is visible to `caller`, or 404.
+    pub(crate) fn task_index(&self, id: &str, caller: &Caller) -> Result<usize, ApiError> {
+        self.tasks
+            .iter()
+            .position(|t| {
+                t.id == id
+                    && self
+                        .projects
+                        .iter()
+                        .any(|p| p.id == t.project_id && p.visible_to(&caller.user_id, caller.role))
+            })
+            .ok_or_else(|| ApiError::not_found("task", id))
+    }
+
+    /// The role a refresh of `grant` gets: a user's current one, or `None` when the user is gone
+    /// or disabled; the client's as issued.
+    pub(crate) fn role_now(&self, grant: &Grant) -> Option<Role> {
+        if grant.client {
+            return Some(grant.role);
+        }
+        self.users
+            .iter()
+            .find(|u| u.id == grant.user_id && !u.deleted)
+            .filter(|u| u.enabled())
+            .map(|u| u.role)
+    }
 }
 
 /// The HS256 key of the access tokens (not printed).
-pub(super) struct Secret(pub(super) [u8; 32]);
+pub(crate) struct Secret(pub(crate) [u8; 32]);
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -167,39 +265,43 @@ impl fmt::Debug for Secret {
 #[derive(Debug)]
 pub struct Devops {
     /// Settings.
-    pub(super) config: Config,
+    pub(crate) config: Config,
     /// JWT key, drawn at start.
-    pub(super) secret: Secret,
+    pub(crate) secret: Secret,
     /// Random bits drawn at start (ids).
-    pub(super) entropy: u64,
+    pub(crate) entropy: u64,
     /// Resources.
-    pub(super) inner: Mutex<Inner>,
+    inner: Mutex<Inner>,
     /// Rate limits.
-    pub(super) limiter: Limiter,
+    pub(crate) limiter: Limiter,
     /// Counters.
     pub stats: Stats,
-    /// Client of webhook deliveries.
-    pub(super) http: reqwest::Client,
+    /// Delivers webhook events.
+    pub(crate) courier: Courier,
     serial: AtomicU64,
 }
 
 impl Devops {
-    /// A fresh sandbox with the seeded resources.
-    pub fn new(config: Config) -> Arc<Self> {
+    /// A sandbox with `config` over `resources`.
+    pub(crate) fn with_resources(config: Config, resources: Inner) -> Arc<Self> {
         let mut key = [0u8; 32];
         for chunk in key.chunks_mut(8) {
             chunk.copy_from_slice(&random_u64().to_le_bytes());
         }
+        let courier = Courier::new(Policy {
+            attempts: MAX_ATTEMPTS,
+            first_delay: config.webhook_backoff,
+            timeout: Some(ATTEMPT_TIMEOUT),
+            acknowledgement: Acknowledgement::Success,
+            disable_after: None,
+        });
         Arc::new(Self {
-            inner: Mutex::new(seed::resources(&config)),
+            inner: Mutex::new(resources),
             limiter: Limiter::new(config.default_tier, config.tiers.clone()),
             secret: Secret(key),
             entropy: random_u64(),
             stats: Stats::default(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            courier,
             serial: AtomicU64::new(1),
             config,
         })
@@ -211,17 +313,68 @@ impl Devops {
     }
 
     /// Locks the resources (a poisoned lock is recovered: the state stays usable).
-    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A number never handed out before by this sandbox.
-    pub(super) fn next_serial(&self) -> u64 {
+    pub(crate) fn next_serial(&self) -> u64 {
         self.serial.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The job time in ms.
-    pub(super) fn job_ms(&self) -> i64 {
+    pub(crate) fn job_ms(&self) -> i64 {
         i64::try_from(self.config.job_time.as_millis()).unwrap_or(i64::MAX / 4)
+    }
+
+    /// Lets one request of `account` in, or refuses it; counts the refusals and the most
+    /// requests in flight.
+    pub(crate) fn admit(&self, account: &str) -> Result<Admission, Refused> {
+        match self.limiter.admit(account) {
+            Ok(admission) => {
+                self.stats.note_in_flight(account, admission.in_flight());
+                Ok(admission)
+            }
+            Err(refused) => {
+                self.stats.note_refusal(refused.window);
+                Err(refused)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn devops() -> Arc<Devops> {
+        let config = Config {
+            tiers: HashMap::from([("free".to_string(), DevopsTier::Free)]),
+            ..Config::default()
+        };
+        Devops::with_resources(config, Inner::default())
+    }
+
+    #[test]
+    fn refusals_are_counted_by_window() {
+        let d = devops();
+        for _ in 0..60 {
+            d.admit("free").unwrap();
+        }
+        assert!(d.admit("free").is_err());
+        assert_eq!(d.stats.rate_limited_minute.load(Ordering::Relaxed), 1);
+        assert_eq!(d.stats.rate_limited.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_most_requests_in_flight_are_recorded() {
+        let d = devops();
+        let held: Vec<_> = (0..5).map(|_| d.admit("free").unwrap()).collect();
+        assert!(d.admit("free").is_err());
+        assert_eq!(d.stats.max_concurrency("free"), 5);
+        assert_eq!(d.stats.rate_limited_concurrency.load(Ordering::Relaxed), 1);
+        drop(held);
+        assert!(d.admit("free").is_ok());
+        assert_eq!(d.stats.max_concurrency("free"), 5);
     }
 }

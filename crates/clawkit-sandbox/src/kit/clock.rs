@@ -6,8 +6,9 @@
 //! time that matches the sandbox time of their event ([`Clock::real_until`]).
 //!
 //! Times are RFC 3339, written and read with chrono: [`utc`] in UTC with `Z` (milliseconds when
-//! there are any), [`in_offset`] in a fixed offset, whole seconds ([`date_time`]: the same, typed,
-//! for generated bodies); [`parse`] reads what chrono reads, [`parse_strict`] only
+//! there are any), [`in_offset`] in a fixed offset, whole seconds ([`date_time`] and
+//! [`utc_datetime`]: the same, typed, for the generated types' fields); [`parse`] reads what
+//! chrono reads, [`parse_strict`] only
 //! `YYYY-MM-DDThh:mm:ss[.f](Z|±hh:mm)` and says why not.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -141,6 +142,12 @@ pub fn utc(ms: i64) -> String {
         Some(at) => at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         None => String::new(),
     }
+}
+
+/// `ms` as a chrono UTC date-time, for the `date-time` fields of the generated types (they
+/// serialize as [`utc`] writes them); the Unix epoch if `ms` is beyond chrono's range.
+pub fn utc_datetime(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 /// `ms` as RFC 3339 in the fixed offset `offset_secs` east of UTC, whole seconds
@@ -292,6 +299,16 @@ mod tests {
         assert_eq!(date_time(-1, 0).timestamp(), -1);
         assert_eq!(date_time(i64::MAX, CST).timestamp(), 0);
         assert_eq!(date_time(0, 86_400).offset().local_minus_utc(), 0);
+    }
+
+    #[test]
+    fn typed_times_serialize_as_utc_writes_them() {
+        for ms in [0, 1_773_489_901_000, 1_773_489_901_250, 1_773_489_901_100] {
+            let typed = serde_json::to_value(utc_datetime(ms)).unwrap();
+            assert_eq!(typed, serde_json::Value::from(utc(ms)), "{ms}");
+            assert_eq!(utc_datetime(ms).timestamp_millis(), ms);
+        }
+        assert_eq!(utc_datetime(i64::MAX).timestamp_millis(), 0);
     }
 
     #[test]

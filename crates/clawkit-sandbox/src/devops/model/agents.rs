@@ -1,25 +1,19 @@
-//! AI agents (Agents API): activating an agent on a task, its progress through six steps over
-//! the configured job time, and its result. Every agent type has its own step names; the product
-//! agent's are the seed's (需求解析 … 文档格式化) and it writes a PRD from `input.requirement`.
+//! AI agents (Agents): an activation on a task runs six steps over its job time, then has a
+//! result. Every agent type has its own step names; the product agent's are the seed's (需求解析 …
+//! 文档格式化) and it writes a PRD from `input.requirement`. Answers: the spec's
+//! `AgentActivation`, `AgentProgress` and `AgentResult`.
 
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use openclaw_devops_api::types::{
+    AgentActivation, AgentLogEntry, AgentMetrics, AgentProgress, AgentResult, AgentStep, AgentType,
+};
 use serde_json::{Map, Value, json};
 
-use super::Devops;
-use super::clock::{ceil_secs, date_code, iso, now_ms};
-use super::envelope::{ApiError, json_answer};
-use super::rbac::{AGENTS_RUN, Caller};
-use super::request::{Body, PathId};
+use super::wire::keeping;
+use crate::kit::clock::utc_datetime;
 use crate::kit::ids::hash_str;
 
-/// Agent 类型.
-pub(super) const AGENT_TYPES: [&str; 8] = [
+/// Agent 类型, as the path names them.
+pub(crate) const AGENT_TYPES: [&str; 8] = [
     "product",
     "architecture",
     "api",
@@ -31,9 +25,9 @@ pub(super) const AGENT_TYPES: [&str; 8] = [
 ];
 
 /// The six steps of an agent type.
-fn steps(agent_type: &str) -> [&'static str; 6] {
+fn steps(agent_type: AgentType) -> [&'static str; 6] {
     match agent_type {
-        "product" => [
+        AgentType::Product => [
             "需求解析",
             "用户故事生成",
             "功能拆解",
@@ -41,7 +35,7 @@ fn steps(agent_type: &str) -> [&'static str; 6] {
             "生成验收标准",
             "文档格式化",
         ],
-        "architecture" => [
+        AgentType::Architecture => [
             "需求分析",
             "技术选型",
             "架构设计",
@@ -49,7 +43,7 @@ fn steps(agent_type: &str) -> [&'static str; 6] {
             "风险评估",
             "文档输出",
         ],
-        "api" => [
+        AgentType::Api => [
             "需求解析",
             "资源建模",
             "接口设计",
@@ -57,7 +51,7 @@ fn steps(agent_type: &str) -> [&'static str; 6] {
             "示例生成",
             "文档格式化",
         ],
-        "backend" => [
+        AgentType::Backend => [
             "需求解析",
             "代码生成",
             "单元测试",
@@ -65,7 +59,7 @@ fn steps(agent_type: &str) -> [&'static str; 6] {
             "代码评审",
             "提交合并请求",
         ],
-        "frontend" => [
+        AgentType::Frontend => [
             "需求解析",
             "组件设计",
             "页面实现",
@@ -73,7 +67,7 @@ fn steps(agent_type: &str) -> [&'static str; 6] {
             "单元测试",
             "提交合并请求",
         ],
-        "test" => [
+        AgentType::Test => [
             "需求解析",
             "用例设计",
             "脚本生成",
@@ -81,7 +75,7 @@ fn steps(agent_type: &str) -> [&'static str; 6] {
             "结果分析",
             "生成报告",
         ],
-        "devops" => [
+        AgentType::Devops => [
             "环境检查",
             "流水线配置",
             "镜像构建",
@@ -89,7 +83,7 @@ fn steps(agent_type: &str) -> [&'static str; 6] {
             "健康检查",
             "生成报告",
         ],
-        _ => [
+        AgentType::Qa => [
             "需求解析",
             "代码审查",
             "质量度量",
@@ -101,51 +95,51 @@ fn steps(agent_type: &str) -> [&'static str; 6] {
 }
 
 /// The id prefix of an agent type (`act_prod…` for product).
-fn abbreviation(agent_type: &str) -> &'static str {
+pub(crate) fn abbreviation(agent_type: AgentType) -> &'static str {
     match agent_type {
-        "product" => "prod",
-        "architecture" => "arch",
-        "api" => "api",
-        "backend" => "be",
-        "frontend" => "fe",
-        "test" => "test",
-        "devops" => "ops",
-        _ => "qa",
+        AgentType::Product => "prod",
+        AgentType::Architecture => "arch",
+        AgentType::Api => "api",
+        AgentType::Backend => "be",
+        AgentType::Frontend => "fe",
+        AgentType::Test => "test",
+        AgentType::Devops => "ops",
+        AgentType::Qa => "qa",
     }
 }
 
 /// A result given rather than computed (the seed's finished activation).
 #[derive(Debug, Clone)]
-pub(super) struct FixedResult {
+pub(crate) struct FixedResult {
     /// `output`.
-    pub(super) output: Value,
+    pub(crate) output: Value,
     /// `metrics.executionTime`.
-    pub(super) execution_time: i64,
+    pub(crate) execution_time: i64,
     /// `metrics.tokensUsed`.
-    pub(super) tokens_used: i64,
+    pub(crate) tokens_used: i64,
 }
 
 /// One activation of an agent.
 #[derive(Debug, Clone)]
-pub(super) struct Activation {
+pub(crate) struct Activation {
     /// `act_…`.
-    pub(super) id: String,
-    /// One of [`AGENT_TYPES`].
-    pub(super) agent_type: &'static str,
+    pub(crate) id: String,
+    /// Its agent.
+    pub(crate) agent_type: AgentType,
     /// The task it works on.
-    pub(super) task_id: String,
+    pub(crate) task_id: String,
     /// `input`.
-    pub(super) input: Map<String, Value>,
+    pub(crate) input: Map<String, Value>,
     /// `config`.
-    pub(super) config: Map<String, Value>,
+    pub(crate) config: Map<String, Value>,
     /// `notifyOnComplete`: announce `agent.completed` to webhooks.
-    pub(super) notify: bool,
+    pub(crate) notify: bool,
     /// Unix ms.
-    pub(super) started_ms: i64,
+    pub(crate) started_ms: i64,
     /// Time from start to completion.
-    pub(super) job_ms: i64,
+    pub(crate) job_ms: i64,
     /// The seed's result, for the seeded activation.
-    pub(super) fixed: Option<FixedResult>,
+    pub(crate) fixed: Option<FixedResult>,
 }
 
 /// What a requirement text asks for: the module (before `支持`) and the features (after it,
@@ -175,23 +169,28 @@ fn read_requirement(text: &str) -> (String, Vec<String>) {
     (module, features)
 }
 
+/// Whole seconds in `ms` milliseconds, rounded up (a started second counts).
+fn ceil_secs(ms: i64) -> i64 {
+    (ms.max(0) + 999) / 1000
+}
+
 impl Activation {
     /// Whether it has finished at `now`.
-    pub(super) fn completed(&self, now: i64) -> bool {
+    pub(crate) fn completed(&self, now: i64) -> bool {
         now >= self.started_ms + self.job_ms
     }
 
-    fn completed_ms(&self) -> i64 {
+    /// When it finishes.
+    pub(crate) fn completed_ms(&self) -> i64 {
         self.started_ms + self.job_ms
     }
 
+    fn input_text(&self, name: &str) -> Option<&str> {
+        self.input.get(name).and_then(Value::as_str)
+    }
+
     fn requirement(&self) -> (String, Vec<String>) {
-        let text = self
-            .input
-            .get("requirement")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        read_requirement(text)
+        read_requirement(self.input_text("requirement").unwrap_or_default())
     }
 
     fn user_stories(&self) -> Vec<String> {
@@ -203,15 +202,15 @@ impl Activation {
     }
 
     /// The 202 answer of `POST /agents/{agentType}/activate`.
-    fn accepted_json(&self) -> Value {
-        json!({
-            "activationId": self.id,
-            "agentType": self.agent_type,
-            "taskId": self.task_id,
-            "status": "processing",
-            "estimatedCompletionTime": iso(self.completed_ms()),
-            "progressUrl": format!("/agents/activations/{}/progress", self.id),
-        })
+    pub(crate) fn accepted(&self) -> AgentActivation {
+        AgentActivation {
+            activation_id: self.id.clone(),
+            agent_type: self.agent_type,
+            task_id: self.task_id.clone(),
+            status: "processing".into(),
+            estimated_completion_time: Some(utc_datetime(self.completed_ms())),
+            progress_url: Some(format!("/agents/activations/{}/progress", self.id)),
+        }
     }
 
     /// Where step `i` starts and ends, in ms after the start.
@@ -223,15 +222,26 @@ impl Activation {
     fn log_message(&self, i: usize, finished: bool) -> String {
         let name = steps(self.agent_type)[i];
         match (self.agent_type, i, finished) {
-            ("product", 0, false) => "开始需求分析".into(),
-            ("product", 1, true) => format!("已生成 {} 个用户故事", self.user_stories().len()),
+            (AgentType::Product, 0, false) => "开始需求分析".into(),
+            (AgentType::Product, 1, true) => {
+                format!("已生成 {} 个用户故事", self.user_stories().len())
+            }
             (_, _, false) => format!("开始{name}"),
             (_, _, true) => format!("{name}完成"),
         }
     }
 
+    /// A line of its log, at `offset_ms` after the start.
+    fn log(&self, offset_ms: i64, i: usize, finished: bool) -> AgentLogEntry {
+        AgentLogEntry {
+            timestamp: utc_datetime(self.started_ms + offset_ms),
+            level: "info".into(),
+            message: self.log_message(i, finished),
+        }
+    }
+
     /// `AgentProgress` at `now`.
-    fn progress_json(&self, now: i64) -> Value {
+    pub(crate) fn progress(&self, now: i64) -> AgentProgress {
         let elapsed = (now - self.started_ms).clamp(0, self.job_ms);
         let done = self.completed(now);
         let names = steps(self.agent_type);
@@ -245,27 +255,26 @@ impl Activation {
                 finished_steps += 1;
                 ("completed", 100)
             } else if elapsed >= from {
-                current = Some(*name);
+                current = Some(name.to_string());
                 let span = (to - from).max(1);
                 ("in_progress", (elapsed - from) * 100 / span)
             } else {
                 ("pending", 0)
             };
-            step_list.push(json!({"name": name, "status": status, "progress": progress}));
+            step_list.push(AgentStep {
+                name: name.to_string(),
+                status: status.into(),
+                progress: Some(progress),
+            });
             if status != "pending" {
-                logs.push(json!({"timestamp": iso(self.started_ms + from), "level": "info", "message": self.log_message(i, false)}));
+                logs.push(self.log(from, i, false));
             }
             if status == "completed" {
-                logs.push(json!({"timestamp": iso(self.started_ms + to), "level": "info", "message": self.log_message(i, true)}));
+                logs.push(self.log(to, i, true));
             }
         }
-        let progress = if done {
-            100
-        } else {
-            elapsed * 100 / self.job_ms.max(1)
-        };
         let mut intermediate = Map::new();
-        if self.agent_type == "product" {
+        if self.agent_type == AgentType::Product {
             if finished_steps >= 2 {
                 intermediate.insert("userStories".into(), json!(self.user_stories()));
             }
@@ -278,19 +287,32 @@ impl Activation {
                 json!(names[..finished_steps].to_vec()),
             );
         }
-        let mut out = json!({
-            "activationId": self.id,
-            "agentType": self.agent_type,
-            "status": if done { "completed" } else { "processing" },
-            "progress": progress,
-        });
-        if let Some(step) = current {
-            out["currentStep"] = json!(step);
+        AgentProgress {
+            activation_id: self.id.clone(),
+            agent_type: self.agent_type,
+            status: if done { "completed" } else { "processing" }.into(),
+            progress: if done {
+                100
+            } else {
+                elapsed * 100 / self.job_ms.max(1)
+            },
+            current_step: current,
+            steps: step_list,
+            intermediate_results: intermediate,
+            logs,
         }
-        out["steps"] = Value::Array(step_list);
-        out["intermediateResults"] = Value::Object(intermediate);
-        out["logs"] = Value::Array(logs);
-        out
+    }
+
+    /// `AgentProgress` at `now` as JSON (its lists and `intermediateResults` even when empty).
+    pub(crate) fn progress_json(&self, now: i64) -> Value {
+        keeping(
+            &self.progress(now),
+            &[
+                ("steps", json!([])),
+                ("intermediateResults", json!({})),
+                ("logs", json!([])),
+            ],
+        )
     }
 
     /// The agent's output, computed from its input.
@@ -298,9 +320,7 @@ impl Activation {
         let (module, features) = self.requirement();
         let attachment = |name: &str, file: &str| json!({"name": name, "url": format!("https://cdn.example.com/outputs/{}/{file}", self.id)});
         let context = self
-            .input
-            .get("context")
-            .and_then(Value::as_str)
+            .input_text("context")
             .map(|c| format!("\n\n背景:{c}"))
             .unwrap_or_default();
         let bullet = |items: &[String]| {
@@ -310,17 +330,13 @@ impl Activation {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        if self.agent_type == "product" {
+        if self.agent_type == AgentType::Product {
             let stories = self.user_stories();
             let criteria: Vec<String> = features
                 .iter()
                 .map(|f| format!("{f}:输入有效信息后 2 秒内完成,失败时给出明确提示"))
                 .collect();
-            let requirement = self
-                .input
-                .get("requirement")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let requirement = self.input_text("requirement").unwrap_or("");
             let prd = format!(
                 "# {module} PRD\n\n## 1. 产品概述\n{requirement}{context}\n\n## 2. 功能列表\n{}\n\n## 3. 用户故事\n{}\n\n## 4. 验收标准\n{}\n",
                 bullet(&features),
@@ -334,22 +350,26 @@ impl Activation {
                 "attachments": [attachment("user-story-map.png", "story-map.png")],
             })
         } else {
-            let names: Vec<String> = steps(self.agent_type)
-                .iter()
-                .map(|s| format!("{s}:完成"))
-                .collect();
+            let kind = self.agent_type;
+            let names: Vec<String> = steps(kind).iter().map(|s| format!("{s}:完成")).collect();
             json!({
-                "document": format!("# {module} — {} agent 输出{context}\n\n## 执行步骤\n{}\n\n## 涉及功能\n{}\n", self.agent_type, bullet(&names), bullet(&features)),
-                "summary": format!("{} agent 已完成 {} 的处理,共 {} 项功能", self.agent_type, module, features.len()),
-                "attachments": [attachment(&format!("{}-report.md", self.agent_type), "report.md")],
+                "document": format!("# {module} — {kind} agent 输出{context}\n\n## 执行步骤\n{}\n\n## 涉及功能\n{}\n", bullet(&names), bullet(&features)),
+                "summary": format!("{kind} agent 已完成 {module} 的处理,共 {} 项功能", features.len()),
+                "attachments": [attachment(&format!("{kind}-report.md"), "report.md")],
             })
         }
     }
 
     /// `AgentResult` at `now`: only the status while it is still processing.
-    pub(super) fn result_json(&self, now: i64, seed: u64) -> Value {
+    pub(crate) fn result(&self, now: i64, seed: u64) -> AgentResult {
         if !self.completed(now) {
-            return json!({"activationId": self.id, "status": "processing"});
+            return AgentResult {
+                activation_id: self.id.clone(),
+                status: "processing".into(),
+                output: Map::new(),
+                metrics: None,
+                completed_at: None,
+            };
         }
         let (output, execution_time, tokens_used) = match &self.fixed {
             Some(f) => (f.output.clone(), f.execution_time, f.tokens_used),
@@ -364,112 +384,21 @@ impl Activation {
             .get("model")
             .and_then(Value::as_str)
             .unwrap_or("claude-sonnet-4");
-        json!({
-            "activationId": self.id,
-            "status": "completed",
-            "output": output,
-            "metrics": {"executionTime": execution_time, "tokensUsed": tokens_used, "model": model},
-            "completedAt": iso(self.completed_ms()),
-        })
-    }
-}
-
-/// `POST /agents/{agentType}/activate`: 202 `AgentActivation`.
-pub(super) async fn activate(
-    State(d): State<Arc<Devops>>,
-    Extension(caller): Extension<Caller>,
-    PathId(agent_type): PathId,
-    bytes: Bytes,
-) -> Result<Response, ApiError> {
-    caller.may(AGENTS_RUN)?;
-    let Some(agent_type) = AGENT_TYPES.iter().find(|t| **t == agent_type) else {
-        return Err(ApiError::parameter(
-            "agentType",
-            format!("取值无效,应为 {} 之一", AGENT_TYPES.join(", ")),
-        ));
-    };
-    let mut body = Body::parse(&bytes)?;
-    let task_id = body.string("taskId", true);
-    let input = body.object("input", true);
-    let config = body.object("config", false);
-    let notify = body.boolean("notifyOnComplete").unwrap_or(true);
-    body.finish()?;
-    let (Some(task_id), Some(input)) = (task_id, input) else {
-        return Err(ApiError::body("缺少必填字段"));
-    };
-    let activation = {
-        let mut inner = d.lock();
-        if !inner.tasks.iter().any(|t| t.id == task_id) {
-            return Err(ApiError::not_found("task", &task_id));
+        AgentResult {
+            activation_id: self.id.clone(),
+            status: "completed".into(),
+            output: match output {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+            metrics: Some(AgentMetrics {
+                execution_time: Some(execution_time),
+                tokens_used: Some(tokens_used),
+                model: Some(model.to_string()),
+            }),
+            completed_at: Some(utc_datetime(self.completed_ms())),
         }
-        let now = now_ms();
-        let prefix = format!("act_{}{}", abbreviation(agent_type), date_code(now));
-        let mut n = 1 + inner
-            .activations
-            .iter()
-            .filter(|a| a.id.starts_with(&prefix))
-            .count();
-        while inner
-            .activations
-            .iter()
-            .any(|a| a.id == format!("{prefix}{n:02}"))
-        {
-            n += 1;
-        }
-        let activation = Activation {
-            id: format!("{prefix}{n:02}"),
-            agent_type,
-            task_id,
-            input,
-            config: config.unwrap_or_default(),
-            notify,
-            started_ms: now,
-            job_ms: d.job_ms(),
-            fixed: None,
-        };
-        inner.activations.push(activation.clone());
-        activation
-    };
-    if activation.notify {
-        let id = activation.id.clone();
-        d.at(activation.completed_ms(), move |d, now| {
-            let inner = d.lock();
-            let a = inner.activations.iter().find(|a| a.id == id)?;
-            Some(("agent.completed", a.result_json(now, d.config.seed)))
-        });
     }
-    Ok(json_answer(
-        StatusCode::ACCEPTED,
-        activation.accepted_json(),
-    ))
-}
-
-/// The activation `id`, or 404.
-fn find(d: &Devops, id: &str) -> Result<Activation, ApiError> {
-    d.lock()
-        .activations
-        .iter()
-        .find(|a| a.id == id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("activation", id))
-}
-
-/// `GET /agents/activations/{activationId}/progress`.
-pub(super) async fn progress(
-    State(d): State<Arc<Devops>>,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    let activation = find(&d, &id)?;
-    Ok(axum::Json(activation.progress_json(now_ms())).into_response())
-}
-
-/// `GET /agents/activations/{activationId}/result`.
-pub(super) async fn result(
-    State(d): State<Arc<Devops>>,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    let activation = find(&d, &id)?;
-    Ok(axum::Json(activation.result_json(now_ms(), d.config.seed)).into_response())
 }
 
 #[cfg(test)]
@@ -483,13 +412,14 @@ mod tests {
         assert_eq!(module, "用户中心模块");
         assert_eq!(features, ["手机号登录", "邮箱登录", "第三方登录"]);
         assert_eq!(read_requirement("").1, ["核心功能"]);
+        assert_eq!((ceil_secs(1001), ceil_secs(6_000)), (2, 6));
     }
 
     #[test]
     fn progress_walks_the_six_steps() {
         let a = Activation {
             id: "act_prod2026031499".into(),
-            agent_type: "product",
+            agent_type: AgentType::Product,
             task_id: "task_ecom001".into(),
             input: Map::new(),
             config: Map::new(),
@@ -515,7 +445,10 @@ mod tests {
             (Some("completed"), Some(100))
         );
         assert!(done.get("currentStep").is_none());
-        assert_eq!(a.result_json(5_999, 1)["status"], "processing");
-        assert_eq!(a.result_json(6_000, 1)["metrics"]["executionTime"], 6);
+        let result = |now| serde_json::to_value(a.result(now, 1)).unwrap_or_default();
+        assert_eq!(result(5_999)["status"], "processing");
+        assert_eq!(result(6_000)["metrics"]["executionTime"], 6);
+        // Before the second step is done, the product agent has no intermediate results yet.
+        assert_eq!(a.progress_json(100)["intermediateResults"], json!({}));
     }
 }

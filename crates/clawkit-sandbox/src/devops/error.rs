@@ -1,20 +1,20 @@
-//! The one error envelope of the DevOps API, `{"error": {code, message, details, requestId,
-//! timestamp}}`, with the seed's codes and messages.
+//! The one error envelope of the DevOps API, the spec's `ErrorResponse` (`{"error": {code,
+//! message, details, requestId, timestamp}}`), with the seed's codes and messages.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use openclaw_devops_api::types::{ErrorBody, ErrorCode, ErrorResponse};
 use serde_json::{Map, Value, json};
 
-use super::clock::{iso, now_ms};
-use crate::kit::ids::mix;
-
-pub(super) use crate::kit::ids::random_u64;
+use crate::kit::clock::{unix_millis, utc_datetime};
+use crate::kit::ids::{mix, random_u64};
+use crate::kit::read::Problem;
 
 /// `req_` and 12 hex characters, unique in this process.
-pub(super) fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     static BASE: OnceLock<u64> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let base = *BASE.get_or_init(random_u64);
@@ -22,41 +22,29 @@ pub(super) fn request_id() -> String {
     format!("req_{:012x}", mix(base ^ n) & 0xffff_ffff_ffff)
 }
 
-/// One failing field of a 422, as the seed shows it: `{field, message, code}`.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct FieldError {
-    /// The field, e.g. `email` or `members[1]`.
-    pub(super) field: String,
-    /// What is wrong, in the seed's language.
-    pub(super) message: String,
-    /// `required`, `invalid_type`, `invalid_format`, `invalid_value`, `min_length`, `max_length`,
-    /// `min_items`, `not_found`.
-    pub(super) code: &'static str,
-}
-
 /// An error answer of the DevOps API.
 #[derive(Debug, Clone)]
-pub(super) struct ApiError {
+pub(crate) struct ApiError {
     /// HTTP status.
-    pub(super) status: StatusCode,
+    pub(crate) status: StatusCode,
     /// `INVALID_REQUEST`, `UNAUTHORIZED`, ...
-    pub(super) code: &'static str,
+    pub(crate) code: ErrorCode,
     /// Human-readable message.
-    pub(super) message: String,
+    pub(crate) message: String,
     /// `details`.
-    pub(super) details: Map<String, Value>,
+    pub(crate) details: Map<String, Value>,
 }
 
 /// Builds a `details` object from pairs.
-pub(super) fn details<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+pub(crate) fn details<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 impl ApiError {
     /// An error with every part given.
-    pub(super) fn new(
+    pub(crate) fn new(
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message: impl Into<String>,
         details: Map<String, Value>,
     ) -> Self {
@@ -69,10 +57,10 @@ impl ApiError {
     }
 
     /// 400 `INVALID_REQUEST` naming a query or path parameter.
-    pub(super) fn parameter(parameter: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn parameter(parameter: &str, reason: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
+            ErrorCode::InvalidRequest,
             "请求参数无效或格式错误",
             details([
                 ("parameter", json!(parameter)),
@@ -82,32 +70,37 @@ impl ApiError {
     }
 
     /// 400 `INVALID_REQUEST` for a body that is not a JSON object.
-    pub(super) fn body(reason: impl Into<String>) -> Self {
+    pub(crate) fn body(reason: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
+            ErrorCode::InvalidRequest,
             "请求参数无效或格式错误",
             details([("reason", json!(reason.into()))]),
         )
     }
 
     /// 401 `UNAUTHORIZED` with `details.reason`.
-    pub(super) fn unauthorized(reason: &str) -> Self {
+    pub(crate) fn unauthorized(reason: &str) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
+            ErrorCode::Unauthorized,
             "未认证或 Token 无效",
             details([("reason", json!(reason))]),
         )
     }
 
     /// 403 `FORBIDDEN`.
-    pub(super) fn forbidden(details: Map<String, Value>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", "权限不足", details)
+    pub(crate) fn forbidden(details: Map<String, Value>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "权限不足",
+            details,
+        )
     }
 
     /// 404 `NOT_FOUND` with `details {resource, id}`, as the seed's example.
-    pub(super) fn not_found(resource: &str, id: &str) -> Self {
+    pub(crate) fn not_found(resource: &str, id: &str) -> Self {
         let message = match resource {
             "user" => "用户不存在",
             "project" => "项目不存在",
@@ -123,19 +116,19 @@ impl ApiError {
         };
         Self::new(
             StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            ErrorCode::NotFound,
             message,
             details([("resource", json!(resource)), ("id", json!(id))]),
         )
     }
 
     /// 409 `CONFLICT`.
-    pub(super) fn conflict(message: impl Into<String>, details: Map<String, Value>) -> Self {
-        Self::new(StatusCode::CONFLICT, "CONFLICT", message, details)
+    pub(crate) fn conflict(message: impl Into<String>, details: Map<String, Value>) -> Self {
+        Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, message, details)
     }
 
     /// 409 `CONFLICT` for a value another resource already has.
-    pub(super) fn duplicate(resource: &str, field: &str, value: &str) -> Self {
+    pub(crate) fn duplicate(resource: &str, field: &str, value: &str) -> Self {
         let what = match field {
             "email" => "邮箱已被注册",
             "username" => "用户名已被占用",
@@ -152,25 +145,26 @@ impl ApiError {
         )
     }
 
-    /// 422 `VALIDATION_ERROR` with `details.fields`.
-    pub(super) fn validation(fields: &[FieldError]) -> Self {
-        let fields: Vec<Value> = fields
+    /// 422 `VALIDATION_ERROR` with `details.fields`: each problem as the seed shows it,
+    /// `{field, message, code}`.
+    pub(crate) fn validation(problems: &[Problem]) -> Self {
+        let fields: Vec<Value> = problems
             .iter()
-            .map(|f| json!({"field": f.field, "message": f.message, "code": f.code}))
+            .map(|p| json!({"field": p.field, "message": p.message, "code": p.code}))
             .collect();
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_ERROR",
+            ErrorCode::ValidationError,
             "请求数据验证失败",
             details([("fields", Value::Array(fields))]),
         )
     }
 
     /// 429 `RATE_LIMITED` with `details {limit, window, retryAfter}`.
-    pub(super) fn rate_limited(limit: u64, window: &str, retry_after: u64) -> Self {
+    pub(crate) fn rate_limited(limit: u64, window: &str, retry_after: u64) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
+            ErrorCode::RateLimited,
             "请求频率超限",
             details([
                 ("limit", json!(limit)),
@@ -181,38 +175,33 @@ impl ApiError {
     }
 
     /// 503 `SERVICE_UNAVAILABLE` with `details.retryAfter`.
-    pub(super) fn unavailable(retry_after: u64) -> Self {
+    pub(crate) fn unavailable(retry_after: u64) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_UNAVAILABLE",
+            ErrorCode::ServiceUnavailable,
             "服务暂时不可用",
             details([("retryAfter", json!(retry_after))]),
         )
     }
 
-    /// The envelope, with a fresh request id and timestamp.
-    pub(super) fn body_json(&self) -> Value {
-        json!({
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "details": self.details,
-                "requestId": request_id(),
-                "timestamp": iso(now_ms() / 1000 * 1000),
-            }
-        })
+    /// The envelope, with a fresh request id and the time in whole seconds.
+    pub(crate) fn envelope(&self) -> ErrorResponse {
+        ErrorResponse {
+            error: ErrorBody {
+                code: self.code,
+                message: self.message.clone(),
+                details: self.details.clone(),
+                request_id: request_id(),
+                timestamp: utc_datetime(unix_millis() / 1000 * 1000),
+            },
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body_json())).into_response()
+        (self.status, axum::Json(self.envelope())).into_response()
     }
-}
-
-/// A JSON answer with `status`.
-pub(super) fn json_answer(status: StatusCode, body: Value) -> Response {
-    (status, axum::Json(body)).into_response()
 }
 
 #[cfg(test)]
@@ -231,7 +220,8 @@ mod tests {
 
     #[test]
     fn the_envelope_has_the_seeds_fields() {
-        let body = ApiError::not_found("user", "usr_invalid123").body_json();
+        let body = serde_json::to_value(ApiError::not_found("user", "usr_invalid123").envelope())
+            .unwrap_or_default();
         let error = &body["error"];
         assert_eq!(error["code"], "NOT_FOUND");
         assert_eq!(error["message"], "用户不存在");
