@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use botswin_api::types::Usage;
 use serde_json::{Value, json};
 
 use super::model::number;
@@ -31,12 +32,12 @@ pub(super) async fn quota(State(botswin): State<Arc<Botswin>>) -> Json<Value> {
 
 /// `GET /api/usage`: every session (live ones too), their billed minutes so far, and the live
 /// sessions.
-pub(super) async fn usage(State(botswin): State<Arc<Botswin>>) -> Json<Value> {
+pub(super) async fn usage(State(botswin): State<Arc<Botswin>>) -> Json<Usage> {
     let inner = botswin.lock();
-    let minutes: u64 = inner.sessions.iter().map(|s| u64::from(s.minutes)).sum();
-    Json(json!({
-        "totalSessions": inner.sessions.len(),
-        "totalMinutes": minutes,
-        "activeSessions": inner.live(),
-    }))
+    let minutes: i64 = inner.sessions.iter().map(|s| i64::from(s.minutes)).sum();
+    Json(Usage {
+        total_sessions: inner.sessions.len() as i64,
+        total_minutes: minutes,
+        active_sessions: inner.live() as i64,
+    })
 }

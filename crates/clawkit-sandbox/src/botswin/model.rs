@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::kit::clock::utc as rfc3339;
+use botswin_api::types::UserDataItem;
+
+use crate::kit::clock::{utc as rfc3339, utc_datetime};
 
 /// A sandbox minute, in milliseconds.
 pub(super) const MINUTE_MS: i64 = 60_000;
@@ -119,13 +121,13 @@ pub(super) struct Container {
 
 impl Container {
     /// The spec's `UserDataItem`.
-    pub(super) fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "createdAt": rfc3339(self.created_ms),
-            "lastUsedAt": self.last_used_ms.map(rfc3339),
-            "isLocked": self.locked_by.is_some(),
-        })
+    pub(super) fn item(&self) -> UserDataItem {
+        UserDataItem {
+            id: self.id.clone(),
+            created_at: utc_datetime(self.created_ms),
+            last_used_at: self.last_used_ms.map(utc_datetime),
+            is_locked: self.locked_by.is_some(),
+        }
     }
 }
 

@@ -8,17 +8,17 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use botswin_api::types::{DeleteResult, UserData, UserDataList, UserDataQuota};
 
 use super::error::ApiError;
 use super::model::{Container, USER_DATA_MAX};
 use super::state::Botswin;
-use crate::kit::clock::utc as rfc3339;
+use crate::kit::clock::utc_datetime;
 
 /// `POST /api/user-data` (any body ignored): the new container's id and `createdAt`.
 pub(super) async fn create(
     State(botswin): State<Arc<Botswin>>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<UserData>), ApiError> {
     let now = botswin.clock.now_ms();
     let mut inner = botswin.lock();
     if inner.containers.len() >= USER_DATA_MAX {
@@ -31,27 +31,35 @@ pub(super) async fn create(
         last_used_ms: None,
         locked_by: None,
     });
-    let body = json!({"id": id, "createdAt": rfc3339(now)});
+    let body = UserData {
+        id,
+        created_at: utc_datetime(now),
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
 /// `GET /api/user-data`.
-pub(super) async fn list(State(botswin): State<Arc<Botswin>>) -> Json<Value> {
+pub(super) async fn list(State(botswin): State<Arc<Botswin>>) -> Json<UserDataList> {
     let inner = botswin.lock();
-    let items: Vec<Value> = inner.containers.iter().map(Container::json).collect();
-    let used = items.len();
-    Json(json!({
-        "items": items,
-        "total": used,
-        "quota": {"used": used, "max": USER_DATA_MAX, "canCreate": used < USER_DATA_MAX},
-    }))
+    let items: Vec<_> = inner.containers.iter().map(Container::item).collect();
+    let used = items.len() as i64;
+    let max = USER_DATA_MAX as i64;
+    Json(UserDataList {
+        items,
+        total: used,
+        quota: UserDataQuota {
+            used,
+            max,
+            can_create: used < max,
+        },
+    })
 }
 
 /// `DELETE /api/user-data/{id}`.
 pub(super) async fn delete(
     State(botswin): State<Arc<Botswin>>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeleteResult>, ApiError> {
     let mut inner = botswin.lock();
     let at = inner
         .containers
@@ -62,5 +70,5 @@ pub(super) async fn delete(
         return Err(ApiError::user_data_locked(&id));
     }
     inner.containers.remove(at);
-    Ok(Json(json!({"success": true})))
+    Ok(Json(DeleteResult { success: true }))
 }
