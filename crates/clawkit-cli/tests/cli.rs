@@ -352,6 +352,39 @@ fn a_missing_key_names_both_ways_out() {
     );
 }
 
+/// `claw sandbox` takes every vendor's own flags from the sandbox, and refuses a bad one as a
+/// usage error naming it.
+#[test]
+fn claw_sandbox_takes_every_vendors_flags() {
+    let help = Command::cargo_bin("claw")
+        .unwrap()
+        .args(["sandbox", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success(), "{}", stderr(&help));
+    let text = stdout(&help);
+    for flag in [
+        "--port",
+        "--run-seconds",
+        "--devops-tier",
+        "--fulfillment-token-seconds",
+        "--botswin-time-scale",
+    ] {
+        assert!(text.contains(flag), "{flag} in {text}");
+    }
+    let refused = Command::cargo_bin("claw")
+        .unwrap()
+        .args(["sandbox", "--port", "0", "--botswin-time-scale", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--botswin-time-scale"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
 #[test]
 fn the_readme_command_with_the_embedded_sandbox() {
     let dir = std::env::temp_dir().join(format!("claw-readme-{}", std::process::id()));
