@@ -139,3 +139,42 @@ async fn a_refresh_token_works_once() {
         1
     );
 }
+
+/// The seed limits the user's access frequency: every token of one user takes from one bucket
+/// (100 at once, 20 a second), so two tokens sent alternately are refused past it together, where
+/// a bucket per token would let 200 through.
+#[tokio::test]
+async fn all_tokens_of_one_user_share_one_bucket() {
+    let sb = Sandbox::builder().start().await.unwrap();
+    let grant = "username=sandbox&password=sandbox&grant_type=password";
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = post_token(&sb, FORM, grant).await;
+        assert_eq!(status, 200, "{body}");
+        tokens.push(body["access_token"].as_str().unwrap().to_string());
+    }
+    assert_ne!(tokens[0], tokens[1]);
+    let clients: Vec<Http> = tokens
+        .iter()
+        .map(|t| Http::new(sb.base_url(Vendor::Bazhuayu)).bearer(t))
+        .collect();
+    let started = std::time::Instant::now();
+    let (mut admitted, mut limited) = (0u64, 0u64);
+    for i in 0..160 {
+        match clients[i % 2].get("/api/TaskGroup").await.status {
+            200 => admitted += 1,
+            429 => limited += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let refilled = (started.elapsed().as_secs_f64() * 20.0).ceil() as u64;
+    assert!(limited > 0, "no 429 in 160 requests of one user");
+    assert!(
+        admitted <= 100 + refilled,
+        "{admitted} admitted, {refilled} refilled"
+    );
+    let stats = &sb.vendor::<Bazhuayu>().stats;
+    assert_eq!(stats.token_grants.load(Ordering::Relaxed), 2);
+    assert_eq!(stats.refreshes.load(Ordering::Relaxed), 0);
+    assert_eq!(stats.rate_limited.load(Ordering::Relaxed), limited);
+}

@@ -183,6 +183,7 @@ async fn tokens_expire_and_refresh_tokens_work_once() {
         .stats;
     assert_eq!(stats.token_grants.load(Ordering::Relaxed), 1);
     assert_eq!(stats.refreshes.load(Ordering::Relaxed), 1);
+    assert_eq!(stats.refresh_reuse.load(Ordering::Relaxed), 1);
 }
 
 #[tokio::test]

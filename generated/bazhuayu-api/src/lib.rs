@@ -2068,9 +2068,10 @@ is valid for `expires_in` seconds (86399 in the seed) and should be reused while
 Every JSON response other than `/token` carries the envelope
 `{"data": ..., "error": "success" | <code>, "error_Description": <text>}`.
 
-Rate limit: at most 20 requests per second, enforced as a leaky bucket with a 5-second bucket
-(after n <= 5 idle seconds up to n*20 requests are allowed, at most 100 in any 5 seconds); faster
-callers get HTTP 429 `quota_exceeded`. The vendor recommends a steady rate (e.g. 1 request per
+Rate limit: at most 20 requests per second per account, enforced as a leaky bucket with a 5-second
+bucket (after n <= 5 idle seconds up to n*20 requests are allowed, at most 100 in any 5 seconds);
+faster callers get HTTP 429 `quota_exceeded` (one bucket per user, shared by all of its tokens:
+see the inferred `TooManyRequests` response). The vendor recommends a steady rate (e.g. 1 request per
 second) rather than bursts.
 
 Where the seed is silent (error body shapes, the paid add-on endpoints' responses, 400 on the data

@@ -25,16 +25,22 @@ pub const PASSWORD: &str = "sandbox";
 const MALFORMED: &str =
     "POST数据格式不正确,要保证格式为:username={username}&password={password}&grant_type=password。";
 
-/// A new access token and its one-use refresh token, as `POST /token` answers them.
-fn issue(b: &Bazhuayu, inner: &mut Inner) -> AccessToken {
+/// A new access token of `user` and its one-use refresh token, as `POST /token` answers them.
+fn issue(b: &Bazhuayu, inner: &mut Inner, user: &str) -> AccessToken {
     let access = format!("at_{}", b.ids.next());
     let refresh = format!("rt_{}", b.ids.next());
     let now = unix_millis();
     let ttl_ms = i64::try_from(b.ttl.as_millis()).unwrap_or(i64::MAX);
+    inner.access.issue(
+        access.clone(),
+        user.to_string(),
+        now,
+        now.saturating_add(ttl_ms),
+    );
     inner
-        .access
-        .issue(access.clone(), (), now, now.saturating_add(ttl_ms));
-    inner.refresh.issue(refresh.clone(), (), i64::MAX);
+        .refresh
+        .issue(refresh.clone(), user.to_string(), i64::MAX);
+    b.stats.token_grants.fetch_add(1, Ordering::Relaxed);
     AccessToken {
         access_token: access,
         token_type: "bearer".into(),
@@ -66,12 +72,15 @@ pub(super) async fn token(
             if field("username") != Some(USERNAME) || field("password") != Some(PASSWORD) {
                 return oauth_error("invalid_grant", "账号名或密码不正确。");
             }
-            issue(&b, &mut inner)
+            issue(&b, &mut inner, USERNAME)
         }
         Some("refresh_token") => {
             let token = field("refresh_token").unwrap_or_default();
             match inner.refresh.redeem(token, unix_millis()) {
-                Ok(()) => issue(&b, &mut inner),
+                Ok(user) => {
+                    b.stats.refreshes.fetch_add(1, Ordering::Relaxed);
+                    issue(&b, &mut inner, &user)
+                }
                 Err(RefreshRefusal::Reused) => {
                     b.stats.refresh_reuse.fetch_add(1, Ordering::Relaxed);
                     return oauth_error(
@@ -88,14 +97,16 @@ pub(super) async fn token(
 }
 
 /// Checks `Authorization: bearer TOKEN` (401 `unauthorized` unless it names a live token), then
-/// the token's leaky bucket (429 `quota_exceeded` when empty), and counts the request.
+/// its account's leaky bucket (429 `quota_exceeded` when empty: every token of one user takes from
+/// the same bucket, as the spec reads the seed), and counts the request.
 #[allow(clippy::result_large_err)] // as `Api::authorize`: the refusal is the answer
 pub(super) fn check_bearer(b: &Bazhuayu, request: &Request) -> Result<(), Response> {
     let token = bearer(request.headers()).map_err(|_| unauthorized())?;
-    if b.lock().access.check(token, unix_millis()).is_err() {
-        return Err(unauthorized());
-    }
-    if b.buckets.take(token, &[LEAKY_BUCKET]).is_err() {
+    let user = match b.lock().access.check(token, unix_millis()) {
+        Ok(user) => user.clone(),
+        Err(_) => return Err(unauthorized()),
+    };
+    if b.buckets.take(&user, &[LEAKY_BUCKET]).is_err() {
         b.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
         return Err((StatusCode::TOO_MANY_REQUESTS, axum::Json(fault_body(true))).into_response());
     }

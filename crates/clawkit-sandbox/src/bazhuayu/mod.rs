@@ -2,7 +2,7 @@
 //!
 //! - `POST /token` (form) with the password grant (`sandbox` / `sandbox`) or a refresh token, which
 //!   works once. Access tokens expire after the configured time (the seed's 86399 s by default).
-//! - The seed's leaky bucket, per access token: 20 requests per second, a 5-second bucket (100),
+//! - The seed's leaky bucket, per account (every token of the user): 20 requests per second, a 5-second bucket (100),
 //!   HTTP 429 `quota_exceeded` beyond it.
 //! - Task groups, tasks, offset paging with an opaque offset (never the count read), export batches
 //!   (`gettop` marks rows "exporting", `update` marks them exported), clearing data, and the paid

@@ -1,4 +1,4 @@
-//! Bazhuayu's state: the tokens (each with its leaky bucket), the tasks, the counters.
+//! Bazhuayu's state: the tokens, each account's leaky bucket, the tasks, the counters.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,7 +16,8 @@ pub const RATE_PER_SECOND: f64 = 20.0;
 /// Bucket size: five seconds of requests.
 pub const BUCKET: f64 = 100.0;
 
-/// The seed's leaky bucket of every access token: 20 requests a second, 100 at once.
+/// The seed's leaky bucket of every account (all of a user's access tokens take from it): 20
+/// requests a second, 100 at once.
 pub(super) const LEAKY_BUCKET: Rate = Rate {
     capacity: BUCKET,
     per_second: RATE_PER_SECOND,
@@ -27,6 +28,10 @@ pub(super) const LEAKY_BUCKET: Rate = Rate {
 pub struct Stats {
     /// `POST /token` calls.
     pub token_requests: AtomicU64,
+    /// Tokens granted, by either grant.
+    pub token_grants: AtomicU64,
+    /// Tokens granted for a refresh token.
+    pub refreshes: AtomicU64,
     /// Refresh grants with a refresh token that was already used.
     pub refresh_reuse: AtomicU64,
     /// 429s the bucket answered.
@@ -38,10 +43,10 @@ pub struct Stats {
 /// Mutable state.
 #[derive(Debug)]
 pub(super) struct Inner {
-    /// Access tokens (they grant the one sandbox account).
-    pub(super) access: AccessTokens<()>,
-    /// Refresh tokens: each works once.
-    pub(super) refresh: RefreshTokens<()>,
+    /// Access tokens, each granting its user's account.
+    pub(super) access: AccessTokens<String>,
+    /// Refresh tokens of a user: each works once.
+    pub(super) refresh: RefreshTokens<String>,
     /// Tasks.
     pub(super) tasks: Vec<Task>,
 }
@@ -53,7 +58,7 @@ pub struct Bazhuayu {
     pub(super) ttl: Duration,
     pub(super) ids: Ids,
     inner: Mutex<Inner>,
-    /// Each access token's leaky bucket.
+    /// Each account's leaky bucket.
     pub(super) buckets: Buckets,
     /// Counters.
     pub stats: Stats,

@@ -80,6 +80,8 @@ pub struct Stats {
     pub token_grants: AtomicU64,
     /// Successful `refresh_access_token` calls.
     pub refreshes: AtomicU64,
+    /// `refresh_access_token` calls with a refresh token that was already used.
+    pub refresh_reuse: AtomicU64,
     /// Requests refused 401 `invalid_signature`.
     pub refused_invalid_signature: AtomicU64,
     /// Requests refused 401 `timestamp_out_of_range`.
@@ -110,6 +112,7 @@ impl Stats {
             ("requests", &self.requests),
             ("token_grants", &self.token_grants),
             ("refreshes", &self.refreshes),
+            ("refresh_reuse", &self.refresh_reuse),
             ("rate_limited", &self.rate_limited),
         ]);
         all["refused"] = group(&[

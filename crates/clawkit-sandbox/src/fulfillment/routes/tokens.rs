@@ -103,9 +103,14 @@ pub(crate) async fn refresh(
             "token_expired",
             "The refresh token expired; request a new token with client_secret",
         )),
-        Err(RefreshRefusal::Unknown | RefreshRefusal::Reused) => Err(f.refuse_token(
-            "invalid_token",
-            "Unknown or already used refresh token (it works once)",
-        )),
+        Err(refusal) => {
+            if refusal == RefreshRefusal::Reused {
+                f.stats.refresh_reuse.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(f.refuse_token(
+                "invalid_token",
+                "Unknown or already used refresh token (it works once)",
+            ))
+        }
     }
 }
