@@ -50,10 +50,12 @@
 
 #![deny(missing_docs)]
 
+mod auth;
 pub mod clock;
 pub mod config;
 pub mod download;
 pub mod error;
+mod gate;
 pub mod limit;
 #[cfg(feature = "object-store")]
 pub mod objects;
@@ -63,6 +65,7 @@ pub mod relay;
 pub mod reply;
 pub mod retry;
 pub mod sign;
+pub mod state;
 pub mod token;
 pub mod wait;
 pub mod webhook;
@@ -70,9 +73,9 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::header::AUTHORIZATION;
 
+pub use auth::Auth;
 pub use clock::Clock;
 pub use config::{ClientConfig, Credentials};
 pub use error::{
@@ -85,71 +88,14 @@ pub use retry::{RetryPolicy, Safety};
 pub use sign::{SignError, Signer};
 pub use token::{Grant, GrantError, Token, TokenSource};
 
-/// How requests are authenticated.
-#[derive(Clone, Default)]
-pub enum Auth {
-    /// Not at all (public endpoints, token endpoints).
-    #[default]
-    None,
-    /// A fixed header: an api-key, or `Authorization: Bearer TOKEN`.
-    Header(HeaderName, HeaderValue),
-    /// `Authorization` from a token source that renews itself.
-    Token(TokenSource),
-}
-
-impl std::fmt::Debug for Auth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Auth::None => f.write_str("None"),
-            Auth::Header(name, _) => write!(f, "Header({name}: [redacted])"),
-            Auth::Token(source) => write!(f, "Token({source:?})"),
-        }
-    }
-}
-
-fn sensitive(value: &str, what: &str) -> Result<HeaderValue, ConfigError> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| ConfigError::Invalid {
-        field: what.to_string(),
-        reason: "contains characters not allowed in an HTTP header".into(),
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
-impl Auth {
-    /// The key in header `header` (e.g. `api-key`). The value is marked sensitive, so it is never
-    /// logged by reqwest or hyper.
-    pub fn api_key(header: &'static str, key: &SecretString) -> Result<Self, ConfigError> {
-        if key.expose_secret().trim().is_empty() {
-            return Err(ConfigError::Invalid {
-                field: "API key".into(),
-                reason: "is empty".into(),
-            });
-        }
-        Ok(Auth::Header(
-            HeaderName::from_static(header),
-            sensitive(key.expose_secret(), "API key")?,
-        ))
-    }
-
-    /// `Authorization: Bearer TOKEN` with a token that does not change.
-    pub fn bearer(token: &SecretString) -> Result<Self, ConfigError> {
-        Ok(Auth::Header(
-            AUTHORIZATION,
-            sensitive(&format!("Bearer {}", token.expose_secret()), "token")?,
-        ))
-    }
-}
-
 #[derive(Debug, Default)]
 struct Shared {
     auth: Auth,
     signer: Option<SignerBox>,
-    limit: Option<RateLimit>,
-    operation_limits: Vec<(Vec<String>, RateLimit)>,
+    gate: gate::Gate,
     strict_paths: bool,
     pacer: Option<Pacer>,
-    writes: Option<WriteSpacing>,
+    pacing: Option<RateLimitHeaders>,
     connections: Option<Arc<tokio::sync::Semaphore>>,
     clock: Arc<Clock>,
     retry: RetryPolicy,
@@ -177,6 +123,8 @@ pub struct Runtime {
 #[must_use]
 pub struct RuntimeBuilder {
     shared: Shared,
+    limits: gate::Limits,
+    state: Option<state::Shared>,
     timeout: Option<Duration>,
 }
 
@@ -195,7 +143,7 @@ impl RuntimeBuilder {
 
     /// At most one request per `period` on average, bursts of `burst`, for every clone.
     pub fn rate_limit(mut self, period: Duration, burst: u32) -> Self {
-        self.shared.limit = Some(RateLimit::new(period, burst));
+        self.limits.rate(period, burst);
         self
     }
 
@@ -204,10 +152,7 @@ impl RuntimeBuilder {
     /// operations only. Several such limits may be set; each request waits for the ones that
     /// name it (and for [`RuntimeBuilder::rate_limit`], if set).
     pub fn limit_operations(mut self, operations: &[&str], period: Duration, burst: u32) -> Self {
-        self.shared.operation_limits.push((
-            operations.iter().map(|o| o.to_string()).collect(),
-            RateLimit::new(period, burst),
-        ));
+        self.limits.operations(operations, period, burst);
         self
     }
 
@@ -222,13 +167,14 @@ impl RuntimeBuilder {
 
     /// Paces requests by the rate-limit headers the service sends.
     pub fn pace_by(mut self, headers: RateLimitHeaders) -> Self {
-        self.shared.pacer = Some(Pacer::new(headers));
+        self.shared.pacer = Some(Pacer::new(headers.clone()));
+        self.shared.pacing = Some(headers);
         self
     }
 
     /// Writes (POST, PUT, PATCH, DELETE) at least `gap` apart, for every clone.
     pub fn space_writes(mut self, gap: Duration) -> Self {
-        self.shared.writes = Some(WriteSpacing::new(gap));
+        self.limits.writes(gap);
         self
     }
 
@@ -236,6 +182,7 @@ impl RuntimeBuilder {
     /// limit). A request waits for a free slot; it holds it until its answer's headers arrive.
     pub fn concurrency(mut self, n: usize) -> Self {
         self.shared.connections = Some(Arc::new(tokio::sync::Semaphore::new(n.max(1))));
+        self.limits.inflight = Some(n.max(1) as u32);
         self
     }
 
@@ -258,8 +205,25 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Where the limits, the backoff a server asked for, the token and in-flight leases live
+    /// (default: this runtime's own memory). Give every runtime of one account the same store and
+    /// scope, in every process, and they share them.
+    pub fn state(mut self, state: state::Shared) -> Self {
+        self.state = Some(state);
+        self
+    }
+
     /// The runtime.
-    pub fn build(self) -> Runtime {
+    pub fn build(mut self) -> Runtime {
+        let state = self.state.unwrap_or_else(state::Shared::memory);
+        if let Auth::Token(source) = &self.shared.auth
+            && state.store.is_shared()
+        {
+            // The renewal lease outlives the token request's timeout.
+            let timeout = self.timeout.unwrap_or(Duration::from_secs(60));
+            source.share(state.clone(), timeout + Duration::from_secs(15));
+        }
+        self.shared.gate = self.limits.over(state);
         Runtime {
             shared: Arc::new(self.shared),
             timeout: self.timeout,
@@ -286,6 +250,11 @@ impl Runtime {
         &self.shared.clock
     }
 
+    /// The state store and scope of this runtime's account.
+    pub fn state(&self) -> &state::Shared {
+        self.shared.gate.shared()
+    }
+
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.shared.retry
@@ -306,19 +275,9 @@ impl Runtime {
         request: &mut reqwest::Request,
         operation: &str,
     ) -> Result<(), progenitor_client::Error<E>> {
-        if let Some(limit) = &self.shared.limit {
-            limit.acquire().await;
-        }
-        for (operations, limit) in &self.shared.operation_limits {
-            if operations.iter().any(|o| o == operation) {
-                limit.acquire().await;
-            }
-        }
+        self.shared.gate.pass(operation, request.method()).await;
         if let Some(pacer) = &self.shared.pacer {
             pacer.wait().await;
-        }
-        if let Some(writes) = &self.shared.writes {
-            writes.wait(request.method()).await;
         }
         if let Some(timeout) = self.timeout
             && request.timeout().is_none()
@@ -440,11 +399,23 @@ impl Runtime {
             Some(slots) => slots.clone().acquire_owned().await.ok(),
             None => None,
         };
+        let ttl = request
+            .timeout()
+            .copied()
+            .unwrap_or(Duration::from_secs(90));
+        let _lease = self
+            .shared
+            .gate
+            .in_flight(ttl + Duration::from_secs(30))
+            .await;
         let sent = SystemTime::now();
         let response = http.execute(request).await?;
+        let status = response.status().as_u16();
         if let Some(pacer) = &self.shared.pacer {
-            pacer.observe(response.status().as_u16(), response.headers());
+            pacer.observe(status, response.headers());
         }
+        let asked = gate::Gate::asked(status, response.headers(), self.shared.pacing.as_ref());
+        self.shared.gate.hold(asked).await;
         if self.shared.signer.is_some() {
             let date = response
                 .headers()
@@ -466,6 +437,7 @@ impl Runtime {
     {
         let mut attempt = attempt;
         let throttle = &self.shared.throttle;
+        let gate = &self.shared.gate;
         retry::retry(&self.shared.retry, what, safety, || {
             let answer = attempt();
             async move {
@@ -474,6 +446,10 @@ impl Runtime {
                     && e.kind() == ErrorKind::RateLimit
                 {
                     throttle.record();
+                    // A refusal in the body (CoreClaw's 4290) with a wait: every process waits.
+                    if let Some(wait) = e.verdict().retry_after {
+                        gate.hold(wait).await;
+                    }
                 }
                 answer
             }

@@ -2,115 +2,45 @@
 //! refresh token that is never sent twice, one renewal in flight at a time, and dropped when the
 //! service refuses it (the request hook then renews it once and replays the request).
 //!
+//! Given a shared state store ([`crate::state`]), the token is the account's: one record for every
+//! process, renewed by one of them at a time (see `fleet`).
+//!
 //! It is generic over the grant: a vendor implements [`Grant`] in a few lines (a form POST, a JSON
 //! POST) and the runtime does the rest.
 
-use std::sync::Arc;
+mod fleet;
+mod grant;
+
+use grant::renew_after;
+pub use grant::{Grant, GrantError, Token};
+
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
-/// A token as a grant returns it.
-pub struct Token {
-    /// The access token.
-    pub access: SecretString,
-    /// The refresh token, when the service gives one (each is used at most once).
-    pub refresh: Option<SecretString>,
-    /// How long the access token lives, when the service says (`None`: until refused).
-    pub lifetime: Option<Duration>,
-}
-
-/// Why a grant failed, in the terms of an HTTP exchange, so the request hook can hand it to the
-/// generated client (and the facade reads it like any other answer of the vendor).
-#[derive(Debug)]
-pub enum GrantError {
-    /// The token endpoint answered with an error status; its body is unread.
-    Refused(reqwest::Response),
-    /// The exchange failed.
-    Transport(reqwest::Error),
-    /// The token endpoint's success body did not decode.
-    Payload(bytes::Bytes, serde_json::Error),
-    /// Anything else (a token that cannot be sent in a header).
-    Invalid(String),
-}
-
-impl std::fmt::Display for GrantError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            GrantError::Refused(r) => write!(f, "the token endpoint answered HTTP {}", r.status()),
-            GrantError::Transport(e) => write!(f, "the token request failed: {}", e),
-            GrantError::Payload(_, e) => write!(f, "the token response did not decode: {e}"),
-            GrantError::Invalid(m) => f.write_str(m),
-        }
-    }
-}
-
-impl GrantError {
-    /// From what a generated client's call of the token operation returned. A documented error
-    /// body is turned back into a response (status, headers and the body re-encoded as JSON), so
-    /// the facade reads it like any other answer.
-    pub fn from_generated<X: serde::Serialize>(error: progenitor_client::Error<X>) -> Self {
-        use progenitor_client::Error as E;
-        match error {
-            E::ErrorResponse(value) => {
-                let status = value.status();
-                let headers = value.headers().clone();
-                let body = serde_json::to_vec(&value.into_inner()).unwrap_or_default();
-                let mut response = http::Response::new(body);
-                *response.status_mut() = status;
-                *response.headers_mut() = headers;
-                GrantError::Refused(reqwest::Response::from(response))
-            }
-            E::UnexpectedResponse(response) => GrantError::Refused(response),
-            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
-                GrantError::Transport(e)
-            }
-            E::InvalidResponsePayload(bytes, e) => GrantError::Payload(bytes, e),
-            E::InvalidRequest(m) | E::Custom(m) => GrantError::Invalid(m),
-        }
-    }
-
-    /// As the generated client's error, for the request hook to return.
-    pub fn into_generated<E>(self) -> progenitor_client::Error<E> {
-        use progenitor_client::Error as E;
-        match self {
-            GrantError::Refused(response) => E::UnexpectedResponse(response),
-            GrantError::Transport(e) => E::CommunicationError(e),
-            GrantError::Payload(bytes, e) => E::InvalidResponsePayload(bytes, e),
-            GrantError::Invalid(m) => E::Custom(m),
-        }
-    }
-}
-
-/// How a vendor obtains a token: with its credentials (`refresh` is `None`) or with a refresh
-/// token. One call is one request; the token source decides when to call and never retries a
-/// refresh token.
-pub trait Grant: Send + Sync + 'static {
-    /// Obtains a token.
-    fn obtain<'a>(
-        &'a self,
-        refresh: Option<&'a SecretString>,
-    ) -> BoxFuture<'a, Result<Token, GrantError>>;
-}
-
 struct Current {
     header: HeaderValue,
     renew_at: Instant,
+    /// The shared record's version it came from (0 when not shared).
+    version: u64,
 }
 
 #[derive(Default)]
 struct State {
     current: Option<Current>,
     refresh: Option<SecretString>,
+    /// The last shared version the service refused: never adopted again.
+    refused: u64,
 }
 
 struct Inner {
     grant: Box<dyn Grant>,
     scheme: &'static str,
     state: Mutex<State>,
+    fleet: OnceLock<fleet::Fleet>,
 }
 
 /// Access tokens from a [`Grant`], shared by every clone (one token, one renewal in flight).
@@ -140,8 +70,29 @@ impl TokenSource {
                 grant: Box::new(grant),
                 scheme,
                 state: Mutex::new(State::default()),
+                fleet: OnceLock::new(),
             }),
         }
+    }
+
+    /// Shares the token through `state`: every process with the same store and scope uses one
+    /// token, renewed by one of them at a time under a lease of `lock_ttl` (longer than the token
+    /// request's timeout). Set once; later calls are ignored.
+    pub fn share(&self, state: crate::state::Shared, lock_ttl: Duration) {
+        let _ = self.inner.fleet.set(fleet::Fleet::new(state, lock_ttl));
+    }
+
+    #[allow(clippy::result_large_err)] // the grant's own error, as every caller returns it
+    fn header(&self, access: &SecretString) -> Result<HeaderValue, GrantError> {
+        let mut header =
+            HeaderValue::from_str(&format!("{} {}", self.inner.scheme, access.expose_secret()))
+                .map_err(|_| {
+                    GrantError::Invalid(
+                        "the access token contains characters not allowed in an HTTP header".into(),
+                    )
+                })?;
+        header.set_sensitive(true);
+        Ok(header)
     }
 
     /// The `Authorization` value of a valid token, renewing it first when it is (nearly) expired.
@@ -158,6 +109,18 @@ impl TokenSource {
             return Ok(current.header.clone());
         }
         state.current = None;
+        if let Some(fleet) = self.inner.fleet.get() {
+            let adopted = fleet
+                .obtain(self.inner.grant.as_ref(), state.refused)
+                .await?;
+            let header = self.header(&adopted.access)?;
+            state.current = Some(Current {
+                header: header.clone(),
+                renew_at: Instant::now() + adopted.renew_in,
+                version: adopted.version,
+            });
+            return Ok(header);
+        }
         let grant = &self.inner.grant;
         let token = match state.refresh.take() {
             Some(refresh) => match grant.obtain(Some(&refresh)).await {
@@ -169,28 +132,13 @@ impl TokenSource {
             },
             None => grant.obtain(None).await?,
         };
-        let mut header = HeaderValue::from_str(&format!(
-            "{} {}",
-            self.inner.scheme,
-            token.access.expose_secret()
-        ))
-        .map_err(|_| {
-            GrantError::Invalid(
-                "the access token contains characters not allowed in an HTTP header".into(),
-            )
-        })?;
-        header.set_sensitive(true);
-        let renew_at = match token.lifetime {
-            Some(lifetime) => {
-                let margin = (lifetime / 10).min(Duration::from_secs(60));
-                Instant::now() + lifetime.saturating_sub(margin)
-            }
-            None => Instant::now() + Duration::from_secs(365 * 24 * 3600),
-        };
+        let header = self.header(&token.access)?;
+        let renew_at = Instant::now() + renew_after(token.lifetime);
         state.refresh = token.refresh;
         state.current = Some(Current {
             header: header.clone(),
             renew_at,
+            version: 0,
         });
         tracing::debug!(lifetime = ?token.lifetime, "access token obtained");
         Ok(header)
@@ -200,8 +148,8 @@ impl TokenSource {
     /// renewed meanwhile by another caller is kept).
     pub async fn refused(&self, sent: &HeaderValue) {
         let mut state = self.inner.state.lock().await;
-        if state.current.as_ref().is_some_and(|c| c.header == *sent) {
-            state.current = None;
+        if let Some(current) = state.current.take_if(|c| c.header == *sent) {
+            state.refused = state.refused.max(current.version);
         }
     }
 }
@@ -209,6 +157,7 @@ impl TokenSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::future::BoxFuture;
     use std::sync::Mutex as StdMutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
