@@ -6,9 +6,6 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
-
-use crate::limit::{RateLimitHeaders, ResetIn, retry_after};
 use crate::state::{Bucket, Shared, holder_id};
 
 /// How long a request waits between two tries of a full set of in-flight leases.
@@ -159,50 +156,6 @@ impl Gate {
         );
         if let Err(e) = self.shared.store.hold(&self.hold_key, wait).await {
             tracing::warn!(error = %e, "could not publish the hold");
-        }
-    }
-
-    /// The hold an answer asks for: its `Retry-After` on a 429 or 503; with rate-limit headers,
-    /// a budget at 0 until the reset.
-    pub(crate) fn asked(
-        status: u16,
-        headers: &HeaderMap,
-        pacing: Option<&RateLimitHeaders>,
-    ) -> Duration {
-        if matches!(status, 429 | 503)
-            && let Some(wait) = retry_after(headers)
-        {
-            return wait;
-        }
-        let Some(names) = pacing else {
-            return Duration::ZERO;
-        };
-        let number = |name: &reqwest::header::HeaderName| -> Option<u64> {
-            headers.get(name)?.to_str().ok()?.trim().parse().ok()
-        };
-        if number(&names.remaining) != Some(0) {
-            return Duration::ZERO;
-        }
-        let Some(reset) = number(&names.reset) else {
-            return Duration::ZERO;
-        };
-        let secs = match names.reset_in {
-            ResetIn::Seconds => reset,
-            ResetIn::EpochSeconds => {
-                let unix = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                reset.saturating_sub(unix)
-            }
-        };
-        let until_reset = Duration::from_secs(secs);
-        // A bucket has a token again after one refill step; a window only at its reset.
-        match (names.refill, number(&names.limit)) {
-            (Some(period), Some(limit)) if limit > 0 => {
-                until_reset.min(period / (limit.min(u32::MAX as u64) as u32))
-            }
-            _ => until_reset,
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! Every generated client (`generated/<vendor>-api`) is built on a [`Runtime`]: `cargo xtask
 //! regen` generates each client with progenitor's hooks, so every request passes through
-//! [`Runtime::prepare`] before it is sent (pacing, then auth, then signing over the final bytes)
+//! [`Runtime::prepare`] before it is sent (auth, then pacing, then signing over the final bytes)
 //! and through [`Runtime::execute`] to be sent (the answer's rate-limit headers and `Date` are
 //! read; a refused token is renewed once and the request replayed). A vendor only chooses:
 //!
@@ -95,7 +95,6 @@ struct Shared {
     gate: gate::Gate,
     strict_paths: bool,
     pacer: Option<Pacer>,
-    pacing: Option<RateLimitHeaders>,
     connections: Option<Arc<tokio::sync::Semaphore>>,
     clock: Arc<Clock>,
     retry: RetryPolicy,
@@ -167,8 +166,7 @@ impl RuntimeBuilder {
 
     /// Paces requests by the rate-limit headers the service sends.
     pub fn pace_by(mut self, headers: RateLimitHeaders) -> Self {
-        self.shared.pacer = Some(Pacer::new(headers.clone()));
-        self.shared.pacing = Some(headers);
+        self.shared.pacer = Some(Pacer::new(headers));
         self
     }
 
@@ -266,8 +264,8 @@ impl Runtime {
         self.shared.throttle.clone()
     }
 
-    /// The request hook, before a request is sent: waits for the limiter and the rate-limit
-    /// headers' pacing, sets the timeout, applies auth (renewing a token if needed), then signs.
+    /// The request hook, before a request is sent: sets the timeout, applies auth (renewing a
+    /// token if needed), waits for the limiter and the rate-limit headers' pacing, then signs.
     /// A token that cannot be obtained comes back as the token endpoint's own answer, so the
     /// facade reads it like any other answer of the vendor.
     pub async fn prepare<E>(
@@ -275,10 +273,6 @@ impl Runtime {
         request: &mut reqwest::Request,
         operation: &str,
     ) -> Result<(), progenitor_client::Error<E>> {
-        self.shared.gate.pass(operation, request.method()).await;
-        if let Some(pacer) = &self.shared.pacer {
-            pacer.wait().await;
-        }
         if let Some(timeout) = self.timeout
             && request.timeout().is_none()
         {
@@ -287,9 +281,16 @@ impl Runtime {
         if self.shared.strict_paths {
             sign::encode_path_strictly(request.url_mut());
         }
+        // The token first (it may take a request of its own, or a read of the shared store):
+        // the limiter's slot is taken as close to sending as can be, so slots taken 1/rate apart
+        // arrive about 1/rate apart, from every process.
         self.authorize(request)
             .await
             .map_err(GrantError::into_generated)?;
+        self.shared.gate.pass(operation, request.method()).await;
+        if let Some(pacer) = &self.shared.pacer {
+            pacer.wait().await;
+        }
         self.sign(request)
             .map_err(|e| progenitor_client::Error::Custom(e.to_string()))?;
         tracing::trace!(operation, method = %request.method(), "sending");
@@ -411,10 +412,11 @@ impl Runtime {
         let sent = SystemTime::now();
         let response = http.execute(request).await?;
         let status = response.status().as_u16();
-        if let Some(pacer) = &self.shared.pacer {
-            pacer.observe(status, response.headers());
-        }
-        let asked = gate::Gate::asked(status, response.headers(), self.shared.pacing.as_ref());
+        // What the answer asked of every request, published to the account's other processes.
+        let asked = match &self.shared.pacer {
+            Some(pacer) => pacer.observe(status, response.headers()),
+            None => limit::retry_after_on(status, response.headers()).unwrap_or_default(),
+        };
         self.shared.gate.hold(asked).await;
         if self.shared.signer.is_some() {
             let date = response

@@ -149,6 +149,15 @@ fn header_u64(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// The `Retry-After` of a 429 or 503 answer: how long the server asked every request to wait.
+pub fn retry_after_on(status: u16, headers: &HeaderMap) -> Option<Duration> {
+    if matches!(status, 429 | 503) {
+        retry_after(headers)
+    } else {
+        None
+    }
+}
+
 /// Parses a `Retry-After` header given in seconds or as an HTTP date.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers
@@ -179,15 +188,19 @@ impl Pacer {
     }
 
     /// Reads an answer's headers: a `Retry-After` on a 429 or 503 holds every request until then;
-    /// the budget left and the reset time steer [`Pacer::delay`].
-    pub fn observe(&self, status: u16, headers: &HeaderMap) {
+    /// the budget left and the reset time steer [`Pacer::delay`]. Returns how long from now the
+    /// answer asked every request to wait (zero when it did not): a runtime publishes it to the
+    /// other processes of the account.
+    pub fn observe(&self, status: u16, headers: &HeaderMap) -> Duration {
         let now = Instant::now();
         let mut state = self.state();
-        if matches!(status, 429 | 503)
-            && let Some(wait) = retry_after(headers)
-        {
-            let until = now + wait;
+        let mut asked = Duration::ZERO;
+        let mut hold = |state: &mut PaceState, until: Instant| {
+            asked = asked.max(until.saturating_duration_since(now));
             state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
+        };
+        if let Some(wait) = retry_after_on(status, headers) {
+            hold(&mut state, now + wait);
         }
         if let Some(remaining) = header_u64(headers, &self.headers.remaining) {
             state.remaining = Some(remaining);
@@ -215,9 +228,10 @@ impl Pacer {
                     }
                     _ => reset,
                 };
-                state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
+                hold(&mut state, until);
             }
         }
+        asked
     }
 
     /// How long the next request should wait, counting it against the budget left.

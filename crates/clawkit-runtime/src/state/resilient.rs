@@ -114,17 +114,12 @@ impl Store for Resilient {
 
     fn take<'a>(&'a self, hold: &'a str, buckets: &'a [Bucket]) -> StoreFuture<'a, Duration> {
         Box::pin(async move {
-            if self.ask_remote() {
-                match self.remote.take(hold, buckets).await {
-                    Ok(v) => {
-                        self.answered();
-                        return Ok(v);
-                    }
-                    Err(e) => self.failed(&e),
-                }
-            }
-            let shared = self.share(buckets);
-            self.local.take(hold, &shared).await
+            let share = self.share(buckets);
+            self.either(
+                || self.remote.take(hold, buckets),
+                || Box::pin(async move { self.local.take(hold, &share).await }),
+            )
+            .await
         })
     }
 

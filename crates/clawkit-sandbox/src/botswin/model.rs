@@ -36,7 +36,7 @@ pub enum Reason {
     ClientClosed,
     /// The socket ended without a Close frame.
     ClientDisconnected,
-    /// The sandbox ended the session (shutdown, or [`super::state::Botswin::close_sessions`]).
+    /// The sandbox ended the session (shutdown, or `Botswin::close_sessions`).
     ServerClosed,
     /// The quota could not pay the next minute.
     InsufficientBalance,

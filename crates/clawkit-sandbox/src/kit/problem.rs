@@ -1,5 +1,5 @@
 //! What a request reader finds wrong, and how a vendor words it: the [`Problem`]s that
-//! [`super::read`] collects, and the vendor's [`Wording`].
+//! the `read` module collects, and the vendor's [`Wording`].
 
 use serde_json::Value;
 
