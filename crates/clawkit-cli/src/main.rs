@@ -32,6 +32,12 @@ struct Cli {
     /// API base URL (default: the vendor's production URL, or <VENDOR>_BASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     base_url: Option<String>,
+    /// Where limits, tokens and webhook de-duplication are shared with other claw processes:
+    /// `memory`, `sqlite://PATH` or `redis://HOST:PORT[/DB]` (`rediss://` for TLS). Default:
+    /// CLAWKIT_STATE, else sqlite://$XDG_CACHE_HOME/clawkit/state.db (~/.cache/clawkit/state.db);
+    /// memory with --sandbox.
+    #[arg(long, global = true, value_name = "URL")]
+    state: Option<clawkit::runtime::state::StateUrl>,
     /// Machine-readable JSON on stdout.
     #[arg(long, global = true)]
     json: bool,
@@ -105,6 +111,7 @@ fn main() -> ExitCode {
     let globals = Globals {
         sandbox: cli.sandbox,
         base_url: cli.base_url,
+        state: cli.state,
         json: cli.json,
     };
     match runtime.block_on(dispatch(&globals, cli.command)) {

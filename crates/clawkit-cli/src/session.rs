@@ -8,6 +8,8 @@
 use std::io::IsTerminal;
 
 use clawkit::client::{ClientBuilder, Service};
+use clawkit::runtime::config::STATE_ENV;
+use clawkit::runtime::state::StateUrl;
 use clawkit::{ClientConfig, ServiceError};
 
 use crate::failure::{Failure, Hints};
@@ -18,15 +20,52 @@ pub struct Globals {
     pub sandbox: bool,
     /// `--base-url`.
     pub base_url: Option<String>,
+    /// `--state`.
+    pub state: Option<StateUrl>,
     /// `--json`.
     pub json: bool,
 }
 
 impl Globals {
+    /// The state store a command uses, when it is not the library's own choice: `--state`; else,
+    /// unless `CLAWKIT_STATE` is set or the command runs on the embedded sandbox (a new one each
+    /// time, whose tokens no other process can use), the user's SQLite file when it can be
+    /// opened. `None` leaves the choice to `CLAWKIT_STATE` (or memory).
+    pub fn state_for(&self, sandbox: bool) -> Option<StateUrl> {
+        if let Some(url) = &self.state {
+            return Some(url.clone());
+        }
+        if sandbox || std::env::var_os(STATE_ENV).is_some_and(|v| !v.is_empty()) {
+            return None;
+        }
+        let path = default_state_file()?;
+        let url = StateUrl::Sqlite(path);
+        match url.open() {
+            Ok(_) => Some(url),
+            Err(e) => {
+                eprintln!(
+                    "claw: warning: {e}; limits and tokens are not shared with other claw \
+                     processes (--state or {STATE_ENV} chooses another store)"
+                );
+                None
+            }
+        }
+    }
+
     /// Whether progress on stderr stays hidden: with `--json`, or when stderr is not a terminal.
     pub fn hidden(&self) -> bool {
         self.json || !std::io::stderr().is_terminal()
     }
+}
+
+/// `$XDG_CACHE_HOME/clawkit/state.db`, else `~/.cache/clawkit/state.db`.
+pub fn default_state_file() -> Option<std::path::PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let cache = non_empty("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| non_empty("HOME").map(|home| std::path::Path::new(&home).join(".cache")))?;
+    Some(cache.join("clawkit").join("state.db"))
 }
 
 /// A vendor client, and the embedded sandbox it points at with `--sandbox` (kept alive for the
@@ -69,6 +108,10 @@ where
             config = config.base_url(url);
         }
         (config, None)
+    };
+    let config = match globals.state_for(globals.sandbox) {
+        Some(url) => config.state(url.to_url_string()),
+        None => config,
     };
     let client = builder(config).build()?;
     Ok(Session {

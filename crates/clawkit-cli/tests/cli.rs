@@ -41,6 +41,12 @@ async fn claw_at(sb: &Sandbox, vendor: Vendor, args: &[&str]) -> Output {
                 "cs_sandbox_5f2b9c7e4d1a",
             )
             .env("BOTSWIN_TOKEN", "sandbox-token")
+            // The state these processes share stays this test run's own.
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join(format!("clawkit-cli-{}", std::process::id())),
+            )
+            .env_remove("CLAWKIT_STATE")
             .arg("--base-url")
             .arg(base)
             .args(args)

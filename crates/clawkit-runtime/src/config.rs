@@ -2,12 +2,19 @@
 //! base URL, timeouts, retries and credentials, set in code or read from `<PREFIX>_*` environment
 //! variables.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 
 use crate::error::ConfigError;
 use crate::retry::RetryPolicy;
+use crate::state::{DEFAULT_FLEET_SIZE, Scope, Shared, StateUrl, Store};
+
+/// The variable that chooses the state store for every vendor ([`ClientConfig::state`]).
+pub const STATE_ENV: &str = "CLAWKIT_STATE";
+/// The variable that says how many processes share an account ([`ClientConfig::fleet_size`]).
+pub const FLEET_SIZE_ENV: &str = "CLAWKIT_FLEET_SIZE";
 
 /// The `User-Agent` clawkit sends.
 pub const USER_AGENT: &str = concat!("clawkit/", env!("CARGO_PKG_VERSION"));
@@ -59,6 +66,10 @@ pub struct ClientConfig {
     connect_timeout: Duration,
     retry: RetryPolicy,
     credentials: Credentials,
+    /// The state URL and where it came from (the builder or the variable), for messages.
+    state: Option<(String, &'static str)>,
+    store: Option<Arc<dyn Store>>,
+    fleet_size: Option<u32>,
 }
 
 impl Default for ClientConfig {
@@ -70,6 +81,9 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             credentials: Credentials::default(),
+            state: None,
+            store: None,
+            fleet_size: None,
         }
     }
 }
@@ -84,8 +98,10 @@ impl ClientConfig {
     }
 
     /// Settings from the environment: `<prefix>_BASE_URL`, `_API_KEY`, `_USERNAME`, `_PASSWORD`,
-    /// `_CLIENT_ID`, `_CLIENT_SECRET`, `_TOKEN` and `_TIMEOUT` (seconds). Unset and empty
-    /// variables are left out; a vendor says which credentials it needs when the client is built.
+    /// `_CLIENT_ID`, `_CLIENT_SECRET`, `_TOKEN` and `_TIMEOUT` (seconds), and for every vendor
+    /// `CLAWKIT_STATE` (the state store, see [`ClientConfig::state`]) and `CLAWKIT_FLEET_SIZE`.
+    /// Unset and empty variables are left out; a vendor says which credentials it needs when the
+    /// client is built.
     pub fn from_env(prefix: &str) -> Result<Self, ConfigError> {
         Self::from_vars(prefix, |name| std::env::var(name).ok())
     }
@@ -120,6 +136,15 @@ impl ClientConfig {
                     reason: format!("expected a number of seconds above 0, got `{t}`"),
                 })?;
             config.timeout = Some(Duration::from_secs_f64(secs));
+        }
+        let unprefixed = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        config.state = unprefixed(STATE_ENV).map(|url| (url, STATE_ENV));
+        if let Some(n) = unprefixed(FLEET_SIZE_ENV) {
+            config.fleet_size =
+                Some(parse_fleet_size(&n).map_err(|reason| ConfigError::Invalid {
+                    field: FLEET_SIZE_ENV.into(),
+                    reason,
+                })?);
         }
         Ok(config)
     }
@@ -172,6 +197,78 @@ impl ClientConfig {
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.credentials.token = Some(SecretString::from(token.into()));
         self
+    }
+
+    /// Where what several processes on one account must share is kept: the rate limits, the
+    /// backoff a server asked for, the token, requests in flight. `memory` (the default: this
+    /// process only), `sqlite://PATH` (the processes of one host; cargo feature `state-sqlite`)
+    /// or `redis://HOST:PORT[/DB]` / `rediss://` (a fleet; feature `state-redis`). Overrides
+    /// `CLAWKIT_STATE`. A URL that is not one of these forms is refused when the client is built.
+    pub fn state(mut self, url: impl Into<String>) -> Self {
+        self.state = Some((url.into(), "state"));
+        self.store = None;
+        self
+    }
+
+    /// A store opened elsewhere (shared by clients built in code, a custom [`Store`]); overrides
+    /// [`ClientConfig::state`].
+    pub fn state_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How many processes share an account (default 4): while a shared store cannot be reached,
+    /// each process goes on alone with every limit divided by this. Overrides
+    /// `CLAWKIT_FLEET_SIZE`.
+    pub fn fleet_size(mut self, processes: u32) -> Self {
+        self.fleet_size = Some(processes.max(1));
+        self
+    }
+
+    /// The state URL given (`memory` when none), checked.
+    pub fn state_url(&self) -> Result<StateUrl, ConfigError> {
+        match &self.state {
+            None => Ok(StateUrl::Memory),
+            Some((url, field)) => {
+                url.parse()
+                    .map_err(|e: crate::state::BadStateUrl| ConfigError::Invalid {
+                        field: field.to_string(),
+                        reason: e.to_string(),
+                    })
+            }
+        }
+    }
+
+    /// The state of the account known as `identity` of `vendor` at `origin`, its records sealed
+    /// with a key derived from `secrets` (see [`Scope::new`]), for
+    /// [`crate::RuntimeBuilder::state`]: the given store, or the store of the state URL behind
+    /// its fallback; `None` for `memory` (each runtime keeps its own).
+    pub fn shared(
+        &self,
+        vendor: &str,
+        origin: &str,
+        identity: &str,
+        secrets: &[&[u8]],
+    ) -> Result<Option<Shared>, ConfigError> {
+        let store = match &self.store {
+            Some(store) => store.clone(),
+            None => {
+                let url = self.state_url()?;
+                if url == StateUrl::Memory {
+                    return Ok(None);
+                }
+                let fleet = self.fleet_size.unwrap_or(DEFAULT_FLEET_SIZE);
+                url.open_for_fleet(fleet)
+                    .map_err(|e| ConfigError::Invalid {
+                        field: self.state.as_ref().map_or("state", |s| s.1).to_string(),
+                        reason: format!("cannot open {url}: {e}"),
+                    })?
+            }
+        };
+        Ok(Some(Shared::new(
+            store,
+            Scope::new(vendor, origin, identity, secrets),
+        )))
     }
 
     /// The credentials given.
@@ -274,6 +371,14 @@ impl ClientConfig {
     }
 }
 
+fn parse_fleet_size(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("expected a number of processes, 1 or more, got `{text}`"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +420,57 @@ mod tests {
             "http://127.0.0.1:1/acme"
         );
         assert!(!format!("{c:?}").contains("pw\""));
+    }
+
+    #[test]
+    fn reads_the_state_store_and_the_fleet_size_for_every_vendor() {
+        let c = ClientConfig::from_vars(
+            "ACME",
+            vars(&[
+                ("CLAWKIT_STATE", "sqlite:///tmp/x.db"),
+                ("CLAWKIT_FLEET_SIZE", "8"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.state_url().unwrap(), StateUrl::Sqlite("/tmp/x.db".into()));
+        assert_eq!(c.fleet_size, Some(8));
+        assert_eq!(
+            c.clone().state("memory").state_url().unwrap(),
+            StateUrl::Memory
+        );
+        assert!(
+            c.clone()
+                .state("memory")
+                .shared("v", "o", "i", &[])
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            ClientConfig::default().state_url().unwrap(),
+            StateUrl::Memory
+        );
+
+        let e = ClientConfig::from_vars("ACME", vars(&[("CLAWKIT_STATE", "postgres://db")]))
+            .unwrap()
+            .state_url()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("CLAWKIT_STATE: state URL `postgres://db`"),
+            "{e}"
+        );
+        assert!(e.contains("sqlite://PATH") && e.contains("redis://"), "{e}");
+        let e = ClientConfig::default()
+            .state("redis://:secret@h:x")
+            .state_url()
+            .unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+        assert!(e.to_string().starts_with("state: "), "{e}");
+        let e = ClientConfig::from_vars("ACME", vars(&[("CLAWKIT_FLEET_SIZE", "0")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "CLAWKIT_FLEET_SIZE: expected a number of processes, 1 or more, got `0`"
+        );
     }
 
     #[test]

@@ -25,8 +25,11 @@
 //! assert!(!seen.first_time("evt_1")); // a redelivery: answer 2xx, do not act again
 //! ```
 
+mod claims;
 #[cfg(feature = "service")]
 pub mod service;
+
+pub use claims::{Claims, Held, Ticket};
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -67,6 +70,9 @@ pub enum WebhookError {
     /// The body is not the event the scheme describes.
     #[error("webhook body: {0}")]
     Body(String),
+    /// The shared store of delivery claims did not answer: let the sender retry.
+    #[error("webhook delivery claims: {0}")]
+    Store(String),
 }
 
 /// HMAC-SHA256 of the concatenated `parts` keyed with `key`.

@@ -90,6 +90,22 @@ impl<S: Service> ClientBuilder<S> {
         self.config(|c| c.retry(policy))
     }
 
+    /// Where what several processes on one account share is kept (the rate limits, the backoff
+    /// the service asked for, the token, requests in flight): `memory` (the default),
+    /// `sqlite://PATH` (one host; feature `state-sqlite`) or `redis://HOST:PORT[/DB]` /
+    /// `rediss://` (a fleet; feature `state-redis`). Overrides `CLAWKIT_STATE`; a bad URL is
+    /// refused by [`ClientBuilder::build`], naming the forms. See the README's "Running several
+    /// processes".
+    pub fn state(self, url: impl Into<String>) -> Self {
+        self.config(|c| c.state(url))
+    }
+
+    /// How many processes share the account (default 4; `CLAWKIT_FLEET_SIZE`): while the store
+    /// cannot be reached, each process goes on alone with every limit divided by this.
+    pub fn fleet_size(self, processes: u32) -> Self {
+        self.config(|c| c.fleet_size(processes))
+    }
+
     /// Builds the client. No request is made.
     pub fn build(self) -> Result<S, S::Error> {
         S::build(self.config, self.options)

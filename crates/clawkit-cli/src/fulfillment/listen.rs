@@ -76,12 +76,29 @@ pub(super) async fn listen(
                 .into(),
         ));
     };
-    let store = Arc::new(Deliveries::new(Duration::from_secs(24 * 3600), 100_000));
-    let mut receiver = rest
+    let receiver = rest
         .iter()
-        .fold(Receiver::new(first.clone()), |r, s| r.also(s.clone()))
-        .store(store)
-        .serve(1024);
+        .fold(Receiver::new(first.clone()), |r, s| r.also(s.clone()));
+    // Every `listen` on the same state store takes each delivery in once (--state, CLAWKIT_STATE
+    // or the user's SQLite file; this process only with --sandbox).
+    let state = globals
+        .state_for(globals.sandbox)
+        .map(|url| url.to_url_string())
+        .or_else(|| {
+            std::env::var(clawkit::runtime::config::STATE_ENV)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        });
+    let receiver = match state {
+        Some(url) => receiver
+            .state(&url)
+            .map_err(|e| Failure::Usage(e.to_string()))?,
+        None => receiver.store(Arc::new(Deliveries::new(
+            Duration::from_secs(24 * 3600),
+            100_000,
+        ))),
+    };
+    let mut receiver = receiver.serve(1024);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| Failure::cannot_listen(port, e))?;

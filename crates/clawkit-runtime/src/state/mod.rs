@@ -47,7 +47,7 @@ pub use seal::Sealer;
 pub use store::{
     Bucket, Claim, DEFAULT_FLEET_SIZE, Record, Store, StoreError, StoreFuture, holder_id,
 };
-pub use url::StateUrl;
+pub use url::{BadStateUrl, FORMS, StateUrl};
 
 #[cfg(feature = "state-redis")]
 pub use self::redis::RedisStore;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use super::memory::MemoryStore;
+use super::resilient::Resilient;
 use super::store::{Store, StoreError};
 
 /// The forms a state URL takes, for error messages.
@@ -101,9 +102,24 @@ impl std::str::FromStr for StateUrl {
 }
 
 /// The stores this process opened, one per URL: every client on one URL shares its connection.
-static OPEN: Mutex<Option<HashMap<StateUrl, Arc<dyn Store>>>> = Mutex::new(None);
+static OPEN: Opened<StateUrl> = Mutex::new(None);
+
+/// Stores opened in this process, by what they were opened for.
+type Opened<K> = Mutex<Option<HashMap<K, Arc<dyn Store>>>>;
+
+/// The same, each behind its [`Resilient`] fallback, one per URL and fleet size: every client of
+/// this process falls back to the same memory.
+static FLEET: Opened<(StateUrl, u32)> = Mutex::new(None);
 
 impl StateUrl {
+    /// The URL in full, a Redis password included (for handing on; `Display` hides it).
+    pub fn to_url_string(&self) -> String {
+        match self {
+            StateUrl::Redis(url) => url.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The store (one per URL and process; `memory` is a new one each time). A store whose
     /// feature is not built is an error that names the feature.
     pub fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
@@ -117,6 +133,24 @@ impl StateUrl {
         }
         let store = self.connect()?;
         open.insert(self.clone(), store.clone());
+        Ok(store)
+    }
+
+    /// The store as a client uses it: `memory` as it is; a shared store behind a [`Resilient`]
+    /// that goes on with this process's memory, each limit divided by `fleet`, while the store
+    /// cannot be reached. One per URL and fleet size in a process.
+    pub fn open_for_fleet(&self, fleet: u32) -> Result<Arc<dyn Store>, StoreError> {
+        if *self == StateUrl::Memory {
+            return Ok(Arc::new(MemoryStore::new()));
+        }
+        let key = (self.clone(), fleet.max(1));
+        let mut open = FLEET.lock().unwrap_or_else(|e| e.into_inner());
+        let open = open.get_or_insert_with(HashMap::new);
+        if let Some(store) = open.get(&key) {
+            return Ok(store.clone());
+        }
+        let store: Arc<dyn Store> = Arc::new(Resilient::new(self.open()?, key.1));
+        open.insert(key, store.clone());
         Ok(store)
     }
 
@@ -138,5 +172,37 @@ impl StateUrl {
                 "this build has no Redis store (cargo feature `state-redis`)",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_three_forms_and_names_them_when_refused() {
+        assert_eq!("memory".parse::<StateUrl>().unwrap(), StateUrl::Memory);
+        assert_eq!(
+            "sqlite:///var/lib/x.db".parse::<StateUrl>().unwrap(),
+            StateUrl::Sqlite("/var/lib/x.db".into())
+        );
+        let redis: StateUrl = "redis://:pw@127.0.0.1:6379/2".parse().unwrap();
+        assert_eq!(redis.to_string(), "redis://[redacted]@127.0.0.1:6379/2");
+        assert_eq!(redis.to_url_string(), "redis://:pw@127.0.0.1:6379/2");
+        assert!(!format!("{redis:?}").contains("pw"));
+        assert!("rediss://cache.example:6380".parse::<StateUrl>().is_ok());
+        for (bad, why) in [
+            ("postgres://db", "unknown scheme `postgres`"),
+            ("sqlite://", "needs a file path"),
+            ("redis://", "needs a host"),
+            ("redis://h:port", "port is not a number"),
+            ("redis://h:1/db", "database is not a number"),
+            ("/tmp/state.db", "not a URL"),
+        ] {
+            let e = bad.parse::<StateUrl>().unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains(FORMS), "{bad}: {e}");
+        }
+        let e = "redis://:secret@h:x".parse::<StateUrl>().unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
     }
 }

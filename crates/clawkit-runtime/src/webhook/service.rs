@@ -11,6 +11,11 @@
 //! - a new one is queued and answered 200 with a non-empty JSON body at once;
 //! - when the queue is full the delivery is answered 503 and its id forgotten, so the sender's
 //!   retry is handled: nothing is lost and nothing is handled twice.
+//!
+//! Ids are de-duplicated in this process ([`Dedupe::Local`]) or, when several receivers share
+//! an endpoint, claimed in a shared state store ([`Dedupe::Shared`]): a twin that arrives while
+//! another receiver is still taking the same delivery in is answered 503 (the sender retries, and
+//! its retry finds the delivery done), and an id is marked done once its event is queued.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -23,7 +28,25 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tokio::sync::mpsc;
 
-use super::{DeliveryStore, WebhookError};
+use super::{Claims, DeliveryStore, Ticket, WebhookError};
+
+/// Where a receiver remembers the ids it has taken in.
+#[derive(Clone)]
+pub enum Dedupe {
+    /// In this process.
+    Local(Arc<dyn DeliveryStore>),
+    /// Claimed in a state store shared by every receiver of the endpoint.
+    Shared(Claims),
+}
+
+impl std::fmt::Debug for Dedupe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dedupe::Local(_) => f.write_str("Local"),
+            Dedupe::Shared(claims) => f.debug_tuple("Shared").field(claims).finish(),
+        }
+    }
+}
 
 /// How one vendor's deliveries are verified and read.
 pub trait Verify: Send + Sync + 'static {
@@ -60,11 +83,14 @@ pub struct Counters {
     pub refused: std::sync::atomic::AtomicU64,
     /// Deliveries answered 503 because the queue was full.
     pub overflowed: std::sync::atomic::AtomicU64,
+    /// Deliveries answered 503 because another receiver was taking the same one in, or the
+    /// shared store did not answer (the sender retries them).
+    pub deferred: std::sync::atomic::AtomicU64,
 }
 
 struct Inner<V: Verify> {
     verify: V,
-    store: Arc<dyn DeliveryStore>,
+    dedupe: Dedupe,
     queue: mpsc::Sender<Delivery<V::Event>>,
     counters: Arc<Counters>,
 }
@@ -95,11 +121,17 @@ pub fn receiver<V: Verify>(
     store: Arc<dyn DeliveryStore>,
     capacity: usize,
 ) -> Receiver<V::Event> {
+    receiver_with(verify, Dedupe::Local(store), capacity)
+}
+
+/// A receiver that verifies with `verify`, de-duplicates with `dedupe` and queues up to
+/// `capacity` events.
+pub fn receiver_with<V: Verify>(verify: V, dedupe: Dedupe, capacity: usize) -> Receiver<V::Event> {
     let (queue, events) = mpsc::channel(capacity.max(1));
     let counters = Arc::new(Counters::default());
     let inner = Arc::new(Inner {
         verify,
-        store,
+        dedupe,
         queue,
         counters: counters.clone(),
     });
@@ -139,25 +171,60 @@ async fn receive<V: Verify>(
             );
         }
     };
-    if !inner.store.first_time(&id) {
+    let busy = |inner: &Inner<V>, why: &str| {
+        inner.counters.deferred.fetch_add(1, Relaxed);
+        answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"received": false, "error": why}),
+        )
+    };
+    let held = match &inner.dedupe {
+        Dedupe::Local(store) => store.first_time(&id).then_some(None),
+        Dedupe::Shared(claims) => match claims.claim(&id).await {
+            Ok(Ticket::Fresh(held)) => Some(Some(held)),
+            Ok(Ticket::Done) => None,
+            Ok(Ticket::Busy) => {
+                tracing::debug!(id, "webhook delivery being taken in by another receiver");
+                return busy(&inner, "another receiver is taking this delivery in; retry");
+            }
+            Err(e) => {
+                tracing::warn!(id, error = %e, "webhook delivery claims unavailable");
+                return busy(&inner, "delivery claims unavailable; retry");
+            }
+        },
+    };
+    let Some(held) = held else {
         inner.counters.duplicates.fetch_add(1, Relaxed);
         tracing::debug!(id, "webhook delivery already handled; acknowledged again");
         return answer(
             StatusCode::OK,
             serde_json::json!({"received": true, "duplicate": true}),
         );
-    }
-    match inner.queue.try_send(Delivery {
+    };
+    let queued = inner.queue.try_send(Delivery {
         id: id.clone(),
         event,
-    }) {
+    });
+    let settled = match (&inner.dedupe, &held, &queued) {
+        (Dedupe::Shared(claims), Some(held), Ok(())) => claims.done(held).await,
+        (Dedupe::Shared(claims), Some(held), Err(_)) => claims.release(held).await,
+        (Dedupe::Local(store), _, Err(_)) => {
+            store.forget(&id);
+            Ok(())
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = settled {
+        // The event is queued (or refused) already; the claim's lease ends on its own.
+        tracing::warn!(id, error = %e, "webhook delivery claim not settled");
+    }
+    match queued {
         Ok(()) => {
             inner.counters.queued.fetch_add(1, Relaxed);
             answer(StatusCode::OK, serde_json::json!({"received": true}))
         }
         Err(_) => {
             // Full (or nobody listens): let the sender retry, and handle the retry.
-            inner.store.forget(&id);
             inner.counters.overflowed.fetch_add(1, Relaxed);
             answer(
                 StatusCode::SERVICE_UNAVAILABLE,

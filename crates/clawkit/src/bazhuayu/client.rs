@@ -9,6 +9,8 @@ use clawkit_runtime::reply::Sent;
 use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety, TokenSource};
 
 use crate::call::{Calls, Reply};
+use crate::client::Optionally;
+use secrecy::ExposeSecret;
 
 use super::envelope::Envelope;
 use super::error::{Error, Reason, refusal};
@@ -55,7 +57,15 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
         username,
         password,
     };
+    // The account's limits and token, shared with every process on the same state store.
+    let state = config.shared(
+        <Client as crate::client::Service>::NAME,
+        &base_url,
+        &grant.username,
+        &[grant.password.expose_secret().as_bytes()],
+    )?;
     let runtime = Runtime::builder()
+        .optionally(state, |b, s| b.state(s))
         .auth(Auth::Token(TokenSource::with_scheme(grant, "bearer")))
         .rate_limit(options.rate.0, options.rate.1)
         .retry(config.retry_policy())

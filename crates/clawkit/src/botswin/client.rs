@@ -7,6 +7,8 @@ use clawkit_runtime::{Auth, ClientConfig, Runtime, Safety};
 use secrecy::SecretString;
 
 use crate::call::{Calls, Plain};
+use crate::client::Optionally;
+use secrecy::ExposeSecret;
 
 use super::error::{Error, Flow, Reason, refusal};
 use super::models::Estimate;
@@ -38,7 +40,16 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
     let token = config.token_or_missing("the user token", "token")?;
     let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
     let browser = browser_endpoint(&base_url)?;
+    // The backoff the service asks for, shared with every process on the same state store (the
+    // account is known by its token, hashed).
+    let state = config.shared(
+        <Client as crate::client::Service>::NAME,
+        &base_url,
+        token.expose_secret(),
+        &[token.expose_secret().as_bytes()],
+    )?;
     let runtime = Runtime::builder()
+        .optionally(state, |b, s| b.state(s))
         .auth(Auth::bearer(&token)?)
         .retry(config.retry_policy())
         .timeout(config.timeout_or(Duration::from_secs(30)))

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clawkit_runtime::{Auth, ClientConfig, Paged, Runtime};
 
+use crate::client::Optionally;
+use secrecy::ExposeSecret;
+
 use super::api::Api;
 use super::error::{Error, Reason};
 use super::model::{Account, ApiVersion, RunRecord, RunStatus, StoreItem, WaitOptions};
@@ -44,13 +47,23 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
         .ok_or_else(|| config.missing("API key", "api_key", &["API_KEY"]))?;
     let base_url = config.base_url_or(DEFAULT_BASE_URL)?;
     let timeout = config.timeout_or(Duration::from_secs(30));
+    // The backoff the service asks for, shared with every process on the same state store (the
+    // account is known by its key, hashed).
+    let state = config.shared(
+        <Client as crate::client::Service>::NAME,
+        &base_url,
+        key.expose_secret(),
+        &[key.expose_secret().as_bytes()],
+    )?;
     let runtime = Runtime::builder()
+        .optionally(state.clone(), |b, s| b.state(s))
         .auth(Auth::api_key("api-key", &key)?)
         .retry(config.retry_policy())
         .timeout(timeout)
         .build();
     // v2: the same key as a Bearer token, through the same retry and limits.
     let bearer = Runtime::builder()
+        .optionally(state, |b, s| b.state(s))
         .auth(Auth::bearer(&key)?)
         .retry(config.retry_policy())
         .timeout(timeout)

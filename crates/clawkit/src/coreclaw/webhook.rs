@@ -100,6 +100,8 @@ pub fn receiver() -> Receiver {
 /// CoreClaw's completion callback: unsigned (only the body is read), one event a delivery,
 /// de-duplicated by run slug and status.
 impl Delivered for CompletionEvent {
+    const VENDOR: &'static str = <super::Client as crate::client::Service>::NAME;
+
     fn open(delivery: Incoming<'_>) -> Result<(String, CompletionEvent), WebhookError> {
         let event = parse(delivery.body).map_err(|e| WebhookError::Body(e.to_string()))?;
         Ok((format!("{}:{}", event.run_slug, event.status.code()), event))

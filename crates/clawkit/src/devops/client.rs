@@ -9,6 +9,8 @@ use clawkit_runtime::{Auth, ClientConfig, RateLimitHeaders, Runtime, TokenSource
 use openclaw_devops_api::types;
 
 use crate::call::Plain;
+use crate::client::Optionally;
+use secrecy::ExposeSecret;
 
 use super::error::{Error, Reason, refusal};
 use super::token::{Credentials, DevopsGrant};
@@ -114,7 +116,25 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
             user,
         },
     };
+    // The tier's limits, requests in flight and the token, shared with every process on the
+    // same state store: per app, and per user when acting as one.
+    let credentials = &grant.credentials;
+    let identity = match &credentials.user {
+        Some((user, _)) => format!("{}/{user}", credentials.client_id),
+        None => credentials.client_id.clone(),
+    };
+    let mut secrets = vec![credentials.client_secret.expose_secret().as_bytes()];
+    if let Some((_, password)) = &credentials.user {
+        secrets.push(password.expose_secret().as_bytes());
+    }
+    let state = config.shared(
+        <Client as crate::client::Service>::NAME,
+        &base_url,
+        &identity,
+        &secrets,
+    )?;
     let runtime = Runtime::builder()
+        .optionally(state, |b, s| b.state(s))
         .auth(Auth::Token(TokenSource::new(grant)))
         .pace_by(RateLimitHeaders::x_ratelimit().refilled_over(Duration::from_secs(60)))
         // The hourly quota, which the headers do not show: a bucket of the whole hour.

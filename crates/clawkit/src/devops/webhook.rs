@@ -178,6 +178,8 @@ pub type Receiver = crate::webhook::Receiver<Event>;
 /// timestamp in Unix seconds within the tolerance, the body an event whose id is the
 /// `X-OpenClaw-Event-Id` header's (the id deliveries are de-duplicated by).
 impl Delivered for Event {
+    const VENDOR: &'static str = <super::Client as crate::client::Service>::NAME;
+
     fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
         let (headers, body) = (delivery.headers, delivery.body);
         let id = header(headers, EVENT_ID, EVENT_ID)?;

@@ -10,6 +10,7 @@ use openclaw_fulfillment_api::types;
 use secrecy::ExposeSecret;
 
 use crate::call::{Calls, Plain};
+use crate::client::Optionally;
 
 use super::error::{Error, Reason, refusal};
 use super::signing::RequestSigner;
@@ -95,7 +96,15 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
         client_secret: client_secret.clone(),
     };
     let per_second = options.order_queries_per_second.max(1);
+    // The order-query limit and the token, shared with every process on the same state store.
+    let state = config.shared(
+        <Client as crate::client::Service>::NAME,
+        &base_url,
+        &client_id,
+        &[client_secret.expose_secret().as_bytes()],
+    )?;
     let runtime = Runtime::builder()
+        .optionally(state, |b, s| b.state(s))
         .auth(Auth::Token(TokenSource::new(grant)))
         .signer(signer()?)
         .share_clock(&unauthenticated)

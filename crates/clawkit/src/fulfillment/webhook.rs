@@ -154,6 +154,8 @@ pub type Receiver = crate::webhook::Receiver<Event>;
 /// client secret, a timestamp within the tolerance (300 s by default, the spec's), deliveries
 /// de-duplicated by `X-OpenClaw-Request-ID`.
 impl Delivered for Event {
+    const VENDOR: &'static str = <super::Client as crate::client::Service>::NAME;
+
     fn open(delivery: Incoming<'_>) -> Result<(String, Event), WebhookError> {
         let (headers, body) = (delivery.headers, delivery.body);
         let request_id = header(headers, REQUEST_ID_HEADER, "X-OpenClaw-Request-ID")?;
