@@ -880,7 +880,12 @@ async fn fulfillment_orders_stock_labels_listen_and_bad_input() {
         .local_addr()
         .unwrap()
         .port();
+    // Its delivery claims in a state file of its own: ids handled in an earlier run stay done.
+    let state = std::env::temp_dir().join(format!("clawkit-listen-{}", std::process::id()));
+    std::fs::remove_dir_all(&state).ok();
     let listener = Std::new(env!("CARGO_BIN_EXE_claw"))
+        .env("XDG_CACHE_HOME", &state)
+        .env_remove("CLAWKIT_STATE")
         .args([
             "--json",
             "fulfillment",
@@ -942,6 +947,7 @@ async fn fulfillment_orders_stock_labels_listen_and_bad_input() {
         })
         .collect();
     assert_eq!(ids, ["evt_cli_1", "evt_cli_2"], "{text}");
+    std::fs::remove_dir_all(&state).ok();
 }
 
 /// `claw` against the sandbox's bots.win.

@@ -103,8 +103,14 @@ pub(super) async fn listen(
         .await
         .map_err(|e| Failure::cannot_listen(port, e))?;
     let router = receiver.router;
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+    // Stopped gracefully: a delivery being answered when the last event arrives gets its answer.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
     });
     eprintln!("claw: receiving webhooks on http://127.0.0.1:{port}/ (Ctrl-C stops)");
     let mut seen = 0usize;
@@ -126,6 +132,8 @@ pub(super) async fn listen(
             _ = tokio::signal::ctrl_c() => break,
         }
     }
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
     drop(sandbox);
     Ok(())
 }

@@ -201,35 +201,35 @@ async fn receive<V: Verify>(
             serde_json::json!({"received": true, "duplicate": true}),
         );
     };
-    let queued = inner.queue.try_send(Delivery {
-        id: id.clone(),
-        event,
-    });
-    let settled = match (&inner.dedupe, &held, &queued) {
-        (Dedupe::Shared(claims), Some(held), Ok(())) => claims.done(held).await,
-        (Dedupe::Shared(claims), Some(held), Err(_)) => claims.release(held).await,
-        (Dedupe::Local(store), _, Err(_)) => {
-            store.forget(&id);
-            Ok(())
+    // A place in the queue first; the event is handed out only once its claim is settled, so
+    // whoever handles it finds the id done in every receiver.
+    let Ok(place) = inner.queue.try_reserve() else {
+        let released = match (&inner.dedupe, &held) {
+            (Dedupe::Shared(claims), Some(held)) => claims.release(held).await,
+            (Dedupe::Local(store), _) => {
+                store.forget(&id);
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = released {
+            // Refused anyway; the claim's lease ends on its own.
+            tracing::warn!(id, error = %e, "webhook delivery claim not released");
         }
-        _ => Ok(()),
+        // Full (or nobody listens): let the sender retry, and handle the retry.
+        inner.counters.overflowed.fetch_add(1, Relaxed);
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"received": false, "error": "receiver busy; retry"}),
+        );
     };
-    if let Err(e) = settled {
-        // The event is queued (or refused) already; the claim's lease ends on its own.
-        tracing::warn!(id, error = %e, "webhook delivery claim not settled");
+    if let (Dedupe::Shared(claims), Some(held)) = (&inner.dedupe, &held)
+        && let Err(e) = claims.done(held).await
+    {
+        // Handed out anyway (it is acknowledged); the claim's lease ends on its own.
+        tracing::warn!(id, error = %e, "webhook delivery claim not marked done");
     }
-    match queued {
-        Ok(()) => {
-            inner.counters.queued.fetch_add(1, Relaxed);
-            answer(StatusCode::OK, serde_json::json!({"received": true}))
-        }
-        Err(_) => {
-            // Full (or nobody listens): let the sender retry, and handle the retry.
-            inner.counters.overflowed.fetch_add(1, Relaxed);
-            answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                serde_json::json!({"received": false, "error": "receiver busy; retry"}),
-            )
-        }
-    }
+    place.send(Delivery { id, event });
+    inner.counters.queued.fetch_add(1, Relaxed);
+    answer(StatusCode::OK, serde_json::json!({"received": true}))
 }
