@@ -271,6 +271,19 @@ impl ClientConfig {
         )))
     }
 
+    /// [`ClientConfig::shared`] for an account known only by its API key or token: the key is
+    /// both its identity (hashed into the keys) and what its records are sealed with.
+    pub fn shared_by_key(
+        &self,
+        vendor: &str,
+        origin: &str,
+        key: &SecretString,
+    ) -> Result<Option<Shared>, ConfigError> {
+        use secrecy::ExposeSecret;
+        let key = key.expose_secret();
+        self.shared(vendor, origin, key, &[key.as_bytes()])
+    }
+
     /// The credentials given.
     pub fn given(&self) -> &Credentials {
         &self.credentials

@@ -128,25 +128,25 @@ impl<E> Claimed<E> {
     }
 
     /// Handled: the id stays done for the retry window, in every receiver.
-    pub async fn done(mut self) -> Result<(), WebhookError> {
-        match self.held.take() {
-            Some((claims, held)) => claims
-                .done(&held)
-                .await
-                .map_err(|e| WebhookError::Store(e.to_string())),
-            None => Ok(()),
-        }
+    pub async fn done(self) -> Result<(), WebhookError> {
+        self.settle(true).await
     }
 
     /// Handling failed: the claim is released, and the sender's next attempt is handled.
-    pub async fn failed(mut self) -> Result<(), WebhookError> {
-        match self.held.take() {
-            Some((claims, held)) => claims
-                .release(&held)
-                .await
-                .map_err(|e| WebhookError::Store(e.to_string())),
-            None => Ok(()),
-        }
+    pub async fn failed(self) -> Result<(), WebhookError> {
+        self.settle(false).await
+    }
+
+    async fn settle(mut self, handled: bool) -> Result<(), WebhookError> {
+        let Some((claims, held)) = self.held.take() else {
+            return Ok(());
+        };
+        let settled = if handled {
+            claims.done(&held).await
+        } else {
+            claims.release(&held).await
+        };
+        settled.map_err(|e| WebhookError::Store(e.to_string()))
     }
 }
 

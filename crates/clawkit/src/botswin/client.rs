@@ -8,7 +8,6 @@ use secrecy::SecretString;
 
 use crate::call::{Calls, Plain};
 use crate::client::Optionally;
-use secrecy::ExposeSecret;
 
 use super::error::{Error, Flow, Reason, refusal};
 use super::models::Estimate;
@@ -42,12 +41,8 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
     let browser = browser_endpoint(&base_url)?;
     // The backoff the service asks for, shared with every process on the same state store (the
     // account is known by its token, hashed).
-    let state = config.shared(
-        <Client as crate::client::Service>::NAME,
-        &base_url,
-        token.expose_secret(),
-        &[token.expose_secret().as_bytes()],
-    )?;
+    let state =
+        config.shared_by_key(<Client as crate::client::Service>::NAME, &base_url, &token)?;
     let runtime = Runtime::builder()
         .optionally(state, |b, s| b.state(s))
         .auth(Auth::bearer(&token)?)

@@ -7,7 +7,6 @@ use std::time::Duration;
 use clawkit_runtime::{Auth, ClientConfig, Paged, Runtime};
 
 use crate::client::Optionally;
-use secrecy::ExposeSecret;
 
 use super::api::Api;
 use super::error::{Error, Reason};
@@ -49,12 +48,7 @@ fn build(config: ClientConfig, options: Options) -> Result<Client, Error> {
     let timeout = config.timeout_or(Duration::from_secs(30));
     // The backoff the service asks for, shared with every process on the same state store (the
     // account is known by its key, hashed).
-    let state = config.shared(
-        <Client as crate::client::Service>::NAME,
-        &base_url,
-        key.expose_secret(),
-        &[key.expose_secret().as_bytes()],
-    )?;
+    let state = config.shared_by_key(<Client as crate::client::Service>::NAME, &base_url, &key)?;
     let runtime = Runtime::builder()
         .optionally(state.clone(), |b, s| b.state(s))
         .auth(Auth::api_key("api-key", &key)?)
